@@ -1,0 +1,3 @@
+from keytrap.cli import main
+
+raise SystemExit(main())

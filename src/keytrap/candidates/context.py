@@ -1,0 +1,89 @@
+"""Read the words around a candidate: the name it is assigned to, and what that says.
+
+Pure functions over short byte/str slices. ``name_before`` extracts the identifier a value is
+bound to (``BINANCE_API_SECRET=``, ``"secret": "``, ``api_key="``, ``X-MBX-APIKEY: ``,
+``Client(``); ``classify_name`` turns it into a role.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Role = Literal["api_key", "secret_key", "call", "other", "none"]
+
+#: Characters between a name and its value: quotes, assignment, separators, brackets.
+_GLUE = " \t\"'`=:([{,|]>\\"
+_IDENT = re.compile(r"[A-Za-z0-9_.\-$@]+$")
+
+#: Calls that take (api_key, api_secret) positionally: python-binance, binance-connector,
+#: ccxt, node-binance-api, python-binance-futures and friends.
+CALL_NAMES = frozenset(
+    {
+        "client", "asyncclient", "spot", "umfutures", "cmfutures", "margin", "binance",
+        "binanceclient", "binancerestapiclient", "binanceapi", "binanceapiclient",
+        "binanceapimanager", "restclient", "futures", "websocket", "usdmclient", "coinmclient",
+        "mainclient", "binancesocketmanager", "threadedwebsocketmanager", "setcredentials",
+        "set_credentials", "options", "login", "auth", "hmac", "new",
+    }
+)
+
+_SECRET_WORDS = ("secret", "private", "priv_", "privkey", "apisec", "sec_key", "seckey")
+_KEY_WORDS = ("key", "apik", "api_k", "api-k", "token_id", "access")
+
+#: Names that say "not a Binance credential" when no Binance word is on the line.
+NEGATIVE_NAME_WORDS: tuple[str, ...] = (
+    "sha", "md5", "hash", "digest", "checksum", "integrity", "etag", "commit", "revision",
+    "nonce", "salt", "uuid", "guid", "session", "csrf", "xsrf", "jwt", "cookie", "webhook",
+    "signature", "encrypt", "django", "flask", "rails", "laravel", "txid", "tx_hash", "block",
+    "address", "wallet", "seed", "mnemonic", "listenkey", "listen_key", "fingerprint", "cid",
+    "ipfs", "image", "avatar", "font", "icon", "glyph", "sri",
+)
+
+#: Other services and exchanges: their credentials are not ours to report.
+OTHER_SERVICES: tuple[str, ...] = (
+    "kucoin", "bybit", "okx", "okex", "kraken", "coinbase", "bitfinex", "huobi", "htx", "gateio",
+    "gate_io", "mexc", "bitget", "bitmex", "deribit", "bitstamp", "gemini", "poloniex", "bittrex",
+    "ftx", "github", "gitlab", "stripe", "twilio", "sendgrid", "mailgun", "slack", "discord",
+    "telegram", "aws", "azure", "gcp", "google", "openai", "anthropic", "etherscan", "bscscan",
+    "infura", "alchemy", "moralis", "coingecko", "coinmarketcap", "cmc_", "cryptocompare",
+    "heroku", "vercel", "netlify", "cloudflare", "datadog", "sentry", "pusher", "algolia",
+    "shopify", "twitter", "facebook", "firebase", "supabase", "npm_", "pypi", "dockerhub",
+)
+
+
+def name_before(prefix: str) -> str:
+    """The identifier right before a value, with quotes and ``=``/``:`` glue removed."""
+    stripped = prefix.rstrip(_GLUE)
+    match = _IDENT.search(stripped[-120:])
+    return match.group(0) if match else ""
+
+
+def classify_name(name: str) -> Role:
+    if not name:
+        return "none"
+    low = name.lower().replace("-", "_")
+    last = low.rsplit(".", 1)[-1]
+    if last in CALL_NAMES or low in CALL_NAMES:
+        return "call"
+    if any(w in low for w in _SECRET_WORDS):
+        return "secret_key"
+    if any(w in low for w in _KEY_WORDS) or low in ("api", "apikey", "x_mbx_apikey"):
+        return "api_key"
+    return "other"
+
+
+def negative_name(name: str) -> str | None:
+    low = name.lower()
+    for word in OTHER_SERVICES:
+        if word in low:
+            return f"named for another service ('{word}')"
+    for word in NEGATIVE_NAME_WORDS:
+        if word in low:
+            return f"named as a non-credential ('{word}')"
+    return None
+
+
+def is_bare_line(line: bytes, start: int, end: int) -> bool:
+    """The token is all there is on its line (apart from quotes, commas and spaces)."""
+    return not line[:start].strip(b" \t\"',;") and not line[end:].strip(b" \t\"',;\r")

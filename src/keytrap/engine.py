@@ -1,0 +1,371 @@
+"""The detection engine: bytes and a path in, findings out. No disk, no git, no terminal.
+
+Stages, in order:
+1. ``find_runs`` (prefilter): 64-char alnum tokens and long base64 runs, via translate + find.
+2. token filters (``filters.heuristics``): digests, placeholders, identifiers, doc examples...
+3. context (``candidates.context``): the name a value is bound to, Binance words in the file,
+   PEM blocks, JWTs, base64 bodies, allow comments.
+4. pairing: an API key and its secret close together become one credential pair.
+5. scoring: confidence from name + pair + Binance context; private keys linked to their key.
+
+Every surface (working tree, staged index, history, hook) calls ``scan_bytes``, so a secret is
+the same finding wherever it is run.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from keytrap.candidates.context import (
+    classify_name,
+    is_bare_line,
+    name_before,
+    negative_name,
+)
+from keytrap.candidates.prefilter import KEY_LEN, Run, decode_run, find_runs
+from keytrap.config import DEFAULT, Config
+from keytrap.filters.heuristics import (
+    is_lockfile,
+    jwt_segment,
+    looks_like_base64_body,
+    reject_token,
+)
+from keytrap.findings import CONFIDENCE_RANK, Finding, pair_id
+from keytrap.rules import BINANCE_KEYWORDS, HMAC_KEY, PRIVATE_KEY
+
+ALLOW_MARKER = b"keytrap: allow"
+#: How far apart (in lines) a key and its secret may sit and still form a pair.
+PAIR_WINDOW = 8
+#: How far (in lines) a private key looks for the API key it belongs to.
+PEM_LINK_WINDOW = 40
+#: Bytes of a line kept around a candidate for context (a 50 MB one-line file stays cheap).
+CONTEXT_BYTES = 400
+
+_PEM_BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9 ]{1,40})-----")
+_PRIVATE_PEM = re.compile(
+    rb"-----BEGIN ((?:RSA |EC |DSA |ENCRYPTED )?PRIVATE KEY)-----(.{16,16384}?)-----END \1-----",
+    re.DOTALL,
+)
+_PEM_JUNK = re.compile(rb"\\[nr]|[^A-Za-z0-9+/=]")
+#: PKCS#8 DER prefix of an Ed25519 private key, base64 (what Binance's key generator writes).
+_ED25519_PREFIX = "MC4CAQAwBQYDK2Vw"
+
+
+@dataclass(slots=True)
+class Candidate:
+    secret: str
+    start: int
+    end: int
+    line: int
+    column: int
+    role: str  # api_key | secret_key | call | other | none
+    name: str
+    encoding: str | None = None
+    kind: str | None = None
+    pair: str | None = None
+    paired: bool = False
+
+
+class _Text:
+    """Lazy views of one file's bytes: line numbers, line slices, Binance context."""
+
+    __slots__ = ("data", "path", "_line_pos", "_line_no", "_binance")
+
+    def __init__(self, data: bytes, path: str) -> None:
+        self.data = data
+        self.path = path
+        self._line_pos = 0
+        self._line_no = 1
+        self._binance: bool | None = None
+
+    def line_of(self, pos: int) -> int:
+        """1-based line of ``pos``; cheap for increasing positions."""
+        if pos < self._line_pos:
+            self._line_pos, self._line_no = 0, 1
+        self._line_no += self.data.count(b"\n", self._line_pos, pos)
+        self._line_pos = pos
+        return self._line_no
+
+    def line_bounds(self, start: int, end: int) -> tuple[int, int]:
+        d = self.data
+        ls = d.rfind(b"\n", max(0, start - CONTEXT_BYTES), start) + 1
+        if ls == 0:
+            ls = 0 if start <= CONTEXT_BYTES else start - CONTEXT_BYTES
+        le = d.find(b"\n", end, end + CONTEXT_BYTES)
+        if le == -1:
+            le = min(len(d), end + CONTEXT_BYTES)
+        return ls, le
+
+    def prev_lines(self, ls: int, count: int) -> list[bytes]:
+        """Up to ``count`` non-blank lines before the line starting at ``ls``, nearest first."""
+        out: list[bytes] = []
+        pos = ls - 1
+        while pos > 0 and len(out) < count:
+            start = self.data.rfind(b"\n", max(0, pos - CONTEXT_BYTES), pos) + 1
+            line = self.data[start:pos]
+            if line.strip():
+                out.append(line)
+            pos = start - 1
+        return out
+
+    def next_line(self, le: int) -> bytes:
+        if le >= len(self.data):
+            return b""
+        nxt = self.data.find(b"\n", le + 1, le + 1 + CONTEXT_BYTES)
+        return self.data[le + 1 : nxt if nxt != -1 else le + 1 + CONTEXT_BYTES]
+
+    @property
+    def binance(self) -> bool:
+        """Does the file (or its path) speak of Binance at all?"""
+        if self._binance is None:
+            low_path = self.path.lower()
+            low = self.data.lower()
+            self._binance = any(k in low_path for k in ("binance",)) or any(
+                k.encode() in low for k in BINANCE_KEYWORDS if k != "bnb"
+            )
+        return self._binance
+
+
+def _pem_spans(data: bytes) -> list[tuple[int, int]]:
+    spans = []
+    for m in _PEM_BEGIN.finditer(data):
+        end = data.find(b"-----END", m.end())
+        spans.append((m.start(), end if end != -1 else m.end() + 65536))
+    return spans
+
+
+def _in_spans(pos: int, spans: list[tuple[int, int]]) -> bool:
+    return any(a <= pos < b for a, b in spans)
+
+
+def _allowed(text: _Text, ls: int) -> bool:
+    d = text.data
+    le = d.find(b"\n", ls)
+    if ALLOW_MARKER in d[ls : le if le != -1 else len(d)]:
+        return True
+    prev = text.prev_lines(ls, 1)
+    return bool(prev) and ALLOW_MARKER in prev[0]
+
+
+def _role_from_context(text: _Text, ls: int, start: int, prev_end: int) -> tuple[str, str]:
+    """Name and role of the value at ``start``: same line first, else the line(s) above."""
+    d = text.data
+    prefix = d[max(ls, prev_end, start - 160) : start].decode("utf-8", "replace")
+    name = name_before(prefix)
+    role = classify_name(name)
+    if role == "none" and not prefix.strip(" \t\"'`,([{\\"):
+        for line in text.prev_lines(ls, 2):
+            s = line.decode("utf-8", "replace").rstrip()
+            if not s:
+                continue
+            if s.endswith(("(", ":", "=", ":>", ": |", "[", "{")) or s.endswith("\\"):
+                name = name_before(s)
+                role = classify_name(name)
+            break
+    return name, role
+
+
+def _raw_candidate(
+    text: _Text, run: Run, prev_end: int, spans: list[tuple[int, int]], config: Config
+) -> Candidate | None:
+    d = text.data
+    token = d[run.start : run.end].decode("ascii")
+    if reject_token(token, config.example_keys):
+        return None
+    if spans and _in_spans(run.start, spans):
+        return None  # a PEM/certificate body line
+    if jwt_segment(d, run.start, run.end):
+        return None
+    ls, le = text.line_bounds(run.start, run.end)
+    if _allowed(text, ls):
+        return None
+    name, role = _role_from_context(text, ls, run.start, prev_end)
+    line_bytes = d[ls:le]
+    if role in ("none", "other"):
+        if is_lockfile(text.path):
+            return None
+        if is_bare_line(line_bytes, run.start - ls, run.end - ls):
+            prev = text.prev_lines(ls, 1)
+            if (prev and looks_like_base64_body(prev[0])) or looks_like_base64_body(
+                text.next_line(le)
+            ):
+                return None  # a line of a base64 body that happens to be all alnum
+    if name and negative_name(name) and b"binance" not in line_bytes.lower():
+        return None
+    column = len(d[ls : run.start].decode("utf-8", "replace")) + 1
+    return Candidate(token, run.start, run.end, text.line_of(run.start), column, role, name)
+
+
+def _encoded_candidates(
+    text: _Text, run: Run, prev_end: int, config: Config, depth: int
+) -> tuple[list[Candidate], list[Finding]]:
+    """A base64 run: either an encoded bare key (a candidate here) or encoded text to rescan."""
+    decoded = decode_run(text.data, run)
+    if decoded is None:
+        return [], []
+    ls, _le = text.line_bounds(run.start, run.end)
+    if _allowed(text, ls):
+        return [], []
+    stripped = decoded.strip()
+    line = text.line_of(run.start)
+    column = len(text.data[ls : run.start].decode("utf-8", "replace")) + 1
+    if len(stripped) == KEY_LEN and stripped.isalnum():
+        token = stripped.decode("ascii")
+        if reject_token(token, config.example_keys):
+            return [], []
+        name, role = _role_from_context(text, ls, run.start, prev_end)
+        if name and negative_name(name):
+            return [], []
+        return [Candidate(token, run.start, run.end, line, column, role, name, "base64")], []
+    if depth > 0 or len(stripped) < KEY_LEN:
+        return [], []
+    inner = scan_bytes(decoded, text.path, config, _depth=depth + 1)
+    return [], [
+        f.with_(line=line, column=column, encoding="base64") for f in inner
+    ]
+
+
+def _pair(cands: list[Candidate]) -> None:
+    """Link each API key with the secret next to it; settle unknown roles by order."""
+    for c in cands:
+        if c.role in ("api_key", "secret_key"):
+            c.kind = c.role
+    for i, a in enumerate(cands):
+        if a.paired:
+            continue
+        for b in cands[i + 1 :]:
+            if b.line - a.line > PAIR_WINDOW:
+                break
+            if b.paired or (a.kind is not None and a.kind == b.kind):
+                continue
+            first, second = a.kind, b.kind
+            if first is None and second is None:
+                first, second = "api_key", "secret_key"
+            elif first is None:
+                first = "api_key" if second == "secret_key" else "secret_key"
+            elif second is None:
+                second = "api_key" if first == "secret_key" else "secret_key"
+            a.kind, b.kind = first, second
+            a.paired = b.paired = True
+            api, sec = (a, b) if first == "api_key" else (b, a)
+            a.pair = b.pair = pair_id(api.secret, sec.secret)
+            break
+    for c in cands:
+        if c.kind is None:
+            c.kind = "api_key"
+
+
+def _confidence(c: Candidate, binance: bool) -> str:
+    named = c.role in ("api_key", "secret_key", "call") or c.paired
+    if named and binance:
+        return "high"
+    if named or binance:
+        return "medium"
+    return "low"
+
+
+def _private_keys(text: _Text, hmac: list[Finding]) -> list[Finding]:
+    out: list[Finding] = []
+    for m in _PRIVATE_PEM.finditer(text.data):
+        body = _PEM_JUNK.sub(b"", m.group(2)).decode("ascii")
+        if len(body) < 40:
+            continue
+        if "xxxx" in body.lower() or b"..." in m.group(2):
+            continue  # a documentation stub, not a key
+        ls, _ = text.line_bounds(m.start(), m.start())
+        if _allowed(text, ls):
+            continue
+        line = text.line_of(m.start())
+        api = [f for f in hmac if f.kind == "api_key" and abs(f.line - line) <= PEM_LINK_WINDOW]
+        link = min(api, key=lambda f: abs(f.line - line)) if api else None
+        if link is not None or text.binance:
+            confidence = "high"
+        elif body.startswith(_ED25519_PREFIX):
+            confidence = "low"
+        else:
+            continue  # an RSA/EC key with no sign of Binance: not ours to report
+        pair = None
+        if link is not None:
+            pair = link.pair or pair_id(link.secret, body)
+        column = len(text.data[ls : m.start()].decode("utf-8", "replace")) + 1
+        out.append(
+            Finding(
+                rule=PRIVATE_KEY.id,
+                kind="private_key",
+                path=text.path,
+                line=line,
+                column=column,
+                confidence=confidence,  # type: ignore[arg-type]
+                secret=body,
+                name=m.group(1).decode("ascii"),
+                pair=pair,
+            )
+        )
+    # an API key that only has a private key (RSA/Ed25519 keys have no HMAC secret) shares its id
+    for i, f in enumerate(hmac):
+        if f.pair is None and f.kind == "api_key":
+            for pk in out:
+                if pk.pair == pair_id(f.secret, pk.secret):
+                    hmac[i] = f.with_(pair=pk.pair)
+    return out
+
+
+def scan_bytes(
+    data: bytes, path: str, config: Config = DEFAULT, *, _depth: int = 0
+) -> list[Finding]:
+    """All findings in ``data`` (the content of ``path``), in file order. Pure."""
+    runs = list(find_runs(data))
+    has_pem = b"PRIVATE KEY-----" in data
+    if not runs and not has_pem:
+        return []
+    text = _Text(data, path)
+    spans = _pem_spans(data) if b"-----BEGIN " in data else []
+    cands: list[Candidate] = []
+    nested: list[Finding] = []
+    prev_end = 0
+    for run in runs:
+        if run.kind == "raw":
+            cand = _raw_candidate(text, run, prev_end, spans, config)
+            if cand is not None:
+                cands.append(cand)
+        else:
+            if spans and _in_spans(run.start, spans):
+                continue
+            found, inner = _encoded_candidates(text, run, prev_end, config, _depth)
+            cands.extend(found)
+            nested.extend(inner)
+        prev_end = run.end
+    _pair(cands)
+    binance = text.binance if (cands or has_pem) else False
+    findings = [
+        Finding(
+            rule=HMAC_KEY.id,
+            kind=c.kind,  # type: ignore[arg-type]
+            path=path,
+            line=c.line,
+            column=c.column,
+            confidence=_confidence(c, binance),  # type: ignore[arg-type]
+            secret=c.secret,
+            name=c.name or None,
+            encoding=c.encoding,
+            pair=c.pair,
+        )
+        for c in cands
+    ]
+    if has_pem:
+        findings.extend(_private_keys(text, findings))
+    findings.extend(nested)
+    return select(findings, config)
+
+
+def select(findings: list[Finding], config: Config) -> list[Finding]:
+    """Apply allow-listed fingerprints and the confidence floor; sort in file order."""
+    floor = CONFIDENCE_RANK[config.min_confidence]
+    kept = [
+        f
+        for f in findings
+        if CONFIDENCE_RANK[f.confidence] >= floor and f.fingerprint not in config.allow_fingerprints
+    ]
+    kept.sort(key=lambda f: (f.line, f.column, f.rule))
+    return kept

@@ -1,0 +1,166 @@
+"""Named, pure predicates that reject key-shaped strings which are not keys.
+
+Each returns the reason (a short string) when the candidate must be dropped, else None. The
+engine calls them in the order of ``TOKEN_FILTERS``, cheapest and most common first, so a
+rejected candidate can always say why (``keytrap scan --explain``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable
+
+from keytrap.rules import BINANCE_DOC_EXAMPLE_KEYS
+
+_HEX = frozenset("0123456789abcdefABCDEF")
+_VOWELS = frozenset("aeiouyAEIOUY")
+
+#: Substrings (lowercase) that mark a template value rather than a key. Each has 5+ letters or
+#: is 4 repeated letters, so a random 64-character key contains one with odds below 1e-4.
+PLACEHOLDER_WORDS: tuple[str, ...] = (
+    "your", "xxxx", "example", "placeholder", "dummy", "sample", "changeme", "replace",
+    "insert", "apikey", "secretkey", "apisecret", "redacted", "notreal", "fakekey",
+    "testkey", "mykey", "here", "0000", "1111", "aaaa", "abcdef", "123456", "qwerty",
+)
+
+# Words that split camelCase / PascalCase identifiers: upper+lowers, lowers, upper runs, digits
+_SEGMENT = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
+
+
+def doc_example(token: str, extra: frozenset[str] = frozenset()) -> str | None:
+    if token in BINANCE_DOC_EXAMPLE_KEYS or token in extra:
+        return "documentation example key"
+    return None
+
+
+def not_mixed(token: str) -> str | None:
+    """Real keys mix upper, lower and digits: a random 64-char key lacks one with p < 1e-4."""
+    has_upper = has_lower = has_digit = False
+    for ch in token:
+        if ch.isdigit():
+            has_digit = True
+        elif ch.isupper():
+            has_upper = True
+        else:
+            has_lower = True
+    if has_upper and has_lower and has_digit:
+        return None
+    return "does not mix upper, lower and digits"
+
+
+def hex_only(token: str) -> str | None:
+    return "hexadecimal (a digest, not a key)" if _HEX.issuperset(token) else None
+
+
+def shannon_entropy(token: str) -> float:
+    n = len(token)
+    if not n:
+        return 0.0
+    return -sum(c / n * math.log2(c / n) for c in Counter(token).values())
+
+
+def low_entropy(token: str, floor: float = 4.3) -> str | None:
+    # random 64 chars over 62 symbols: mean 5.35 bits, 4.3 is about 12 standard deviations below
+    value = shannon_entropy(token)
+    return f"entropy {value:.2f} below {floor}" if value < floor else None
+
+
+def repeated_or_sequential(token: str) -> str | None:
+    """Runs such as ``aaaa`` or ``abcde``/``54321``, or too few distinct characters."""
+    if len(set(token)) < 22:
+        return "too few distinct characters"
+    run = 1
+    seq = 1
+    for prev, ch in zip(token, token[1:]):
+        run = run + 1 if ch == prev else 1
+        step = ord(ch) - ord(prev)
+        seq = seq + 1 if step in (1, -1) and ch.isalnum() else 1
+        if run >= 4:
+            return "repeated characters"
+        if seq >= 5:
+            return "sequential characters"
+    return None
+
+
+def wordy_identifier(token: str) -> str | None:
+    """camelCase identifiers made of words: most of their letters sit in long vowelled words."""
+    wordy = 0
+    for seg in _SEGMENT.findall(token):
+        if len(seg) >= 4 and seg[0].isalpha() and seg[1:].islower() and _VOWELS.intersection(seg):
+            wordy += len(seg)
+    if wordy >= 0.55 * len(token):
+        return "identifier made of words"
+    return None
+
+
+def placeholder(token: str) -> str | None:
+    low = token.lower()
+    for word in PLACEHOLDER_WORDS:
+        if word in low:
+            return f"placeholder ('{word}')"
+    return None
+
+
+TokenFilter = Callable[[str], "str | None"]
+
+#: The order matters only for speed and for which reason is reported.
+TOKEN_FILTERS: tuple[tuple[str, TokenFilter], ...] = (
+    ("not_mixed", not_mixed),
+    ("hex_only", hex_only),
+    ("repeated_or_sequential", repeated_or_sequential),
+    ("low_entropy", low_entropy),
+    ("placeholder", placeholder),
+    ("wordy_identifier", wordy_identifier),
+)
+
+
+def reject_token(token: str, extra_examples: frozenset[str] = frozenset()) -> str | None:
+    """First reason to drop a token, or None when it still looks like a key."""
+    reason = doc_example(token, extra_examples)
+    if reason:
+        return reason
+    for _name, check in TOKEN_FILTERS:
+        reason = check(token)
+        if reason:
+            return reason
+    return None
+
+
+# --- context filters -------------------------------------------------------------------------
+
+_B64_LINE = re.compile(rb"^[A-Za-z0-9+/]{40,}={0,2}$")
+
+
+def looks_like_base64_body(line: bytes) -> bool:
+    """A line of a PEM/MIME/base64 body: 40+ base64 chars that use ``+``/``/`` or padding."""
+    s = line.strip()
+    if not _B64_LINE.match(s):
+        return False
+    return b"+" in s or b"/" in s or s.endswith(b"=")
+
+
+def jwt_segment(data: bytes, start: int, end: int) -> str | None:
+    """Part of a dotted token (JWT, macaroon): a base64url segment touches it across a dot."""
+    if data[start : start + 3] == b"eyJ":
+        return "JWT segment"
+    seg = re.compile(rb"[A-Za-z0-9_\-]{8}")
+    if start > 9 and data[start - 1] == 0x2E and seg.fullmatch(data[start - 9 : start - 1]):
+        return "JWT segment"
+    if data[end : end + 1] == b"." and seg.match(data, end + 1):
+        return "JWT segment"
+    return None
+
+
+LOCKFILES = frozenset(
+    {
+        "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock",
+        "Pipfile.lock", "Cargo.lock", "go.sum", "composer.lock", "Gemfile.lock", "uv.lock",
+        "pdm.lock", "bun.lock", "flake.lock", "packages.lock.json", "mix.lock", "pubspec.lock",
+    }
+)
+
+
+def is_lockfile(path: str) -> bool:
+    return path.rsplit("/", 1)[-1] in LOCKFILES
