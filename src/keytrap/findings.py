@@ -83,3 +83,30 @@ def sort_key(f: Finding) -> tuple[str, int, int, str]:
 def pair_id(api_secret: str, secret_secret: str) -> str:
     """Pair ids are derived from both secrets, so the same pair gets the same id anywhere."""
     return hashlib.sha256(f"keytrap:pair:{api_secret}:{secret_secret}".encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScanStats:
+    files_scanned: int = 0
+    bytes_scanned: int = 0
+    skipped: tuple[Skipped, ...] = ()
+    duration_s: float = 0.0
+    blobs_scanned: int = 0  # history scans only
+    commits: int = 0  # history scans only
+    notes: tuple[str, ...] = ()  # e.g. "shallow clone: history before X is not available"
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """What every reporter renders. ``root`` is the folder paths are relative to."""
+
+    root: str
+    findings: tuple[Finding, ...]
+    stats: ScanStats
+    mode: str = "worktree"  # worktree | history | staged | range
