@@ -1,0 +1,76 @@
+"""Baselines: the fingerprints of known findings, so CI fails only on new ones.
+
+A baseline holds hashes, never secrets, not even redacted. Fingerprints carry no path or line,
+so moving the line or renaming the file keeps a finding in the baseline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from keytrap.errors import UsageError
+from keytrap.findings import Finding
+
+DEFAULT_NAME = ".keytrap-baseline.json"
+VERSION = 1
+
+
+def render(findings: Iterable[Finding]) -> str:
+    entries: dict[str, dict[str, str]] = {}
+    for f in findings:
+        entries.setdefault(
+            f.fingerprint, {"fingerprint": f.fingerprint, "rule": f.rule, "kind": f.kind, "first_path": f.path}
+        )
+    doc = {
+        "version": VERSION,
+        "tool": "keytrap",
+        "note": "Fingerprints are salted hashes of findings; no secret is stored here.",
+        "fingerprints": [entries[k] for k in sorted(entries)],
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def parse(text: str, where: str) -> frozenset[str]:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{where}: malformed baseline: {exc.msg} at line {exc.lineno}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("fingerprints"), list):
+        raise UsageError(f"{where}: malformed baseline: expected an object with a 'fingerprints' list")
+    out = set()
+    for item in doc["fingerprints"]:
+        fp = item.get("fingerprint") if isinstance(item, dict) else item
+        if not isinstance(fp, str) or not fp:
+            raise UsageError(f"{where}: malformed baseline: bad entry {item!r}")
+        out.add(fp)
+    return frozenset(out)
+
+
+def load(path: Path) -> frozenset[str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"baseline not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read baseline {path}: {exc}") from None
+    return parse(text, str(path))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file and rename: an interrupted run leaves no partial file."""
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

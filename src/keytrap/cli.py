@@ -1,0 +1,419 @@
+"""Command line: parse, dispatch, and turn every failure into one line and an exit code.
+
+Exit codes: 0 clean, 1 findings, 2 usage or fatal error (bad path, bad config, not a git
+repository, corrupt objects), 3 unexpected internal error, 130 interrupted.
+
+Only the stdlib and the engine are imported at start-up; rich, GitPython and the history,
+verification and reporting modules load inside the commands that use them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+from keytrap import __version__
+from keytrap.errors import (
+    EXIT_CLEAN,
+    EXIT_FINDINGS,
+    EXIT_INTERRUPTED,
+    EXIT_UNEXPECTED,
+    EXIT_USAGE,
+    KeytrapError,
+    UsageError,
+)
+from keytrap.findings import Finding, ScanResult
+
+FORMATS = ("text", "json", "sarif", "github")
+
+EPILOG = """\
+exit codes: 0 no findings, 1 findings, 2 usage or fatal error, 3 internal error, 130 interrupted
+docs: keytrap scan --help, README.md"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line + usage hint, exit 2
+        self.exit(EXIT_USAGE, f"keytrap: error: {message} (see '{self.prog} --help')\n")
+
+
+def _add_output_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", "-f", choices=FORMATS, default="text", help="report format (default: text)")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour in text reports")
+    p.add_argument("--verbose", "-v", action="store_true", help="list every skipped file")
+
+
+def _add_filter_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", metavar="FILE", help="settings file (default: .keytrap.toml or [tool.keytrap] in pyproject.toml)")
+    p.add_argument("--min-confidence", choices=("low", "medium", "high"), help="report only findings at or above this confidence")
+    p.add_argument("--max-size", type=_size, metavar="BYTES", help="skip files larger than this (default 10 MiB; accepts K/M/G)")
+    p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip paths matching GLOB (repeatable)")
+    p.add_argument("--baseline", metavar="FILE", help="report only findings whose fingerprints are not in FILE")
+
+
+def _size(text: str) -> int:
+    units = {"k": 1024, "m": 1024**2, "g": 1024**3}
+    t = text.strip().lower().removesuffix("b").removesuffix("i")
+    mult = units.get(t[-1:], 1)
+    num = t[:-1] if t[-1:] in units else t
+    try:
+        value = int(float(num) * mult)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"size must be positive: {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="keytrap",
+        description="Find Binance API keys, secret keys and private keys before they leak.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"keytrap {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    scan = sub.add_parser("scan", help="scan files, folders, the staged index or git history", epilog=EPILOG,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    scan.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: .)")
+    mode = scan.add_argument_group("what to scan")
+    mode.add_argument("--staged", action="store_true", help="scan what is staged in the index (run inside the repo)")
+    mode.add_argument("--history", action="store_true", help="also scan every blob in the git history of all refs")
+    mode.add_argument("--range", dest="rev_range", metavar="BASE..HEAD", help="scan only blobs introduced by commits in a range")
+    mode.add_argument("--since-commit", metavar="REV", help="scan blobs introduced after REV (same as --range REV..HEAD)")
+    mode.add_argument("--branch", metavar="REF", help="scan history reachable from REF only")
+    mode.add_argument("--no-worktree", action="store_true", help="with --history: skip the working tree")
+    _add_filter_options(scan)
+    _add_output_options(scan)
+    ver = scan.add_argument_group("verification (opt-in, talks to Binance)")
+    ver.add_argument("--verify", action="store_true", help="check found key pairs against Binance (one read-only request per pair)")
+    ver.add_argument("--binance-url", metavar="URL", help="API base URL for --verify (default: $KEYTRAP_BINANCE_URL or https://api.binance.com)")
+    ver.add_argument("--verify-timeout", type=float, default=5.0, metavar="S", help="seconds per verification request (default 5)")
+    scan.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    scan.set_defaults(func=cmd_scan)
+
+    hook = sub.add_parser("hook", help="pre-commit entry point: scan what is staged for the given files")
+    hook.add_argument("files", nargs="*", metavar="FILE", help="staged files to check (default: all staged)")
+    hook.add_argument("--pre-push", action="store_true", help="scan the commits about to be pushed")
+    hook.add_argument("--verify", action="store_true", help="also verify found pairs (off by default)")
+    hook.add_argument("--binance-url", metavar="URL", help=argparse.SUPPRESS)
+    _add_filter_options(hook)
+    hook.set_defaults(func=cmd_hook)
+
+    base = sub.add_parser("baseline", help="record current findings so that only new ones fail")
+    base.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: .)")
+    base.add_argument("--history", action="store_true", help="include findings from git history")
+    base.add_argument("--output", "-o", metavar="FILE", default=None, help="baseline file (default: .keytrap-baseline.json in the scanned folder)")
+    _add_filter_options(base)
+    base.set_defaults(func=cmd_baseline)
+
+    inst = sub.add_parser("install", help="install keytrap as a native git pre-commit (and pre-push) hook")
+    inst.add_argument("--pre-push", action="store_true", help="also install a pre-push hook")
+    inst.add_argument("--force", action="store_true", help="chain an existing hook instead of refusing")
+    inst.add_argument("--repo", default=".", help="repository (default: .)")
+    inst.set_defaults(func=cmd_install)
+
+    uninst = sub.add_parser("uninstall", help="remove the native git hooks keytrap installed")
+    uninst.add_argument("--repo", default=".", help="repository (default: .)")
+    uninst.set_defaults(func=cmd_uninstall)
+
+    doc = sub.add_parser("doctor", help="check repository hygiene: hooks, ignored .env files, config, baseline")
+    doc.add_argument("path", nargs="?", default=".", help="repository (default: .)")
+    doc.set_defaults(func=cmd_doctor)
+    return parser
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _load_config(args: argparse.Namespace, root: str):  # -> Config
+    from keytrap import config as cfg
+
+    explicit = Path(args.config) if getattr(args, "config", None) else None
+    conf = cfg.load(Path(root), explicit)
+    if explicit is None and conf.source is None:
+        from keytrap.sources.gitstatus import toplevel
+
+        top = toplevel(root)
+        if top and os.path.realpath(top) != os.path.realpath(root):
+            conf = cfg.load(Path(top))
+    changes: dict[str, object] = {}
+    if getattr(args, "min_confidence", None):
+        changes["min_confidence"] = args.min_confidence
+    if getattr(args, "max_size", None):
+        changes["max_file_size"] = args.max_size
+    if getattr(args, "exclude", None):
+        changes["exclude"] = conf.exclude + tuple(args.exclude)
+    if getattr(args, "baseline", None):
+        from keytrap import baseline
+
+        changes["allow_fingerprints"] = conf.allow_fingerprints | baseline.load(Path(args.baseline))
+    return conf.with_(**changes) if changes else conf
+
+
+def _with_git_status(result: ScanResult, root: str) -> ScanResult:
+    if not result.findings:
+        return result
+    from keytrap.sources.gitstatus import statuses
+
+    paths = {f.path: f.path if os.path.isabs(f.path) else os.path.join(root, f.path) for f in result.findings if not f.commit}
+    status = statuses(paths.values())
+    findings = tuple(
+        f.with_(git_status=status.get(paths[f.path])) if f.path in paths and not f.commit else f
+        for f in result.findings
+    )
+    return ScanResult(result.root, findings, result.stats, result.mode)
+
+
+def _assess(result: ScanResult, verifications: dict | None) -> ScanResult:
+    """Attach severity and remediation to every finding (carried by every format)."""
+    try:
+        from keytrap import remediation
+    except ImportError:  # pragma: no cover - remediation ships with keytrap
+        return result
+    out = []
+    for f in result.findings:
+        v = (verifications or {}).get(f.pair) if f.pair else None
+        a = remediation.assess(f, v)
+        extra: dict[str, object] = {"severity": a.severity, "actions": list(a.actions)}
+        if v is not None:
+            extra["verification"] = v.status
+        out.append(f.with_extra(**extra))
+    return ScanResult(result.root, tuple(out), result.stats, result.mode)
+
+
+def _render(result: ScanResult, args: argparse.Namespace, out: IO[str]) -> None:
+    fmt = args.format
+    if fmt == "text":
+        from keytrap.reporters import text
+
+        color = {"always": True, "never": False}.get(args.color)
+        if color is None and (os.environ.get("NO_COLOR") or not out.isatty()):
+            color = False
+        text.render(result, out, color=color, verbose=args.verbose)
+        return
+    if fmt == "json":
+        from keytrap.reporters import json_ as mod
+    elif fmt == "sarif":
+        from keytrap.reporters import sarif as mod  # type: ignore[no-redef]
+    else:
+        from keytrap.reporters import github as mod  # type: ignore[no-redef]
+    out.write(mod.render(result))
+
+
+def _emit(result: ScanResult, args: argparse.Namespace) -> None:
+    if args.output:
+        import io
+
+        from keytrap.baseline import write_atomic
+
+        buf = io.StringIO()
+        _render(result, args, buf)
+        write_atomic(Path(args.output), buf.getvalue())
+    else:
+        _render(result, args, sys.stdout)
+        sys.stdout.flush()
+
+
+def _progress(args: argparse.Namespace):  # -> context manager yielding a callback or None
+    import contextlib
+
+    if getattr(args, "no_progress", False) or not sys.stderr.isatty():
+        return contextlib.nullcontext(None)
+    return _RichProgress()
+
+
+class _RichProgress:
+    def __enter__(self):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._p = Progress(
+            TextColumn("[bold]keytrap[/bold] scanning"), BarColumn(), MofNCompleteColumn(),
+            TimeRemainingColumn(), transient=True, console=None,
+        )
+        from rich.console import Console
+
+        self._p.console = Console(stderr=True)
+        self._p.start()
+        self._task = self._p.add_task("scan", total=None)
+
+        def update(done: int, total: int) -> None:
+            self._p.update(self._task, completed=done, total=total)
+
+        return update
+
+    def __exit__(self, *exc: object) -> None:
+        self._p.stop()
+
+
+# --- commands --------------------------------------------------------------------------------
+
+
+def _scan_result(args: argparse.Namespace, for_baseline: bool = False) -> ScanResult:
+    paths = list(args.paths) or [os.curdir]
+    history = bool(args.history or getattr(args, "rev_range", None) or getattr(args, "since_commit", None) or getattr(args, "branch", None))
+    if getattr(args, "staged", False):
+        if history:
+            raise UsageError("--staged cannot be combined with --history/--range/--since-commit/--branch")
+        if args.paths:
+            raise UsageError("--staged scans the index of the current repository; give no PATH")
+        from keytrap.sources import staged
+
+        top = staged.repo_top(os.curdir)
+        conf = _load_config(args, top)
+        return staged.scan_staged(top, conf)
+    from keytrap.sources.files import default_root, scan_paths
+
+    for p in paths:
+        if not os.path.lexists(p):
+            raise UsageError(f"path not found: {p}")
+    root = default_root(paths)
+    conf = _load_config(args, root)
+    if history:
+        if len(paths) != 1 or not os.path.isdir(paths[0]):
+            raise UsageError("--history/--range take one repository folder as PATH")
+        from keytrap.sources.history import scan_history
+
+        with _progress(args) as progress:
+            hist = scan_history(
+                Path(paths[0]),
+                conf,
+                rev_range=getattr(args, "rev_range", None),
+                since_commit=getattr(args, "since_commit", None),
+                branch=getattr(args, "branch", None),
+                progress=progress,
+            )
+        scope_only = bool(getattr(args, "rev_range", None) or getattr(args, "since_commit", None) or getattr(args, "no_worktree", False))
+        if scope_only:
+            return hist
+        tree = _with_git_status(scan_paths(paths, root, conf), root)
+        return merge_history_and_tree(hist, tree)
+    with _progress(args) as progress:
+        result = scan_paths(paths, root, conf, progress)
+    return _with_git_status(result, root)
+
+
+def merge_history_and_tree(hist: ScanResult, tree: ScanResult) -> ScanResult:
+    """One report: history findings (with commits) plus working-tree findings not in history."""
+    in_history = {f.fingerprint for f in hist.findings}
+    findings = list(hist.findings)
+    for f in tree.findings:
+        findings.append(f.with_extra(location="working tree", in_history=f.fingerprint in in_history))
+    stats = hist.stats
+    from dataclasses import replace
+
+    merged = replace(
+        stats,
+        files_scanned=tree.stats.files_scanned,
+        bytes_scanned=stats.bytes_scanned + tree.stats.bytes_scanned,
+        skipped=stats.skipped + tree.stats.skipped,
+        duration_s=stats.duration_s + tree.stats.duration_s,
+    )
+    return ScanResult(hist.root, tuple(findings), merged, hist.mode)
+
+
+def _verify(result: ScanResult, args: argparse.Namespace) -> dict | None:
+    if not getattr(args, "verify", False):
+        return None
+    from keytrap import verify
+
+    by_pair: dict[str, dict[str, Finding]] = {}
+    for f in result.findings:
+        if f.pair and f.kind in ("api_key", "secret_key"):
+            by_pair.setdefault(f.pair, {})[f.kind] = f
+    pairs = [
+        (pid, kinds["api_key"].secret, kinds["secret_key"].secret)
+        for pid, kinds in by_pair.items()
+        if "api_key" in kinds and "secret_key" in kinds
+    ]
+    base = args.binance_url or os.environ.get("KEYTRAP_BINANCE_URL") or verify.DEFAULT_BASE_URL
+    return verify.verify_pairs(pairs, base, timeout=getattr(args, "verify_timeout", 5.0))
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    result = _scan_result(args)
+    verifications = _verify(result, args)
+    result = _assess(result, verifications)
+    _emit(result, args)
+    return EXIT_FINDINGS if result.findings else EXIT_CLEAN
+
+
+def cmd_hook(args: argparse.Namespace) -> int:
+    from keytrap import hook
+
+    return hook.run(args)
+
+
+def cmd_baseline(args: argparse.Namespace) -> int:
+    from keytrap import baseline
+
+    args.rev_range = args.since_commit = args.branch = None
+    args.staged = False
+    args.no_progress = True
+    args.baseline = None
+    result = _scan_result(args, for_baseline=True)
+    paths = list(args.paths) or [os.curdir]
+    target = Path(args.output) if args.output else Path(paths[0] if os.path.isdir(paths[0]) else os.curdir) / baseline.DEFAULT_NAME
+    baseline.write_atomic(target, baseline.render(result.findings))
+    n = len({f.fingerprint for f in result.findings})
+    print(f"keytrap: wrote {n} fingerprint{'s' if n != 1 else ''} to {target}", file=sys.stderr)
+    return EXIT_CLEAN
+
+
+def cmd_install(args: argparse.Namespace) -> int:
+    from keytrap import install
+
+    return install.install(Path(args.repo), pre_push=args.pre_push, force=args.force)
+
+
+def cmd_uninstall(args: argparse.Namespace) -> int:
+    from keytrap import install
+
+    return install.uninstall(Path(args.repo))
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from keytrap import doctor
+
+    checks = doctor.run_doctor(Path(args.path))
+    sys.stdout.write(doctor.render_doctor(checks))
+    return EXIT_CLEAN if all(c.ok for c in checks) else EXIT_FINDINGS
+
+
+# --- entry point -----------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
+        return int(args.func(args))
+    except KeytrapError as exc:
+        print(f"keytrap: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("keytrap: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        except OSError:
+            pass
+        return EXIT_CLEAN
+    except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into one line
+        if os.environ.get("KEYTRAP_DEBUG"):
+            raise
+        print(
+            f"keytrap: internal error: {type(exc).__name__}: {exc} (set KEYTRAP_DEBUG=1 for a traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_UNEXPECTED

@@ -1,0 +1,151 @@
+"""The human report (rich): grouped by file, redacted, with what to do now.
+
+rich is imported here only, so commands that print nothing never pay for it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import IO
+
+from keytrap.findings import Finding, ScanResult
+
+#: Good practice, drawn from Binance's own advice; shown once under every report with findings.
+CHECKLIST: tuple[str, ...] = (
+    "Delete the leaked key in Binance API Management at once: deleting the file or the commit "
+    "is not enough, history, clones and forks keep it. Then check your account activity.",
+    "Create a new key with only the permissions you need; keep withdrawals off.",
+    "Restrict every key to whitelisted IP addresses.",
+    "Rotate keys every 60-90 days.",
+    "Never keep keys in plain text or in version control: use environment variables or a "
+    "secret manager, and add config files that hold them to .gitignore.",
+)
+
+_STATUS_NOTE = {
+    "tracked": "tracked by git: committed or about to be",
+    "untracked": "untracked and not ignored: one `git add .` away from a leak",
+    "ignored": "ignored by git: not committed, but in plain text on disk",
+}
+_CONF_STYLE = {"high": "bold red", "medium": "yellow", "low": "dim"}
+_KIND_LABEL = {"api_key": "API key", "secret_key": "secret key", "private_key": "private key"}
+
+
+def _human_bytes(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
+
+
+def summary_line(result: ScanResult) -> str:
+    s = result.stats
+    what = f"{s.files_scanned} files"
+    if result.mode in ("history", "range"):
+        what = f"{s.blobs_scanned} blobs in {s.commits} commits" + (
+            f" and {s.files_scanned} working-tree files" if s.files_scanned else ""
+        )
+    line = f"Scanned {what} ({_human_bytes(s.bytes_scanned)}) in {s.duration_s:.2f} s"
+    if s.skipped:
+        reasons = Counter(sk.reason.split(" (")[0].split(":")[0] for sk in s.skipped)
+        detail = ", ".join(f"{n} {r}" for r, n in reasons.most_common())
+        line += f"; skipped {len(s.skipped)} ({detail})"
+    return line + "."
+
+
+def _where(f: Finding) -> str:
+    if f.commit:
+        return f"commit {f.commit[:10]}"
+    return ""
+
+
+def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbose: bool = False) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console(file=out, force_terminal=color, no_color=color is False, highlight=False, soft_wrap=True)
+    findings = result.findings
+    if not findings:
+        console.print(f"[green]No Binance secrets found.[/green] {escape(summary_line(result))}")
+        _print_skipped(console, result, verbose)
+        for note in result.stats.notes:
+            console.print(f"[dim]note: {escape(note)}[/dim]")
+        return
+    pairs = {f.pair for f in findings if f.pair}
+    files = sorted({f.path for f in findings})
+    console.print(
+        f"[bold red]keytrap found {len(findings)} Binance secret"
+        f"{'s' if len(findings) != 1 else ''}[/bold red] in {len(files)} "
+        f"{'file' if len(files) == 1 else 'files'}"
+        + (f" ({len(pairs)} credential pair{'s' if len(pairs) != 1 else ''})" if pairs else "")
+    )
+    by_file: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_file.setdefault(f.path, []).append(f)
+    for path in files:
+        group = by_file[path]
+        status = group[0].git_status
+        header = f"\n[bold]{escape(path)}[/bold]"
+        if status:
+            style = "red" if status != "ignored" else "yellow"
+            header += f"  [{style}]({_STATUS_NOTE.get(status, status)})[/{style}]"
+        console.print(header)
+        table = Table(show_header=False, box=None, padding=(0, 1), pad_edge=False)
+        for f in group:
+            conf = f"[{_CONF_STYLE[f.confidence]}]{f.confidence}[/]"
+            bits = []
+            if f.name:
+                bits.append(f"as {escape(f.name)}")
+            if f.encoding:
+                bits.append(f"{f.encoding}-encoded")
+            if f.pair:
+                bits.append(f"pair {f.pair[:6]}")
+            severity = f.get("severity")
+            if severity:
+                bits.append(f"severity {severity}")
+            where = _where(f)
+            if where:
+                bits.append(where)
+            table.add_row(
+                f"  {f.line}:{f.column}",
+                _KIND_LABEL.get(f.kind, f.kind),
+                conf,
+                escape(f.secret_redacted),
+                escape(", ".join(bits)),
+            )
+        console.print(table)
+        for f in group:
+            for key in ("commit_subject", "verification"):
+                value = f.get(key)
+                if value:
+                    console.print(f"    [dim]{key.split('_')[0]}: {escape(str(value))}[/dim]")
+            actions = f.get("actions")
+            if isinstance(actions, (list, tuple)):
+                for act in actions:
+                    console.print(f"    [cyan]→[/cyan] {escape(str(act))}")
+    console.print("\n[bold]What to do now[/bold]")
+    for i, item in enumerate(CHECKLIST, 1):
+        console.print(f"  {i}. {escape(item)}")
+    console.print(
+        "\n[dim]Not a secret? Add `keytrap: allow` on the line, or record it with "
+        "`keytrap baseline`.[/dim]"
+    )
+    console.print(escape(summary_line(result)))
+    _print_skipped(console, result, verbose)
+    for note in result.stats.notes:
+        console.print(f"[dim]note: {escape(note)}[/dim]")
+
+
+def _print_skipped(console: object, result: ScanResult, verbose: bool) -> None:
+    from rich.markup import escape
+
+    skipped = result.stats.skipped
+    if not skipped:
+        return
+    shown = skipped if verbose else skipped[:5]
+    for sk in shown:
+        console.print(f"[dim]  skipped {escape(sk.path)}: {escape(sk.reason)}[/dim]")  # type: ignore[attr-defined]
+    if len(skipped) > len(shown):
+        console.print(f"[dim]  … and {len(skipped) - len(shown)} more (--verbose lists all)[/dim]")  # type: ignore[attr-defined]

@@ -1,0 +1,180 @@
+"""Working-tree source: walk paths, read files safely, hand bytes to the engine.
+
+Rules of the walk: ``.git`` is never entered; symlinks are never followed (a symlink named on
+the command line is followed only when its target stays inside the scan root); binary, huge,
+unreadable and special files are skipped with a reason that the report lists; nothing is
+ever written.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import stat
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from keytrap.config import Config
+from keytrap.engine import scan_bytes
+from keytrap.errors import UsageError
+from keytrap.findings import Finding, ScanResult, ScanStats, Skipped
+
+BINARY_SNIFF = 8192
+SKIP_DIRS = frozenset({".git", ".hg", ".svn"})
+
+
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    abs_path: str
+    rel_path: str
+    size: int
+
+
+def rel_to(path: str, root: str) -> str:
+    """``path`` relative to ``root`` with / separators; absolute when outside the root."""
+    rel = os.path.relpath(path, root)
+    if rel == os.pardir or rel.startswith(os.pardir + os.sep):
+        rel = os.path.abspath(path)
+    return rel.replace(os.sep, "/")
+
+
+def _inside(path: str, root: str) -> bool:
+    real, real_root = os.path.realpath(path), os.path.realpath(root)
+    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
+def walk(
+    paths: list[str], root: str, config: Config, skipped: list[Skipped]
+) -> Iterator[FileEntry]:
+    """Yield regular files under ``paths`` in a stable order; record what is skipped."""
+    for top in paths:
+        if not os.path.lexists(top):
+            raise UsageError(f"path not found: {top}")
+        rel_top = rel_to(top, root)
+        try:
+            st = os.lstat(top)
+        except OSError as exc:
+            raise UsageError(f"cannot access {top}: {exc.strerror}") from None
+        if stat.S_ISLNK(st.st_mode):
+            if not os.path.exists(top):
+                skipped.append(Skipped(rel_top, "broken symlink"))
+                continue
+            if not _inside(top, root):
+                skipped.append(Skipped(rel_top, "symlink pointing outside the scan root"))
+                continue
+            st = os.stat(top)
+        if stat.S_ISDIR(st.st_mode):
+            yield from _walk_dir(top, root, config, skipped)
+        elif stat.S_ISREG(st.st_mode):
+            if not config.is_excluded(rel_top):
+                yield FileEntry(top, rel_top, st.st_size)
+        else:
+            skipped.append(Skipped(rel_top, "not a regular file"))
+
+
+def _walk_dir(top: str, root: str, config: Config, skipped: list[Skipped]) -> Iterator[FileEntry]:
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            skipped.append(Skipped(rel_to(folder, root), f"unreadable folder: {exc.strerror}"))
+            continue
+        subdirs = []
+        for entry in entries:
+            rel = rel_to(entry.path, root)
+            try:
+                if entry.is_symlink():
+                    skipped.append(Skipped(rel, "symlink (not followed)"))
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in SKIP_DIRS and not config.is_excluded(rel):
+                        subdirs.append(entry.path)
+                    continue
+                if config.is_excluded(rel):
+                    continue
+                if not entry.is_file(follow_symlinks=False):
+                    skipped.append(Skipped(rel, "not a regular file"))
+                    continue
+                size = entry.stat(follow_symlinks=False).st_size
+            except OSError as exc:
+                skipped.append(Skipped(rel, f"unreadable: {exc.strerror}"))
+                continue
+            yield FileEntry(entry.path, rel, size)
+        stack.extend(reversed(subdirs))
+
+
+def decode_for_scan(data: bytes) -> bytes | None:
+    """Bytes the engine can read, or None for binary. UTF-16/32 with a BOM become UTF-8."""
+    head = data[:BINARY_SNIFF]
+    for bom, codec in (
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if head.startswith(bom):
+            try:
+                return data.decode(codec).encode("utf-8")
+            except UnicodeDecodeError:
+                return None
+    if b"\x00" in head:
+        return None
+    return data
+
+
+def read_entry(entry: FileEntry, config: Config) -> tuple[bytes | None, str | None]:
+    """(scannable bytes, None) or (None, reason to skip)."""
+    if entry.size > config.max_file_size:
+        return None, f"larger than the {config.max_file_size} byte limit ({entry.size} bytes)"
+    try:
+        with open(entry.abs_path, "rb") as fh:
+            data = fh.read(config.max_file_size + 1)
+    except OSError as exc:
+        return None, f"unreadable: {exc.strerror or exc}"
+    if len(data) > config.max_file_size:
+        return None, f"larger than the {config.max_file_size} byte limit"
+    scannable = decode_for_scan(data)
+    if scannable is None:
+        return None, "binary"
+    return scannable, None
+
+
+def scan_paths(
+    paths: list[str],
+    root: str,
+    config: Config,
+    progress: Callable[[int, int], None] | None = None,
+) -> ScanResult:
+    started = time.perf_counter()
+    skipped: list[Skipped] = []
+    entries = list(walk(paths, root, config, skipped))
+    findings: list[Finding] = []
+    files = nbytes = 0
+    for i, entry in enumerate(entries):
+        data, reason = read_entry(entry, config)
+        if data is None:
+            skipped.append(Skipped(entry.rel_path, reason or "skipped"))
+        else:
+            files += 1
+            nbytes += len(data)
+            findings.extend(scan_bytes(data, entry.rel_path, config))
+        if progress is not None:
+            progress(i + 1, len(entries))
+    stats = ScanStats(
+        files_scanned=files,
+        bytes_scanned=nbytes,
+        skipped=tuple(skipped),
+        duration_s=time.perf_counter() - started,
+    )
+    return ScanResult(root=root, findings=tuple(findings), stats=stats, mode="worktree")
+
+
+def default_root(paths: list[str]) -> str:
+    """Reports are relative to the single folder scanned, else to the current folder."""
+    if len(paths) == 1 and os.path.isdir(paths[0]):
+        return paths[0]
+    return os.curdir
