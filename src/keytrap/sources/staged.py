@@ -1,0 +1,184 @@
+"""Staged source: what is in the index, read from git's object store, not the working tree.
+
+Two git processes in all: ``git diff --cached --raw -z`` names the staged blobs (and the HEAD
+blobs they replace), one ``git cat-file --batch`` streams them. A finding is *new* when its
+secret is not already in the blob being replaced, so renaming a file or moving a line never
+blocks a commit; files named explicitly but not staged (``pre-commit run --all-files``) are
+read from the index and scanned whole.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from keytrap.config import Config
+from keytrap.engine import scan_bytes
+from keytrap.errors import GitError
+from keytrap.findings import Finding, ScanResult, ScanStats, Skipped
+from keytrap.sources.files import decode_for_scan
+
+ZERO = "0" * 40
+_REGULAR_MODES = frozenset({"100644", "100755"})
+
+
+@dataclass(frozen=True, slots=True)
+class StagedFile:
+    path: str
+    blob: str  # the staged blob
+    base: str | None  # the blob it replaces (HEAD side), None when added
+
+
+def git_env() -> dict[str, str]:
+    return {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"}
+
+
+def _git(cwd: str, *args: str) -> bytes:
+    try:
+        proc = subprocess.run(["git", *args], cwd=cwd, env=git_env(), capture_output=True, check=False)
+    except OSError as exc:
+        raise GitError(f"cannot run git: {exc.strerror}") from None
+    if proc.returncode != 0:
+        msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        text = msg[-1] if msg else f"git {args[0]} failed"
+        if "not a git repository" in text:
+            text = "not a git repository (or any parent up to the filesystem root)"
+        raise GitError(text.removeprefix("fatal: "))
+    return proc.stdout
+
+
+def repo_top(cwd: str) -> str:
+    """The work tree top, found without spawning git (a walk up to the nearest ``.git``)."""
+    folder = os.path.abspath(cwd)
+    while True:
+        if os.path.exists(os.path.join(folder, ".git")):
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            raise GitError("not a git repository (or any parent up to the filesystem root)")
+        folder = parent
+
+
+def parse_raw(out: bytes) -> list[StagedFile]:
+    """Parse ``git diff --raw -z --no-abbrev`` output into staged regular files."""
+    parts = out.split(b"\0")
+    files: list[StagedFile] = []
+    i = 0
+    while i < len(parts) - 1:
+        meta = parts[i].decode("ascii", "replace")
+        if not meta.startswith(":"):
+            i += 1
+            continue
+        fields = meta[1:].split(" ")
+        status = fields[4][:1] if len(fields) > 4 else "M"
+        src_mode, dst_mode, src, dst = fields[0], fields[1], fields[2], fields[3]
+        if status in ("R", "C"):
+            path = parts[i + 2]
+            i += 3
+        else:
+            path = parts[i + 1]
+            i += 2
+        if dst_mode not in _REGULAR_MODES or dst == ZERO:
+            continue  # deleted, symlink, submodule: nothing to read
+        base = src if src != ZERO and src_mode in _REGULAR_MODES else None
+        files.append(StagedFile(path.decode("utf-8", "surrogateescape"), dst, base))
+    return files
+
+
+def read_blobs(cwd: str, shas: Iterable[str], max_size: int) -> dict[str, bytes | str]:
+    """sha -> content, or sha -> reason it was not read. One ``cat-file --batch`` process."""
+    wanted = list(dict.fromkeys(shas))
+    if not wanted:
+        return {}
+    try:
+        proc = subprocess.run(
+            ["git", "cat-file", "--batch"],
+            cwd=cwd,
+            env=git_env(),
+            input="".join(f"{s}\n" for s in wanted).encode(),
+            capture_output=True,
+            check=False,
+        )
+    except OSError as exc:
+        raise GitError(f"cannot run git: {exc.strerror}") from None
+    out = proc.stdout
+    result: dict[str, bytes | str] = {}
+    pos = 0
+    for sha in wanted:
+        nl = out.find(b"\n", pos)
+        if nl == -1:
+            result[sha] = "unreadable object"
+            continue
+        header = out[pos:nl].split(b" ")
+        if len(header) < 3 or header[1] == b"missing":
+            result[sha] = "missing object"
+            pos = nl + 1
+            continue
+        size = int(header[2])
+        data = out[nl + 1 : nl + 1 + size]
+        pos = nl + 1 + size + 1
+        result[sha] = data if size <= max_size else f"larger than the {max_size} byte limit"
+    return result
+
+
+def _scan_blob(data: bytes | str | None, path: str, config: Config) -> list[Finding] | str:
+    if data is None:
+        return []
+    if isinstance(data, str):
+        return data
+    scannable = decode_for_scan(data)
+    if scannable is None:
+        return "binary"
+    return scan_bytes(scannable, path, config)
+
+
+def scan_staged(top: str, config: Config, only: Iterable[str] | None = None) -> ScanResult:
+    """New secrets in the staged changes; with ``only``, just those files (index content)."""
+    started = time.perf_counter()
+    staged = parse_raw(_git(top, "diff", "--cached", "--raw", "-z", "--no-abbrev", "--no-ext-diff", "--diff-filter=ACMRT"))
+    if only is not None:
+        wanted = {os.path.normpath(p).replace(os.sep, "/") for p in only}
+        staged = [s for s in staged if s.path in wanted]
+        unstaged = sorted(wanted - {s.path for s in staged})
+        if unstaged:  # e.g. pre-commit run --all-files: scan their index version whole
+            staged.extend(_index_entries(top, unstaged))
+    staged = [s for s in staged if not config.is_excluded(s.path)]
+    blobs = read_blobs(top, [s.blob for s in staged], config.max_file_size)
+    findings: list[Finding] = []
+    skipped: list[Skipped] = []
+    files = nbytes = 0
+    for s in staged:
+        got = _scan_blob(blobs.get(s.blob), s.path, config)
+        if isinstance(got, str):
+            skipped.append(Skipped(s.path, got))
+            continue
+        files += 1
+        data = blobs[s.blob]
+        nbytes += len(data) if isinstance(data, bytes) else 0
+        if got and s.base:
+            before = _scan_blob(read_blobs(top, [s.base], config.max_file_size).get(s.base), s.path, config)
+            if isinstance(before, list):
+                old = {f.fingerprint for f in before}
+                got = [f for f in got if f.fingerprint not in old]
+        findings.extend(f.with_(git_status="staged") for f in got)
+    stats = ScanStats(
+        files_scanned=files, bytes_scanned=nbytes, skipped=tuple(skipped),
+        duration_s=time.perf_counter() - started,
+    )
+    return ScanResult(root=top, findings=tuple(findings), stats=stats, mode="staged")
+
+
+def _index_entries(top: str, paths: list[str]) -> list[StagedFile]:
+    out = _git(top, "--literal-pathspecs", "ls-files", "-s", "-z", "--", *paths)
+    entries = []
+    for rec in out.split(b"\0"):
+        if not rec:
+            continue
+        meta, _, path = rec.partition(b"\t")
+        mode, sha, _stage = meta.decode().split(" ")
+        if mode in _REGULAR_MODES:
+            entries.append(StagedFile(path.decode("utf-8", "surrogateescape"), sha, None))
+    return entries
