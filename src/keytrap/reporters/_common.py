@@ -1,0 +1,79 @@
+"""Wording and helpers shared by the reporters.
+
+Reporters show a secret only as ``Finding.secret_redacted`` (at most 8 characters of it).
+``scrub`` is a second line of defence for the other strings they print (paths, names): should
+a secret ever turn up inside one of them, it is replaced by its redacted form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from keytrap.findings import Finding, redact, sort_key
+
+KIND_LABELS: dict[str, str] = {
+    "api_key": "API key",
+    "secret_key": "secret key",
+    "private_key": "private key",
+}
+
+#: One line, for places with little room (GitHub annotations, SARIF result messages).
+SHORT_REMEDIATION = (
+    "Delete this key in Binance API Management now, check your account activity, "
+    "and keep the new key out of files and version control."
+)
+
+#: The full advice, as numbered steps (SARIF rule help).
+REMEDIATION_STEPS: tuple[str, ...] = (
+    "Delete the key in Binance API Management (https://www.binance.com/en/my/settings/api-management) "
+    "at once. Removing it from the code or rewriting git history does not make it safe: "
+    "anyone who saw it can still use it until it is deleted.",
+    "Check account activity: open orders, trade history, withdrawals, deposits, sub-accounts "
+    "and API Management for keys you did not create.",
+    "Create a new key with withdrawals disabled (keep 'Enable Withdrawals' off) and only the "
+    "permissions the program needs.",
+    "Restrict the new key to trusted IP addresses (IP access whitelist).",
+    "Rotate keys every 60-90 days.",
+    "Keep keys out of files and version control: load them from environment variables or a "
+    "secret manager, and add local config files to .gitignore.",
+)
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, kind.replace("_", " "))
+
+
+def display_path(path: str) -> str:
+    """A relative path with / separators and no leading ``./``."""
+    p = path.replace("\\", "/")
+    while p.startswith("./"):
+        p = p[2:]
+    return p
+
+
+def ordered(findings: Iterable[Finding]) -> list[Finding]:
+    """A total, input-order-independent order: path, line, column, rule, kind, fingerprint."""
+    return sorted(findings, key=lambda f: (*sort_key(f), f.kind, f.fingerprint))
+
+
+def scrub(text: str, findings: Iterable[Finding]) -> str:
+    """Replace any whole secret that appears in ``text`` with its redacted form."""
+    for f in findings:
+        if f.secret and len(f.secret) > 8 and f.secret in text:
+            text = text.replace(f.secret, redact(f.secret))
+    return text
+
+
+def message(f: Finding) -> str:
+    """The one-line result message: names the kind, shows only the redacted secret."""
+    label = kind_label(f.kind)
+    parts = [f"Binance {label} {f.secret_redacted} leaked"]
+    details = [f"confidence {f.confidence}"]
+    if f.encoding:
+        details.append(f"{f.encoding}-encoded")
+    if f.commit:
+        details.append(f"commit {f.commit[:12]}")
+    if f.pair:
+        details.append(f"pair {f.pair}")
+    parts.append(f" ({', '.join(details)}).")
+    return "".join(parts) + " " + SHORT_REMEDIATION

@@ -1,0 +1,108 @@
+"""GitHub Actions workflow-command reporter: format, escaping, redaction, determinism."""
+
+from __future__ import annotations
+
+import random
+import re
+
+from helpers import assert_redacted, random_secret, sample_result
+from keytrap.findings import Finding, ScanResult, ScanStats
+from keytrap.reporters import github
+
+LINE = re.compile(r"^::(error|warning|notice) ([^:]*)::(.*)$")
+
+
+def _parse(line: str) -> tuple[str, dict[str, str], str]:
+    m = LINE.match(line)
+    assert m, line
+    props = dict(p.split("=", 1) for p in m.group(2).split(","))
+    return m.group(1), props, m.group(3)
+
+
+def _unescape(value: str) -> str:
+    return (value.replace("%2C", ",").replace("%3A", ":").replace("%0A", "\n")
+            .replace("%0D", "\r").replace("%25", "%"))
+
+
+def test_one_command_per_finding_then_notice():
+    result, _ = sample_result()
+    out = github.render(result)
+    assert out.endswith("\n")
+    lines = out.splitlines()
+    assert len(lines) == len(result.findings) + 1
+    kind, props, msg = _parse(lines[-1])
+    assert kind == "notice" and props == {"title": "keytrap"}
+    assert "6 leaked Binance secrets" in msg and "3 high, 2 medium, 1 low" in msg
+    for line in lines[:-1]:
+        kind, props, msg = _parse(line)
+        assert list(props) == ["file", "line", "col", "title"]
+        assert re.fullmatch(r"Binance (API|secret|private) key leaked", props["title"])
+        assert "Binance API Management" in msg
+
+
+def test_levels_and_fields():
+    result, _ = sample_result()
+    parsed = [_parse(line) for line in github.render(result).splitlines()[:-1]]
+    by_place = {(_unescape(p["file"]), int(p["line"]), int(p["col"])): (k, m)
+                for k, p, m in parsed}
+    for f in result.findings:
+        kind, msg = by_place[(f.path.replace("\\", "/"), f.line, f.column)]
+        assert kind == {"high": "error", "medium": "error", "low": "warning"}[f.confidence]
+        assert f.secret_redacted in msg
+        if f.commit:
+            assert f.commit[:12] in msg
+
+
+def test_property_escaping():
+    s = random_secret()
+    f = Finding("binance-hmac-key", "api_key", "we,ird:dir/100%\nfile,x:y.env", 2, 3, "high", s)
+    out = github.render(ScanResult(root=".", findings=(f,), stats=ScanStats(files_scanned=1)))
+    first = out.splitlines()[0]
+    assert first.startswith(
+        "::error file=we%2Cird%3Adir/100%25%0Afile%2Cx%3Ay.env,line=2,col=3,"
+        "title=Binance API key leaked::"
+    )
+    _, props, _ = _parse(first)
+    assert _unescape(props["file"]) == f.path
+    assert len(out.splitlines()) == 2  # the newline in the path did not split the command
+
+
+def test_message_escaping():
+    assert github.escape_data("50%\r\nx:y,z") == "50%25%0D%0Ax:y,z"
+    assert github.escape_property("50%\r\nx:y,z") == "50%25%0D%0Ax%3Ay%2Cz"
+    line = github.command("notice", {"title": "a:b,c"}, "1%\n2")
+    assert line == "::notice title=a%3Ab%2Cc::1%25%0A2"
+
+
+def test_no_secret_leaks():
+    result, secrets = sample_result()
+    assert_redacted(github.render(result), secrets)
+    s = random_secret()
+    f = Finding("binance-hmac-key", "secret_key", f"dump/{s}", 1, 1, "low", s)
+    assert_redacted(github.render(ScanResult(".", (f,), ScanStats())), [s])
+
+
+def test_empty_and_history_summary():
+    out = github.render(ScanResult(".", (), ScanStats(files_scanned=3)))
+    assert out == "::notice title=keytrap::keytrap found no Binance secrets in 3 files.\n"
+    out = github.render(ScanResult(".", (), ScanStats(blobs_scanned=9, commits=4), "history"))
+    assert "9 blobs in 4 commits" in out
+
+
+def test_deterministic():
+    result, _ = sample_result()
+    first = github.render(result)
+    assert github.render(result) == first
+    shuffled = list(result.findings)
+    random.shuffle(shuffled)
+    assert github.render(ScanResult(result.root, tuple(shuffled), result.stats)) == first
+
+
+def test_assert_redacted_catches_leaks():
+    import pytest
+
+    s = random_secret()
+    assert_redacted(f"x{s[:8]}…{s[-8:]}x", [s])  # 8 characters at a time is allowed
+    for i in range(0, len(s) - 9):
+        with pytest.raises(AssertionError):
+            assert_redacted(f"x{s[i:i + 9]}x", [s])
