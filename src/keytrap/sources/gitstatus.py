@@ -35,7 +35,7 @@ def toplevel(path: str) -> str | None:
 
 def _git_z(top: str, args: list[str], stdin: bytes | None = None) -> set[str]:
     out = subprocess.run(
-        ["git", "--literal-pathspecs", *args],
+        ["git", *args],
         cwd=top,
         env=git_env(),
         input=stdin,
@@ -56,7 +56,7 @@ def statuses(abs_paths: Iterable[str]) -> dict[str, str]:
     for top, paths in by_top.items():
         rel = {p: os.path.relpath(os.path.realpath(p), os.path.realpath(top)) for p in paths}
         wanted = sorted(set(rel.values()))
-        tracked = _git_z(top, ["ls-files", "-z", "--", *wanted]) if wanted else set()
+        tracked = _git_z(top, ["--literal-pathspecs", "ls-files", "-z", "--", *wanted]) if wanted else set()
         rest = [r for r in wanted if r not in tracked]
         ignored = (
             _git_z(top, ["check-ignore", "-z", "--stdin"], "\0".join(rest).encode() + b"\0")

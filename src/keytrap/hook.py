@@ -1,0 +1,97 @@
+"""``keytrap hook``: the pre-commit / pre-push entry point.
+
+Kept to the stdlib and the engine: a clean commit imports neither rich nor GitPython. Under the
+pre-commit framework the files named in argv are checked in their *index* version (what will
+be committed), whatever the working tree holds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from keytrap.errors import EXIT_CLEAN, EXIT_FINDINGS, UsageError
+from keytrap.findings import ScanResult
+
+ZERO = "0" * 40
+
+
+def _report(result: ScanResult, header: str) -> None:
+    """Plain, redacted, readable: what pre-commit shows when it refuses a commit."""
+    from keytrap.reporters.text import CHECKLIST
+
+    out = sys.stdout
+    n = len(result.findings)
+    out.write(f"keytrap: {header}: {n} Binance secret{'s' if n != 1 else ''} found\n")
+    for f in result.findings:
+        where = f"{f.path}:{f.line}:{f.column}"
+        if f.commit:
+            where += f" (commit {f.commit[:10]})"
+        name = f" as {f.name}" if f.name else ""
+        enc = f", {f.encoding}-encoded" if f.encoding else ""
+        out.write(
+            f"  {where}: {f.kind.replace('_', ' ')} {f.secret_redacted}{name} "
+            f"[{f.confidence} confidence{enc}]\n"
+        )
+    out.write(
+        "\nThe commit was refused. Remove the key from the file and load it from the environment "
+        "or a secret manager.\nIf it was ever pushed or shared:\n"
+    )
+    for item in CHECKLIST:
+        out.write(f"  - {item}\n")
+    out.write(
+        "Not a secret? Add `keytrap: allow` on the line, or run `keytrap baseline`.\n"
+    )
+
+
+def _push_ranges(stdin_text: str | None) -> list[str]:
+    """Revision ranges to scan for a push, from pre-commit's env or git's pre-push stdin."""
+    from_ref = os.environ.get("PRE_COMMIT_FROM_REF") or os.environ.get("PRE_COMMIT_SOURCE")
+    to_ref = os.environ.get("PRE_COMMIT_TO_REF") or os.environ.get("PRE_COMMIT_ORIGIN")
+    if from_ref and to_ref:
+        return [to_ref if from_ref == ZERO else f"{from_ref}..{to_ref}"]
+    ranges = []
+    for line in (stdin_text or "").splitlines():
+        parts = line.split()
+        if len(parts) != 4:
+            continue
+        _local_ref, local_sha, _remote_ref, remote_sha = parts
+        if local_sha == ZERO:
+            continue  # deleting a remote branch: nothing is sent
+        ranges.append(local_sha if remote_sha == ZERO else f"{remote_sha}..{local_sha}")
+    return ranges
+
+
+def run(args: argparse.Namespace) -> int:
+    from keytrap import cli
+    from keytrap.sources import staged
+
+    top = staged.repo_top(os.curdir)
+    config = cli._load_config(args, top)
+    if args.pre_push:
+        from keytrap.sources.history import scan_history
+
+        stdin_text = None if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
+        ranges = _push_ranges(stdin_text)
+        findings = []
+        for rev_range in ranges:
+            # a new branch (no remote sha): everything not already on a remote
+            spec = rev_range if ".." in rev_range else f"{rev_range} --not --remotes"
+            result = scan_history(Path(top), config, rev_range=spec)
+            findings.extend(result.findings)
+        if not findings:
+            return EXIT_CLEAN
+        merged = ScanResult(top, tuple(findings), result.stats, "range")
+        _report(merged, "push refused")
+        return EXIT_FINDINGS
+    if args.files and os.path.realpath(os.curdir) != os.path.realpath(top):
+        raise UsageError("keytrap hook expects to run at the repository top (as pre-commit does)")
+    result = staged.scan_staged(top, config, only=args.files or None)
+    if getattr(args, "verify", False) and result.findings:
+        result = cli._assess(result, cli._verify(result, args))
+    if not result.findings:
+        return EXIT_CLEAN
+    _report(result, "commit refused")
+    return EXIT_FINDINGS
