@@ -260,3 +260,19 @@ def test_file_permissions_untouched(tmp_path: Path, key: str) -> None:
     mode = f.stat().st_mode
     run("scan", str(tmp_path))
     assert stat.S_IMODE(f.stat().st_mode) == stat.S_IMODE(mode)
+
+
+def test_output_to_a_device_is_not_replaced(tmp_path: Path, key: str) -> None:
+    (tmp_path / "k.env").write_text(f"BINANCE_API_KEY={key}\n")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    import threading
+
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    proc = run("scan", str(tmp_path / "k.env"), "-f", "json", "-o", str(fifo))
+    reader.join(timeout=30)
+    assert proc.returncode == 1
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert json.loads(got[0])["findings"]

@@ -61,7 +61,15 @@ def load(path: Path) -> frozenset[str]:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file and rename: an interrupted run leaves no partial file."""
+    """Write via a temporary file and rename: an interrupted run leaves no partial file.
+
+    Devices and pipes (``/dev/stdout``, ``/dev/null``, a FIFO) are written in place: renaming
+    over them would replace the device with a regular file.
+    """
+    if path.exists() and not path.is_file():
+        with path.open("w", encoding="utf-8") as fh:
+            fh.write(text)
+        return
     folder = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:

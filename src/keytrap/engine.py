@@ -163,6 +163,8 @@ def _role_from_context(text: _Text, ls: int, start: int, prev_end: int) -> tuple
                 name = name_before(s)
                 role = classify_name(name)
             break
+    if role == "call":
+        name = f"{name}(…)"
     return name, role
 
 

@@ -58,7 +58,7 @@ HMAC_KEY = Rule(
         # Binance's own documentation example pair
         "apiKey = vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A\n",
         # placeholders
-        "BINANCE_API_KEY=your_binance_api_key_here\nBINANCE_API_SECRET=${BINANCE_API_SECRET}\n",
+        "BINANCE_API_KEY=your_binance_api_key_here\nBINANCE_API_SECRET=${{BINANCE_API_SECRET}}\n",
         "api_key = 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'\n",
         # an identifier made of words
         "thisIsAVeryLongFunctionNameThatKeepsGoingForeverAndEverAndEver1 = 1\n",
