@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import secrets
 import stat
@@ -19,12 +18,6 @@ from keytrap.cli import main
 from keytrap.errors import GitError, UsageError
 
 SRC = str(Path(keytrap.__file__).resolve().parents[1])
-STAGED_AVAILABLE = importlib.util.find_spec("keytrap.sources.staged") is not None
-NEEDS_STAGED = pytest.mark.xfail(
-    not STAGED_AVAILABLE,
-    reason="'keytrap scan --staged' (keytrap.sources.staged) is not implemented yet in this tree",
-    strict=True,
-)
 
 
 @pytest.fixture(autouse=True)
@@ -114,7 +107,7 @@ def test_install_writes_executable_marked_pre_commit(repo, capsys):
     assert hook.is_file() and is_executable(hook)
     text = hook.read_text()
     assert text.startswith("#!/bin/sh\n") and inst.MARKER in text
-    assert "scan --staged" in text
+    assert "keytrap_run hook" in text
     assert os.path.join(os.path.dirname(sys.executable), "keytrap") in text  # absolute entry point first
     assert not (repo / ".git" / "hooks" / "pre-push").exists()
     err = capsys.readouterr().err
@@ -131,10 +124,10 @@ def test_install_pre_push_too(repo):
 def test_reinstall_updates_in_place(repo, capsys):
     inst.install(repo)
     hook = repo / ".git" / "hooks" / "pre-commit"
-    hook.write_text(hook.read_text().replace("scan --staged", "old version"))
+    hook.write_text(hook.read_text().replace("keytrap_run hook", "old version"))
     capsys.readouterr()
     assert inst.install(repo) == 0
-    assert "scan --staged" in hook.read_text()
+    assert "keytrap_run hook" in hook.read_text()
     assert "already installed, updated in place" in capsys.readouterr().err
     assert not (repo / ".git" / "hooks" / ("pre-commit" + inst.CHAINED_SUFFIX)).exists()
 
@@ -221,7 +214,7 @@ def test_foreign_hook_chained_with_force_runs_first(repo, tmp_path, stub):
     out = commit(repo, "clean.txt", "nothing to see\n")
     assert out.returncode == 0, out.stderr
     assert ran.read_text().startswith("ran")
-    assert "args: scan --staged" in stub.read_text()
+    assert "args: hook" in stub.read_text()
 
 
 def test_failing_chained_hook_blocks_and_keytrap_does_not_run(repo, tmp_path, stub):
@@ -344,7 +337,6 @@ def test_pre_push_via_git_push(repo, tmp_path, stub, monkeypatch):
 # --- the real keytrap ------------------------------------------------------------------------
 
 
-@NEEDS_STAGED
 def test_real_keytrap_allows_clean_commit(repo, tmp_path):
     ran = tmp_path / "ran"
     foreign_hook(repo / ".git" / "hooks" / "pre-commit", ran)
@@ -354,7 +346,6 @@ def test_real_keytrap_allows_clean_commit(repo, tmp_path):
     assert out.returncode == 0, out.stderr
 
 
-@NEEDS_STAGED
 def test_real_keytrap_blocks_commit_with_key(repo):
     inst.install(repo)
     alphabet = string.ascii_letters + string.digits

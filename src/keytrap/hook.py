@@ -15,10 +15,14 @@ from pathlib import Path
 from keytrap.errors import EXIT_CLEAN, EXIT_FINDINGS, UsageError
 from keytrap.findings import ScanResult
 
-ZERO = "0" * 40
 
 
-def _report(result: ScanResult, header: str) -> None:
+def _is_zero(sha: str) -> bool:
+    """The null object id (40 zeros for SHA-1 repositories, 64 for SHA-256 ones)."""
+    return bool(sha) and set(sha) == {"0"}
+
+
+def _report(result: ScanResult, header: str, what: str = "commit") -> None:
     """Plain, redacted, readable: what pre-commit shows when it refuses a commit."""
     from keytrap.reporters.text import CHECKLIST
 
@@ -36,7 +40,7 @@ def _report(result: ScanResult, header: str) -> None:
             f"[{f.confidence} confidence{enc}]\n"
         )
     out.write(
-        "\nThe commit was refused. Remove the key from the file and load it from the environment "
+        f"\nThe {what} was refused. Remove the key from the file and load it from the environment "
         "or a secret manager.\nIf it was ever pushed or shared:\n"
     )
     for item in CHECKLIST:
@@ -51,16 +55,16 @@ def _push_ranges(stdin_text: str | None) -> list[str]:
     from_ref = os.environ.get("PRE_COMMIT_FROM_REF") or os.environ.get("PRE_COMMIT_SOURCE")
     to_ref = os.environ.get("PRE_COMMIT_TO_REF") or os.environ.get("PRE_COMMIT_ORIGIN")
     if from_ref and to_ref:
-        return [to_ref if from_ref == ZERO else f"{from_ref}..{to_ref}"]
+        return [to_ref if _is_zero(from_ref) else f"{from_ref}..{to_ref}"]
     ranges = []
     for line in (stdin_text or "").splitlines():
         parts = line.split()
         if len(parts) != 4:
             continue
         _local_ref, local_sha, _remote_ref, remote_sha = parts
-        if local_sha == ZERO:
+        if _is_zero(local_sha):
             continue  # deleting a remote branch: nothing is sent
-        ranges.append(local_sha if remote_sha == ZERO else f"{remote_sha}..{local_sha}")
+        ranges.append(local_sha if _is_zero(remote_sha) else f"{remote_sha}..{local_sha}")
     return ranges
 
 
@@ -77,14 +81,17 @@ def run(args: argparse.Namespace) -> int:
         ranges = _push_ranges(stdin_text)
         findings = []
         for rev_range in ranges:
-            # a new branch (no remote sha): everything not already on a remote
-            spec = rev_range if ".." in rev_range else f"{rev_range} --not --remotes"
+            # a new branch, or a remote tip we do not have (force-push over others' work):
+            # everything not already on a remote
+            spec = rev_range
+            if ".." not in rev_range or not staged.has_commit(top, rev_range.split("..")[0]):
+                spec = f"{rev_range.split('..')[-1]} --not --remotes"
             result = scan_history(Path(top), config, rev_range=spec)
             findings.extend(result.findings)
         if not findings:
             return EXIT_CLEAN
         merged = ScanResult(top, tuple(findings), result.stats, "range")
-        _report(merged, "push refused")
+        _report(merged, "push refused", "push")
         return EXIT_FINDINGS
     if args.files and os.path.realpath(os.curdir) != os.path.realpath(top):
         raise UsageError("keytrap hook expects to run at the repository top (as pre-commit does)")

@@ -167,7 +167,7 @@ case ${KEYTRAP_SKIP:-} in
     *) echo "keytrap: KEYTRAP_SKIP is set, not scanning" >&2; exit 0 ;;
 esac
 
-keytrap_run scan --staged
+keytrap_run hook
 keytrap_status $?
 """
 

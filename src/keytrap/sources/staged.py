@@ -62,6 +62,13 @@ def repo_top(cwd: str) -> str:
         folder = parent
 
 
+def has_commit(cwd: str, rev: str) -> bool:
+    proc = subprocess.run(
+        ["git", "cat-file", "-e", f"{rev}^{{commit}}"], cwd=cwd, env=git_env(), capture_output=True, check=False
+    )
+    return proc.returncode == 0
+
+
 def parse_raw(out: bytes) -> list[StagedFile]:
     """Parse ``git diff --raw -z --no-abbrev`` output into staged regular files."""
     parts = out.split(b"\0")
