@@ -12,9 +12,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
-from pathlib import Path
-from typing import IO
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Sequence
+    from typing import IO
 
 from keytrap import __version__
 from keytrap.errors import (
@@ -135,14 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
 def _load_config(args: argparse.Namespace, root: str):  # -> Config
     from keytrap import config as cfg
 
-    explicit = Path(args.config) if getattr(args, "config", None) else None
-    conf = cfg.load(Path(root), explicit)
+    explicit = getattr(args, "config", None)
+    conf = cfg.load(root, explicit)
     if explicit is None and conf.source is None:
         from keytrap.sources.gitstatus import toplevel
 
         top = toplevel(root)
         if top and os.path.realpath(top) != os.path.realpath(root):
-            conf = cfg.load(Path(top))
+            conf = cfg.load(top)
     changes: dict[str, object] = {}
     if getattr(args, "min_confidence", None):
         changes["min_confidence"] = args.min_confidence
@@ -152,6 +154,8 @@ def _load_config(args: argparse.Namespace, root: str):  # -> Config
         changes["exclude"] = conf.exclude + tuple(args.exclude)
     if getattr(args, "baseline", None):
         from keytrap import baseline
+
+        from pathlib import Path
 
         changes["allow_fingerprints"] = conf.allow_fingerprints | baseline.load(Path(args.baseline))
     return conf.with_(**changes) if changes else conf
@@ -208,6 +212,8 @@ def _render(result: ScanResult, args: argparse.Namespace, out: IO[str]) -> None:
 
 
 def _emit(result: ScanResult, args: argparse.Namespace) -> None:
+    from pathlib import Path
+
     if args.output:
         import io
 
@@ -278,6 +284,8 @@ def _scan_result(args: argparse.Namespace, for_baseline: bool = False) -> ScanRe
     if history:
         if len(paths) != 1 or not os.path.isdir(paths[0]):
             raise UsageError("--history/--range take one repository folder as PATH")
+        from pathlib import Path
+
         from keytrap.sources.history import scan_history
 
         with _progress(args) as progress:
@@ -306,10 +314,7 @@ def merge_history_and_tree(hist: ScanResult, tree: ScanResult) -> ScanResult:
     for f in tree.findings:
         findings.append(f.with_extra(location="working tree", in_history=f.fingerprint in in_history))
     stats = hist.stats
-    from dataclasses import replace
-
-    merged = replace(
-        stats,
+    merged = stats._replace(
         files_scanned=tree.stats.files_scanned,
         bytes_scanned=stats.bytes_scanned + tree.stats.bytes_scanned,
         skipped=stats.skipped + tree.stats.skipped,
@@ -351,6 +356,8 @@ def cmd_hook(args: argparse.Namespace) -> int:
 
 
 def cmd_baseline(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from keytrap import baseline
 
     args.rev_range = args.since_commit = args.branch = None
@@ -367,18 +374,24 @@ def cmd_baseline(args: argparse.Namespace) -> int:
 
 
 def cmd_install(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from keytrap import install
 
     return install.install(Path(args.repo), pre_push=args.pre_push, force=args.force)
 
 
 def cmd_uninstall(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from keytrap import install
 
     return install.uninstall(Path(args.repo))
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from keytrap import doctor
 
     checks = doctor.run_doctor(Path(args.path))

@@ -6,11 +6,13 @@ allow-list entry must never silently widen what is exempt.
 
 from __future__ import annotations
 
-import fnmatch
 import os
-from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Any
+from collections import namedtuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+    from typing import Any
 
 from keytrap.errors import UsageError
 
@@ -18,22 +20,32 @@ CONFIDENCES = ("low", "medium", "high")
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 
 
-@dataclass(frozen=True, slots=True)
-class Config:
-    min_confidence: str = "low"
-    max_file_size: int = DEFAULT_MAX_FILE_SIZE
-    exclude: tuple[str, ...] = ()
-    allow_fingerprints: frozenset[str] = frozenset()
-    example_keys: frozenset[str] = frozenset()
-    source: str | None = field(default=None, compare=False)  # where it was loaded from
+class Config(
+    namedtuple(
+        "Config",
+        "min_confidence max_file_size exclude allow_fingerprints example_keys source",
+        defaults=("low", DEFAULT_MAX_FILE_SIZE, (), frozenset(), frozenset(), None),
+    )
+):
+    """Settings for one scan; ``source`` says where they were loaded from (None: defaults)."""
+
+    __slots__ = ()
+    min_confidence: str
+    max_file_size: int
+    exclude: tuple[str, ...]
+    allow_fingerprints: frozenset[str]
+    example_keys: frozenset[str]
+    source: str | None
 
     def with_(self, **changes: Any) -> Config:
-        return replace(self, **changes)
+        return self._replace(**changes)
 
     def is_excluded(self, rel_path: str) -> bool:
         """Glob match against the /-separated path and each of its parent folders."""
         if not self.exclude:
             return False
+        import fnmatch
+
         parts = rel_path.split("/")
         prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
         for pattern in self.exclude:
@@ -93,11 +105,11 @@ def parse(table: dict[str, Any], where: str) -> Config:
     return Config(source=where, **values)
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: str) -> dict[str, Any]:
     import tomllib
 
     try:
-        with path.open("rb") as fh:
+        with open(path, "rb") as fh:
             return tomllib.load(fh)
     except OSError as exc:
         raise UsageError(f"cannot read config {path}: {exc.strerror or exc}") from None
@@ -107,21 +119,23 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise UsageError(f"{path}: invalid TOML: not UTF-8") from None
 
 
-def load(root: Path, explicit: Path | None = None) -> Config:
+def load(root: str | Path, explicit: str | Path | None = None) -> Config:
     """Load ``explicit``, else ``ROOT/.keytrap.toml``, else ``[tool.keytrap]`` of pyproject."""
     if explicit is not None:
-        if not explicit.is_file():
+        explicit = os.fspath(explicit)
+        if not os.path.isfile(explicit):
             raise UsageError(f"config file not found: {explicit}")
         data = _read_toml(explicit)
-        table = data.get("tool", {}).get("keytrap", data) if explicit.name == "pyproject.toml" else data
+        is_pyproject = os.path.basename(explicit) == "pyproject.toml"
+        table = data.get("tool", {}).get("keytrap", data) if is_pyproject else data
         if not isinstance(table, dict):
             raise UsageError(f"{explicit}: [tool.keytrap] must be a table")
-        return parse(table, str(explicit))
-    dedicated = root / ".keytrap.toml"
-    if dedicated.is_file():
-        return parse(_read_toml(dedicated), os.fspath(dedicated))
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
+        return parse(table, explicit)
+    dedicated = os.path.join(root, ".keytrap.toml")
+    if os.path.isfile(dedicated):
+        return parse(_read_toml(dedicated), dedicated)
+    pyproject = os.path.join(root, "pyproject.toml")
+    if os.path.isfile(pyproject):
         data = _read_toml(pyproject)
         tool = data.get("tool", {})
         table = tool.get("keytrap") if isinstance(tool, dict) else None

@@ -15,7 +15,6 @@ the same finding wherever it is run.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from keytrap.candidates.context import (
     classify_name,
@@ -52,19 +51,26 @@ _PEM_JUNK = re.compile(rb"\\[nr]|[^A-Za-z0-9+/=]")
 _ED25519_PREFIX = "MC4CAQAwBQYDK2Vw"
 
 
-@dataclass(slots=True)
 class Candidate:
-    secret: str
-    start: int
-    end: int
-    line: int
-    column: int
-    role: str  # api_key | secret_key | call | other | none
-    name: str
-    encoding: str | None = None
-    kind: str | None = None
-    pair: str | None = None
-    paired: bool = False
+    """A key-shaped value that survived the token filters; mutable while pairing settles."""
+
+    __slots__ = ("secret", "start", "end", "line", "column", "role", "name", "encoding", "kind", "pair", "paired")
+
+    def __init__(
+        self, secret: str, start: int, end: int, line: int, column: int, role: str, name: str,
+        encoding: str | None = None,
+    ) -> None:
+        self.secret = secret
+        self.start = start
+        self.end = end
+        self.line = line
+        self.column = column
+        self.role = role  # api_key | secret_key | call | other | none
+        self.name = name
+        self.encoding = encoding
+        self.kind: str | None = None
+        self.pair: str | None = None
+        self.paired = False
 
 
 class _Text:

@@ -1,17 +1,22 @@
 """The records that flow between stages: Candidate (inside the engine) and Finding (out of it).
 
-Everything here is immutable and free of I/O. A Finding carries the raw secret in a private
-field that no reporter prints: reporters use ``secret_redacted`` and ``fingerprint`` only.
+Everything here is immutable and free of I/O. A Finding carries the raw secret in a field
+that no reporter prints: reporters use ``secret_redacted`` and ``fingerprint`` only.
+
+The records are typed ``collections.namedtuple`` subclasses rather than dataclasses: the hook
+imports this module on every commit, and ``dataclasses`` plus ``typing`` cost ~15 ms there.
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field, replace
-from typing import Literal
+from collections import namedtuple
 
-Kind = Literal["api_key", "secret_key", "private_key"]
-Confidence = Literal["high", "medium", "low"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Literal
+
+    Kind = Literal["api_key", "secret_key", "private_key"]
+    Confidence = Literal["high", "medium", "low"]
 
 CONFIDENCE_RANK: dict[str, int] = {"low": 0, "medium": 1, "high": 2}
 
@@ -32,27 +37,46 @@ def fingerprint(rule: str, secret: str) -> str:
     The hash is salted with the rule id and a fixed prefix so that the baseline holds
     nothing that a plain sha256 lookup table could reverse.
     """
+    import hashlib
+
     digest = hashlib.sha256(f"keytrap:v1:{rule}:{secret}".encode()).hexdigest()
     return digest[:32]
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+_FINDING_FIELDS = (
+    "rule kind path line column confidence secret name encoding pair git_status commit extra"
+)
+
+
+class Finding(
+    namedtuple(
+        "Finding",
+        _FINDING_FIELDS,
+        defaults=(None, None, None, None, None, ()),
+    )
+):
     """One secret at one place. ``secret`` never leaves the process except as a hash."""
 
+    __slots__ = ()
     rule: str
     kind: Kind
     path: str
     line: int
     column: int
     confidence: Confidence
-    secret: str = field(repr=False, compare=False)
-    name: str | None = None  # the variable/field name seen before the value, if any
-    encoding: str | None = None  # "base64" when found inside an encoded value
-    pair: str | None = None
-    git_status: str | None = None
-    commit: str | None = None
-    extra: tuple[tuple[str, object], ...] = field(default=(), compare=False)
+    secret: str
+    name: str | None  # the variable/field name seen before the value, if any
+    encoding: str | None  # "base64" when found inside an encoded value
+    pair: str | None
+    git_status: str | None
+    commit: str | None
+    extra: tuple[tuple[str, object], ...]
+
+    def __repr__(self) -> str:  # never show the secret, even in a debugger or a test failure
+        return (
+            f"Finding({self.rule}, {self.kind}, {self.path}:{self.line}:{self.column}, "
+            f"{self.confidence}, {self.secret_redacted})"
+        )
 
     @property
     def secret_redacted(self) -> str:
@@ -63,7 +87,7 @@ class Finding:
         return fingerprint(self.rule, self.secret)
 
     def with_(self, **changes: object) -> Finding:
-        return replace(self, **changes)  # type: ignore[arg-type]
+        return self._replace(**changes)
 
     def get(self, key: str, default: object = None) -> object:
         for k, v in self.extra:
@@ -73,7 +97,7 @@ class Finding:
 
     def with_extra(self, **items: object) -> Finding:
         kept = tuple((k, v) for k, v in self.extra if k not in items)
-        return replace(self, extra=kept + tuple(items.items()))
+        return self._replace(extra=kept + tuple(items.items()))
 
 
 def sort_key(f: Finding) -> tuple[str, int, int, str]:
@@ -82,31 +106,42 @@ def sort_key(f: Finding) -> tuple[str, int, int, str]:
 
 def pair_id(api_secret: str, secret_secret: str) -> str:
     """Pair ids are derived from both secrets, so the same pair gets the same id anywhere."""
+    import hashlib
+
     return hashlib.sha256(f"keytrap:pair:{api_secret}:{secret_secret}".encode()).hexdigest()[:12]
 
 
-@dataclass(frozen=True, slots=True)
-class Skipped:
+class Skipped(namedtuple("Skipped", "path reason")):
+    __slots__ = ()
     path: str
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class ScanStats:
-    files_scanned: int = 0
-    bytes_scanned: int = 0
-    skipped: tuple[Skipped, ...] = ()
-    duration_s: float = 0.0
-    blobs_scanned: int = 0  # history scans only
-    commits: int = 0  # history scans only
-    notes: tuple[str, ...] = ()  # e.g. "shallow clone: history before X is not available"
+class ScanStats(
+    namedtuple(
+        "ScanStats",
+        "files_scanned bytes_scanned skipped duration_s blobs_scanned commits notes",
+        defaults=(0, 0, (), 0.0, 0, 0, ()),
+    )
+):
+    __slots__ = ()
+    files_scanned: int
+    bytes_scanned: int
+    skipped: tuple[Skipped, ...]
+    duration_s: float
+    blobs_scanned: int  # history scans only
+    commits: int  # history scans only
+    notes: tuple[str, ...]  # e.g. "shallow clone: history before X is not available"
 
 
-@dataclass(frozen=True, slots=True)
-class ScanResult:
-    """What every reporter renders. ``root`` is the folder paths are relative to."""
+class ScanResult(namedtuple("ScanResult", "root findings stats mode", defaults=("worktree",))):
+    """What every reporter renders. ``root`` is the folder paths are relative to.
 
+    ``mode`` is one of worktree, history, staged, range.
+    """
+
+    __slots__ = ()
     root: str
     findings: tuple[Finding, ...]
     stats: ScanStats
-    mode: str = "worktree"  # worktree | history | staged | range
+    mode: str

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 from keytrap.errors import EXIT_CLEAN, EXIT_FINDINGS, UsageError
 from keytrap.findings import ScanResult
@@ -75,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
     top = staged.repo_top(os.curdir)
     config = cli._load_config(args, top)
     if args.pre_push:
+        from pathlib import Path
+
         from keytrap.sources.history import scan_history
 
         stdin_text = None if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()

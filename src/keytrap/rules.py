@@ -8,7 +8,7 @@ except Binance's public documentation examples, which exist to be rejected.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import namedtuple
 
 #: Binance publishes these in its API documentation (SIGNED endpoint examples). They appear in
 #: thousands of tutorials and tests and are never a leak. Extend with ``example_keys`` in config.
@@ -23,8 +23,10 @@ BINANCE_DOC_EXAMPLE_KEYS: frozenset[str] = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(
+    namedtuple("Rule", "id description kinds length min_entropy keywords examples counter_examples")
+):
+    __slots__ = ()
     id: str
     description: str
     kinds: tuple[str, ...]

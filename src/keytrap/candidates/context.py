@@ -8,9 +8,12 @@ bound to (``BINANCE_API_SECRET=``, ``"secret": "``, ``api_key="``, ``X-MBX-APIKE
 from __future__ import annotations
 
 import re
-from typing import Literal
 
-Role = Literal["api_key", "secret_key", "call", "other", "none"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Literal
+
+    Role = Literal["api_key", "secret_key", "call", "other", "none"]
 
 #: Characters between a name and its value: quotes, assignment, separators, brackets.
 _GLUE = " \t\"'`=:([{,|]>\\"

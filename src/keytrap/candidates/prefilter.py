@@ -8,8 +8,8 @@ runs it finds go on to the expensive checks.
 from __future__ import annotations
 
 import binascii
+from collections import namedtuple
 from collections.abc import Iterator
-from typing import NamedTuple
 
 KEY_LEN = 64
 _B64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
@@ -29,7 +29,8 @@ MIN_ENCODED = 86
 MAX_ENCODED = 256 * 1024
 
 
-class Run(NamedTuple):
+class Run(namedtuple("Run", "start end kind")):
+    __slots__ = ()
     start: int
     end: int
     kind: str  # "raw": a 64-char alnum token; "b64": a base64 run worth decoding

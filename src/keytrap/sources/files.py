@@ -13,7 +13,7 @@ import os
 import stat
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections import namedtuple
 
 from keytrap.config import Config
 from keytrap.engine import scan_bytes
@@ -24,8 +24,8 @@ BINARY_SNIFF = 8192
 SKIP_DIRS = frozenset({".git", ".hg", ".svn"})
 
 
-@dataclass(frozen=True, slots=True)
-class FileEntry:
+class FileEntry(namedtuple("FileEntry", "abs_path rel_path size")):
+    __slots__ = ()
     abs_path: str
     rel_path: str
     size: int

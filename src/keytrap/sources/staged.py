@@ -13,7 +13,7 @@ import os
 import subprocess
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from collections import namedtuple
 
 from keytrap.config import Config
 from keytrap.engine import scan_bytes
@@ -25,8 +25,8 @@ ZERO = "0" * 40
 _REGULAR_MODES = frozenset({"100644", "100755"})
 
 
-@dataclass(frozen=True, slots=True)
-class StagedFile:
+class StagedFile(namedtuple("StagedFile", "path blob base")):
+    __slots__ = ()
     path: str
     blob: str  # the staged blob
     base: str | None  # the blob it replaces (HEAD side), None when added
