@@ -127,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     doc = sub.add_parser("doctor", help="check repository hygiene: hooks, ignored .env files, config, baseline")
     doc.add_argument("path", nargs="?", default=".", help="repository (default: .)")
+    doc.add_argument("--baseline", metavar="FILE", help="baseline file to check (default: .keytrap-baseline.json)")
     doc.set_defaults(func=cmd_doctor)
     return parser
 
@@ -172,24 +173,29 @@ def _with_git_status(result: ScanResult, root: str) -> ScanResult:
         f.with_(git_status=status.get(paths[f.path])) if f.path in paths and not f.commit else f
         for f in result.findings
     )
-    return ScanResult(result.root, findings, result.stats, result.mode)
+    return result._replace(findings=findings)
 
 
 def _assess(result: ScanResult, verifications: dict | None) -> ScanResult:
-    """Attach severity and remediation to every finding (carried by every format)."""
-    try:
-        from keytrap import remediation
-    except ImportError:  # pragma: no cover - remediation ships with keytrap
+    """Attach severity, remediation and verification to every finding (carried by every format)."""
+    if not result.findings:
         return result
+    from keytrap import remediation
+
     out = []
     for f in result.findings:
-        v = (verifications or {}).get(f.pair) if f.pair else None
+        v = None
+        if verifications is not None:
+            from keytrap.verify import verification_for
+
+            v = verification_for(f, verifications)
         a = remediation.assess(f, v)
         extra: dict[str, object] = {"severity": a.severity, "actions": list(a.actions)}
         if v is not None:
-            extra["verification"] = v.status
+            extra["verification"] = v.summary()
+            extra["verification_status"] = v.status
         out.append(f.with_extra(**extra))
-    return ScanResult(result.root, tuple(out), result.stats, result.mode)
+    return result._replace(findings=tuple(out))
 
 
 def _render(result: ScanResult, args: argparse.Namespace, out: IO[str]) -> None:
@@ -324,21 +330,14 @@ def merge_history_and_tree(hist: ScanResult, tree: ScanResult) -> ScanResult:
 
 
 def _verify(result: ScanResult, args: argparse.Namespace) -> dict | None:
+    """Opt-in only: without --verify nothing is imported and nothing is sent."""
     if not getattr(args, "verify", False):
         return None
     from keytrap import verify
 
-    by_pair: dict[str, dict[str, Finding]] = {}
-    for f in result.findings:
-        if f.pair and f.kind in ("api_key", "secret_key"):
-            by_pair.setdefault(f.pair, {})[f.kind] = f
-    pairs = [
-        (pid, kinds["api_key"].secret, kinds["secret_key"].secret)
-        for pid, kinds in by_pair.items()
-        if "api_key" in kinds and "secret_key" in kinds
-    ]
-    base = args.binance_url or os.environ.get("KEYTRAP_BINANCE_URL") or verify.DEFAULT_BASE_URL
-    return verify.verify_pairs(pairs, base, timeout=getattr(args, "verify_timeout", 5.0))
+    base = verify.resolve_base_url(getattr(args, "binance_url", None))
+    pairs = verify.pairs_from_findings(result.findings)
+    return verify.verify_pairs(pairs, base, timeout=getattr(args, "verify_timeout", verify.DEFAULT_TIMEOUT))
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
@@ -394,9 +393,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
     from keytrap import doctor
 
-    checks = doctor.run_doctor(Path(args.path))
+    checks = doctor.run_doctor(Path(args.path), baseline=args.baseline)
     sys.stdout.write(doctor.render_doctor(checks))
-    return EXIT_CLEAN if all(c.ok for c in checks) else EXIT_FINDINGS
+    return doctor.exit_code(checks)
 
 
 # --- entry point -----------------------------------------------------------------------------

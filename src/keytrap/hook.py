@@ -23,7 +23,7 @@ def _is_zero(sha: str) -> bool:
 
 def _report(result: ScanResult, header: str, what: str = "commit") -> None:
     """Plain, redacted, readable: what pre-commit shows when it refuses a commit."""
-    from keytrap.reporters.text import CHECKLIST
+    from keytrap.remediation import CHECKLIST, DELETE_NOW
 
     out = sys.stdout
     n = len(result.findings)
@@ -42,7 +42,7 @@ def _report(result: ScanResult, header: str, what: str = "commit") -> None:
         f"\nThe {what} was refused. Remove the key from the file and load it from the environment "
         "or a secret manager.\nIf it was ever pushed or shared:\n"
     )
-    for item in CHECKLIST:
+    for item in (DELETE_NOW + ".", *CHECKLIST):
         out.write(f"  - {item}\n")
     out.write(
         "Not a secret? Add `keytrap: allow` on the line, or run `keytrap baseline`.\n"

@@ -10,17 +10,6 @@ from typing import IO
 
 from keytrap.findings import Finding, ScanResult
 
-#: Good practice, drawn from Binance's own advice; shown once under every report with findings.
-CHECKLIST: tuple[str, ...] = (
-    "Delete the leaked key in Binance API Management at once: deleting the file or the commit "
-    "is not enough, history, clones and forks keep it. Then check your account activity.",
-    "Create a new key with only the permissions you need; keep withdrawals off.",
-    "Restrict every key to whitelisted IP addresses.",
-    "Rotate keys every 60-90 days.",
-    "Never keep keys in plain text or in version control: use environment variables or a "
-    "secret manager, and add config files that hold them to .gitignore.",
-)
-
 _STATUS_NOTE = {
     "tracked": "tracked by git: committed or about to be",
     "untracked": "untracked and not ignored: one `git add .` away from a leak",
@@ -61,18 +50,22 @@ def _where(f: Finding) -> str:
 
 
 def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbose: bool = False) -> None:
+    findings = result.findings
+    if not findings:  # the common case stays plain: no rich import on a clean run
+        out.write(f"No Binance secrets found. {summary_line(result)}\n")
+        skipped = result.stats.skipped
+        for sk in skipped if verbose else skipped[:5]:
+            out.write(f"  skipped {sk.path}: {sk.reason}\n")
+        if len(skipped) > 5 and not verbose:
+            out.write(f"  … and {len(skipped) - 5} more (--verbose lists all)\n")
+        for note in result.stats.notes:
+            out.write(f"note: {note}\n")
+        return
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
     console = Console(file=out, force_terminal=color, no_color=color is False, highlight=False, soft_wrap=True)
-    findings = result.findings
-    if not findings:
-        console.print(f"[green]No Binance secrets found.[/green] {escape(summary_line(result))}")
-        _print_skipped(console, result, verbose)
-        for note in result.stats.notes:
-            console.print(f"[dim]note: {escape(note)}[/dim]")
-        return
     pairs = {f.pair for f in findings if f.pair}
     files = sorted({f.path for f in findings})
     console.print(
@@ -117,16 +110,18 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
             )
         console.print(table)
         for f in group:
-            for key in ("commit_subject", "verification"):
+            for key, label in (("commit_subject", "commit"), ("verification", "binance")):
                 value = f.get(key)
                 if value:
-                    console.print(f"    [dim]{key.split('_')[0]}: {escape(str(value))}[/dim]")
+                    console.print(f"    [dim]{label}: {escape(str(value))}[/dim]")
             actions = f.get("actions")
             if isinstance(actions, (list, tuple)):
                 for act in actions:
                     console.print(f"    [cyan]→[/cyan] {escape(str(act))}")
+    from keytrap.remediation import CHECKLIST, DELETE_NOW
+
     console.print("\n[bold]What to do now[/bold]")
-    for i, item in enumerate(CHECKLIST, 1):
+    for i, item in enumerate((DELETE_NOW + ".", *CHECKLIST), 1):
         console.print(f"  {i}. {escape(item)}")
     console.print(
         "\n[dim]Not a secret? Add `keytrap: allow` on the line, or record it with "
