@@ -16,6 +16,7 @@ _STATUS_NOTE = {
     "ignored": "ignored by git: not committed, but in plain text on disk",
 }
 _CONF_STYLE = {"high": "bold red", "medium": "yellow", "low": "dim"}
+_SEV_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "dim"}
 _KIND_LABEL = {"api_key": "API key", "secret_key": "secret key", "private_key": "private key"}
 
 
@@ -85,7 +86,9 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
             style = "red" if status != "ignored" else "yellow"
             header += f"  [{style}]({_STATUS_NOTE.get(status, status)})[/{style}]"
         console.print(header)
-        table = Table(show_header=False, box=None, padding=(0, 1), pad_edge=False)
+        table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="dim")
+        for title in ("  line", "kind", "confidence", "secret", "severity", "details"):
+            table.add_column(title)
         for f in group:
             conf = f"[{_CONF_STYLE[f.confidence]}]{f.confidence}[/]"
             bits = []
@@ -95,28 +98,31 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
                 bits.append(f"{f.encoding}-encoded")
             if f.pair:
                 bits.append(f"pair {f.pair[:6]}")
-            severity = f.get("severity")
-            if severity:
-                bits.append(f"severity {severity}")
             where = _where(f)
             if where:
                 bits.append(where)
+            severity = f.get("severity")
             table.add_row(
                 f"  {f.line}:{f.column}",
                 _KIND_LABEL.get(f.kind, f.kind),
                 conf,
                 escape(f.secret_redacted),
+                f"[{_SEV_STYLE.get(str(severity), '')}]{severity}[/]" if severity else "",
                 escape(", ".join(bits)),
             )
         console.print(table)
+        seen: set[str] = set()
         for f in group:
             for key, label in (("commit_subject", "commit"), ("verification", "binance")):
                 value = f.get(key)
-                if value:
+                if value and f"{label}:{value}" not in seen:
+                    seen.add(f"{label}:{value}")
                     console.print(f"    [dim]{label}: {escape(str(value))}[/dim]")
+        for f in group:
             actions = f.get("actions")
-            if isinstance(actions, (list, tuple)):
-                for act in actions:
+            for act in actions if isinstance(actions, (list, tuple)) else ():
+                if act not in seen:
+                    seen.add(act)
                     console.print(f"    [cyan]→[/cyan] {escape(str(act))}")
     from keytrap.remediation import CHECKLIST, DELETE_NOW
 
