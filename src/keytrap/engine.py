@@ -18,6 +18,7 @@ import re
 
 from keytrap.candidates.context import (
     GENERIC_NAMES,
+    OTHER_SERVICES,
     classify_name,
     label_from_strings,
     is_bare_line,
@@ -132,6 +133,23 @@ class _Text:
             pos = end
         return out
 
+    def parents(self, ls: int, line: bytes, limit: int = 12) -> list[bytes]:
+        """Enclosing section lines above: less-indented YAML/JSON keys, ``[ini]`` headers."""
+        indent = len(line) - len(line.lstrip(b" \t"))
+        out: list[bytes] = []
+        for prev in self.prev_lines(ls, limit):
+            stripped = prev.lstrip(b" \t")
+            level = len(prev) - len(stripped)
+            if stripped.startswith(b"[") and stripped.rstrip().endswith(b"]"):
+                out.append(prev)
+                break
+            if level < indent:
+                out.append(prev)
+                indent = level
+                if level == 0:
+                    break
+        return out
+
     def around(self, ls: int, le: int, count: int) -> list[bytes]:
         """Up to ``count`` non-blank lines above and ``count`` lines below a line."""
         return self.prev_lines(ls, count) + self.next_lines(le, count)
@@ -193,6 +211,20 @@ def _role_from_context(text: _Text, ls: int, start: int, prev_end: int) -> tuple
     return name, role
 
 
+def _other_service_section(text: _Text, ls: int, line: bytes) -> bool:
+    """The value sits in a section named for another service (``kucoin:``, ``typesense:``)."""
+    if b"binance" in line.lower():
+        return False
+    for parent in text.parents(ls, line):
+        low = parent.lower()
+        if b"binance" in low:
+            return False
+        words = low.decode("utf-8", "replace")
+        if any(w in words for w in OTHER_SERVICES):
+            return True
+    return False
+
+
 def _raw_candidate(
     text: _Text, run: Run, prev_end: int, spans: list[tuple[int, int]], config: Config
 ) -> Candidate | None:
@@ -217,6 +249,8 @@ def _raw_candidate(
         ):
             return None  # a line of a base64 body that happens to be all alnum
     if name and negative_name(name) and b"binance" not in line_bytes.lower():
+        return None
+    if _other_service_section(text, ls, line_bytes):
         return None
     column = len(d[ls : run.start].decode("utf-8", "replace")) + 1
     return Candidate(token, run.start, run.end, text.line_of(run.start), column, role, name)
