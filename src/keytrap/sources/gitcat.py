@@ -324,8 +324,7 @@ class CatFile:
         answer = self._answer(proc.stdout, spec)
         if answer is None:
             self._proc = None
-            why = self._reap(proc)
-            return Blob(spec, None, None, 0, None, "corrupt" + (f": {why}" if why else ""))
+            return Blob(spec, None, None, 0, None, _death(self._reap(proc)))
         return answer
 
     def read_many(self, specs: Iterable[str]) -> Iterator[Blob]:
@@ -358,7 +357,7 @@ class CatFile:
                 why = self._reap(proc)
                 writer.join()
             if died:
-                yield Blob(pending[pos], None, None, 0, None, "corrupt" + (f": {why}" if why else ""))
+                yield Blob(pending[pos], None, None, 0, None, _death(why))
                 pos += 1
 
     def _write_all(self, stdin, specs: list[str]) -> None:  # type: ignore[no-untyped-def]
@@ -374,6 +373,13 @@ class CatFile:
             stdin.close()
         except (OSError, ValueError):
             pass  # the reader stopped the process
+
+
+def _death(why: str) -> str:
+    """The status of an object that made cat-file exit."""
+    if "promisor" in why:
+        return "missing"  # a partial clone's object: the fetch we forbid failed
+    return "corrupt" + (f": {why}" if why else "")
 
 
 def is_binary(data: bytes) -> bool:

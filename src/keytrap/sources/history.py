@@ -98,7 +98,6 @@ def read_log(repo: Path, revs: list[str], wanted: set[str] | None = None) -> Log
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errfile, env=git_env(),
     )
     assert proc.stdout is not None
-    blobs = index.blobs
     pos = -1
     meta: bytes | None = None
     try:
@@ -125,7 +124,6 @@ def read_log(repo: Path, revs: list[str], wanted: set[str] | None = None) -> Log
     if rc != 0:
         msg = err[0].removeprefix("fatal: ") if err else f"exit {rc}"
         raise GitError(f"git log failed in {repo}: {msg}")
-    del blobs
     return index
 
 
@@ -230,7 +228,11 @@ def _mp_context():  # type: ignore[no-untyped-def]
 
 
 def _scan_blobs(
-    repo: Path, blobs: list[tuple[str, int]], config: Config, jobs: int, progress: Progress | None
+    repo: Path,
+    blobs: list[tuple[str, int]],
+    config: Config,
+    jobs: int,
+    progress: Progress | None,
 ) -> _ChunkResult:
     """Scan ``blobs`` (id, size); return totals, hits and problems."""
     total = _ChunkResult()
@@ -272,7 +274,6 @@ def _scan_blobs(
     ]
     for p in procs:
         p.start()
-    sizes = [len(c) for c in chunks]
     try:
         for _ in range(len(chunks)):
             kind, payload = results.get()
@@ -289,7 +290,6 @@ def _scan_blobs(
                 p.join()
         tasks.close()
         results.close()
-    del sizes
     return total
 
 
@@ -447,41 +447,42 @@ def scan_history(
 
     # 1. which blobs
     log: LogIndex | None = None
+    if not full or info.partial:
+        # a partial clone lacks blobs on purpose: the log names them, so they can be listed
+        log = read_log(repo, revs)
     in_store: list[tuple[str, int]] = []
     oversize: list[tuple[str, int]] = []
     corrupt: list[str] = []
-    if full:
-        wanted = None
-    else:
-        log = read_log(repo, revs)
-        wanted = set(log.blobs)
+    store: set[str] = set()
     for obj in iter_objects(repo, ("blob",)):
         if obj.type == "corrupt":
             corrupt.append(obj.oid)
             continue
-        if wanted is not None:
-            if obj.oid not in wanted:
-                continue
-            wanted.discard(obj.oid)
+        if not full and obj.oid not in log.blobs:  # type: ignore[union-attr]
+            continue  # not in scope
+        store.add(obj.oid)
         if obj.size > config.max_file_size:
             oversize.append((obj.oid, obj.size))
         else:
             in_store.append((obj.oid, obj.size))
-    missing = sorted(wanted) if wanted else []  # in scope, not in the store: partial clone
 
     # 2. scan
     floor = config.with_(min_confidence="low")
     scanned = _scan_blobs(repo, in_store, floor, jobs, progress)
+    missing: list[str] = []
     for oid, status in scanned.problems:
-        if status == "too_large":
-            continue
-        corrupt.append(oid) if status.startswith("corrupt") else missing.append(oid)
+        if status != "too_large":
+            (corrupt if status.startswith("corrupt") else missing).append(oid)
+    problems = {oid for oid, _ in oversize} | set(corrupt) | set(missing)
+    if log is None and (scanned.hits or problems):
+        # a full scan reads the log only when something needs a commit or a path (measured
+        # beside the scan on freqtrade: +0.6-1 s on 2 cores for nothing when all is clean)
+        log = read_log(repo, revs)
+    if log is not None:
+        bad = set(corrupt)
+        missing.extend(oid for oid in log.blobs if oid not in store and oid not in bad)
 
     # 3. attribute the hits
-    hit_ids = {oid for oid, _ in scanned.hits}
-    problem_ids = set(corrupt) | set(missing) | {oid for oid, _ in oversize}
-    if full and (hit_ids or problem_ids):
-        log = read_log(repo, revs, hit_ids | problem_ids)
     head = _head_blobs(repo)
     findings = _attribute(repo, info, config, scanned.hits, log, head)
 
