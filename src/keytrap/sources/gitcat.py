@@ -125,7 +125,7 @@ def open_repo(path: Path | str) -> RepoInfo:
             [
                 "git", "-C", os.fspath(p), "rev-parse",
                 "--absolute-git-dir", "--git-common-dir", "--is-bare-repository",
-                "--is-shallow-repository", "--show-toplevel",
+                "--is-shallow-repository",
             ],
             stdin=subprocess.DEVNULL,
             capture_output=True,
@@ -145,7 +145,10 @@ def open_repo(path: Path | str) -> RepoInfo:
         common = (p / common).resolve()
     bare = lines[2] == "true"
     shallow = lines[3] == "true"
-    work_tree = None if bare or len(lines) < 5 else Path(lines[4])
+    work_tree = None
+    if not bare:
+        top = run_git(p, "rev-parse", "--show-toplevel", check=False).decode("utf-8", "surrogateescape")
+        work_tree = Path(top.strip()) if top.strip() else None  # None: inside .git itself
     cfg = run_git(p, "config", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$",
                   check=False)
     partial = any(

@@ -63,6 +63,8 @@ MAX_REFS_LISTED = 10
 MAX_OCCURRENCES_LISTED = 20
 #: Below this many bytes to read, worker processes cost more than they save.
 INLINE_BYTES = 8 * 1024 * 1024
+#: Smallest slice of ids handed to a worker at a time.
+MIN_CHUNK_BYTES = 1 << 20
 _GITLINK = "160000"
 
 
@@ -205,7 +207,7 @@ def _worker(repo: str, config: Config, tasks, results) -> None:  # type: ignore[
 def _chunks(blobs: list[tuple[str, int]], jobs: int) -> list[list[str]]:
     """Contiguous slices of the pack-ordered ids (delta bases stay near), ~16 per job."""
     total = sum(size for _, size in blobs) or 1
-    target = max(total // (jobs * 16), 1 << 20)
+    target = max(total // (jobs * 16), MIN_CHUNK_BYTES)
     out: list[list[str]] = []
     cur: list[str] = []
     acc = 0
