@@ -18,6 +18,11 @@ fetch fails at once and the object reads as missing), no prompts.
 from __future__ import annotations
 
 import os
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 import subprocess
 import tempfile
 import threading
@@ -251,6 +256,7 @@ class CatFile:
             errfile.close()
             raise GitError("git is not installed or not on PATH") from None
         self._errfiles[proc.pid] = errfile
+        _widen_pipe(proc.stdout)
         return proc
 
     def _reap(self, proc: subprocess.Popen[bytes]) -> str:
@@ -376,6 +382,23 @@ class CatFile:
             stdin.close()
         except (OSError, ValueError):
             pass  # the reader stopped the process
+
+
+#: Pipe buffer asked for on Linux: cat-file can run ahead of the scanner by this much
+#: (the default 64 KB stalls it on every larger blob).
+PIPE_BYTES = 1 << 20
+
+
+def _widen_pipe(stream: Any) -> None:
+    setpipe = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+    if setpipe is None or stream is None:
+        return
+    for size in (PIPE_BYTES, 256 * 1024):
+        try:
+            fcntl.fcntl(stream.fileno(), setpipe, size)
+            return
+        except OSError:
+            continue  # above /proc/sys/fs/pipe-max-size: try smaller, else keep the default
 
 
 def _death(why: str) -> str:
