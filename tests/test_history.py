@@ -295,3 +295,33 @@ def test_scan_writes_nothing_to_the_repository(repo: GitRepo) -> None:
     scan_history(repo.path, DEFAULT)
     scan_history(repo.path, DEFAULT, since_commit="HEAD~1")
     assert snapshot() == before
+
+
+def test_workers_spawn_when_threads_are_alive(repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A progress bar thread (rich) makes fork unsafe: the workers are spawned instead."""
+    import threading
+
+    monkeypatch.setattr(history, "INLINE_BYTES", 0)
+    monkeypatch.setattr(history, "MIN_CHUNK_BYTES", 1)
+    secrets = [fake_key(200 + i) for i in range(4)]
+    for i, k in enumerate(secrets):
+        repo.commit(f"c{i}", {f"k{i}.env": env_file(k)})
+    stop = threading.Event()
+    bar = threading.Thread(target=stop.wait, daemon=True)
+    bar.start()
+    try:
+        assert history._mp_context().get_start_method() == "spawn"
+        result = scan_history(repo.path, DEFAULT, jobs=2)
+    finally:
+        stop.set()
+    assert sorted(f.secret for f in keys(result)) == sorted(secrets)
+
+
+def test_a_dead_worker_is_an_error_not_a_hang(repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(history, "INLINE_BYTES", 0)
+    monkeypatch.setattr(history, "MIN_CHUNK_BYTES", 1)
+    monkeypatch.setattr(history, "_worker", lambda *a: os._exit(9))
+    for i in range(4):
+        repo.commit(f"c{i}", {f"f{i}.txt": f"{i}\n"})
+    with pytest.raises(GitError, match="exited early"):
+        scan_history(repo.path, DEFAULT, jobs=2)

@@ -29,10 +29,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import subprocess
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +63,8 @@ MAX_REF_LOOKUPS = 8
 MAX_REFS_LISTED = 10
 #: Occurrences listed per finding; ``occurrences`` has the full count.
 MAX_OCCURRENCES_LISTED = 20
+#: Work tree files read per finding to tell whether the secret is still there.
+MAX_WORKTREE_PATHS = 50
 #: Below this many bytes to read, worker processes cost more than they save.
 INLINE_BYTES = 8 * 1024 * 1024
 #: Smallest slice of ids handed to a worker at a time.
@@ -222,6 +226,20 @@ def _chunks(blobs: list[tuple[str, int]], jobs: int) -> list[list[str]]:
     return out
 
 
+def _next_result(results, procs) -> tuple[str, object]:  # type: ignore[no-untyped-def]
+    """The next worker message; an error if every worker is gone (killed, out of memory)."""
+    while True:
+        try:
+            return results.get(timeout=0.5)
+        except queue.Empty:
+            if not any(p.is_alive() for p in procs):
+                try:
+                    return results.get(timeout=0.5)
+                except queue.Empty:
+                    codes = ", ".join(str(p.exitcode) for p in procs)
+                    return "error", f"worker processes exited early (exit codes {codes})"
+
+
 def _mp_context():  # type: ignore[no-untyped-def]
     # fork is cheapest, but not safe with other threads alive (a rich progress bar has one)
     if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
@@ -278,7 +296,7 @@ def _scan_blobs(
         p.start()
     try:
         for _ in range(len(chunks)):
-            kind, payload = results.get()
+            kind, payload = _next_result(results, procs)
             if kind == "error":
                 raise GitError(f"history scan failed: {payload}")
             # chunk sizes differ; count blobs+problems answered to move the bar
@@ -581,9 +599,9 @@ def _attribute(
     groups.sort(key=lambda g: (-max(CONFIDENCE_RANK[o.finding.confidence] for o in g[1]), -g[1][0].pos))
     first_commits = [occs[0].commit for _, occs in groups]
     meta = _commit_meta(repo, first_commits)
-    ref_cache: dict[str, list[str]] = {}
-    for sha in list(dict.fromkeys(first_commits))[:MAX_REF_LOOKUPS]:
-        ref_cache[sha] = _refs_containing(repo, sha)
+    lookups = list(dict.fromkeys(first_commits))[:MAX_REF_LOOKUPS]
+    with ThreadPoolExecutor(max_workers=2) as pool:  # each is one git process
+        ref_cache = dict(zip(lookups, pool.map(lambda sha: _refs_containing(repo, sha), lookups)))
 
     out: list[Finding] = []
     for (_fp, _kind), occs in groups:
@@ -607,7 +625,10 @@ def _attribute(
                 (o.commit, o.path, o.finding.line) for o in occs[:MAX_OCCURRENCES_LISTED]
             ),
             "at_head": bool(blobs & head_blobs),
-            "in_worktree": _in_worktree(info.work_tree, dict.fromkeys(o.raw_path for o in occs), rep.finding.secret),
+            "in_worktree": _in_worktree(
+                info.work_tree, list(dict.fromkeys(o.raw_path for o in occs))[:MAX_WORKTREE_PATHS],
+                rep.finding.secret,
+            ),
             "reachable": True,
         }
         if rep.commit in ref_cache:
