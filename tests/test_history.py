@@ -325,3 +325,11 @@ def test_a_dead_worker_is_an_error_not_a_hang(repo: GitRepo, monkeypatch: pytest
         repo.commit(f"c{i}", {f"f{i}.txt": f"{i}\n"})
     with pytest.raises(GitError, match="exited early"):
         scan_history(repo.path, DEFAULT, jobs=2)
+
+
+def test_empty_repository(tmp_path: Path) -> None:
+    empty = GitRepo(tmp_path / "empty")
+    result = scan_history(empty.path, DEFAULT)
+    assert result.findings == () and result.stats.commits == 0 and result.stats.blobs_scanned == 0
+    with pytest.raises(GitError, match="unknown"):
+        scan_history(empty.path, DEFAULT, since_commit="HEAD")

@@ -5,22 +5,28 @@ gitleaks does, reads the same content many times over):
 
 1. **Which blobs.** A full scan takes every blob in the object store, in pack order, from
    ``git cat-file --batch-all-objects --batch-check --unordered`` (0.2 s on freqtrade's 46k
-   blobs), so it also covers blobs no ref reaches (stashes, dropped commits, the index). A range,
-   ``--since-commit`` or ``--branch`` scan takes the blobs that commits in scope add or change,
-   from one ``git log --raw`` pass (0.5 s on freqtrade's 26k commits).
+   blobs), so it also covers blobs no ref reaches (stashes, dropped commits, the index); those
+   are reported with ``reachable: False`` and no commit. A range, ``--since-commit`` or
+   ``--branch`` scan takes the blobs that commits in scope add or change, from one
+   ``git log --raw`` pass (0.5-0.9 s on freqtrade's 26k commits).
 2. **Scan.** Blobs over ``max_file_size`` are skipped unread (listed in ``skipped``); the rest
-   stream through ``git cat-file --batch``, ``jobs`` worker processes each with a cat-file of its
-   own, pulling contiguous slices of the pack-ordered id list. Workers get ids, never data;
-   each holds one blob at a time. Binary blobs (NUL in the first 8000 bytes) are counted, not
-   scanned. Each blob goes through ``scan_bytes`` with no path and the lowest confidence floor:
-   a superset of what any of its paths can give.
-3. **Attribute** (only for blobs with findings): one ``git log --raw -c`` pass over the scope gives
-   every commit that added or changed each hit blob and the path it had there (merges count when
-   their result differs from every parent). Each hit blob is scanned again under each of its
-   paths with the real config (path-dependent rules, excludes, confidence floor). Then
-   ``ls-tree HEAD`` says whether it is still at HEAD, the work tree file says whether it is still
-   there, and ``for-each-ref --contains`` lists the refs holding the introducing commit (for the
-   first few groups only: it costs ~0.2 s a commit on a big history).
+   stream through ``git cat-file --batch``: ``jobs`` worker processes, each with a cat-file of its
+   own behind a 1 MB pipe, pull contiguous slices of the pack-ordered id list. Workers get ids,
+   never data, and hold one blob at a time. Binary blobs (NUL in the first 8000 bytes) are
+   counted, not scanned. Each blob goes through ``scan_bytes`` with no path and the lowest
+   confidence floor: a superset of what any of its paths can give.
+3. **Attribute** (only when some blob has findings, or some blob could not be read): one
+   ``git log --raw -c`` pass over the scope gives every commit that added or changed each hit blob
+   and its path there (a merge counts when its result differs from every parent: an evil merge or
+   a conflict resolution). Each hit blob is scanned again under each of its paths with the real
+   config (path rules, excludes, confidence floor). ``ls-tree HEAD`` says whether it is still at
+   HEAD, the work tree file whether it is still there, and ``for-each-ref --contains`` lists the
+   refs holding the introducing commit, for the first ``MAX_REF_LOOKUPS`` groups only (~0.2 s a
+   commit on freqtrade); later groups name one ref that reaches the commit (``--source``).
+   A full scan of a clean history never runs the log pass: that saves 0.6-1 s on freqtrade, at
+   the price of not noticing blobs that commits name but a damaged store lacks (``git fsck``
+   does that; a partial clone, which lacks blobs on purpose, always runs the pass first and
+   lists them as skipped, never fetched).
 4. **Group.** All occurrences of one secret (fingerprint + kind) become one Finding, placed at its
    oldest introduction, with counts in ``Finding.extra``.
 """
