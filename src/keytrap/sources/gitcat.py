@@ -312,10 +312,10 @@ class CatFile:
                         return None
                     left -= len(chunk)
                 return Blob(spec, oid, otype, size, None, "too_large")
-            data = stdout.read(size + 1)
-            if len(data) != size + 1:
+            data = stdout.read(size)  # then the LF apart: slicing it off would copy the blob
+            if len(data) != size or stdout.read(1) != b"\n":
                 return None
-            return Blob(spec, oid, otype, size, data[:-1], "ok")
+            return Blob(spec, oid, otype, size, data, "ok")
         word = header[:-1].rsplit(b" ", 1)[-1].decode("ascii", "replace")
         return Blob(spec, None, None, 0, None, "ambiguous" if word == "ambiguous" else "missing")
 
