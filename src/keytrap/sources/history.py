@@ -466,8 +466,20 @@ def scan_history(
     started = time.perf_counter()
     info = open_repo(repo)
     mode, revs = _scope(repo, rev_range, since_commit, branch)
-    full = revs == ["--all"]
     counter = _count_commits(repo, revs)
+    try:
+        return _scan(repo, config, info, mode, revs, counter, progress, jobs, started)
+    finally:
+        if counter.poll() is None:
+            counter.kill()
+            counter.wait()
+
+
+def _scan(
+    repo: Path, config: Config, info: RepoInfo, mode: str, revs: list[str],
+    counter: subprocess.Popen[bytes], progress: Progress | None, jobs: int, started: float,
+) -> ScanResult:
+    full = revs == ["--all"]
     notes: list[str] = []
     skipped: list[Skipped] = []
 
@@ -507,6 +519,7 @@ def scan_history(
     if log is not None:
         bad = set(corrupt)
         missing.extend(oid for oid in log.blobs if oid not in store and oid not in bad)
+    missing = sorted(set(missing))
 
     # 3. attribute the hits
     head = _head_blobs(repo)
