@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -297,33 +298,44 @@ def test_scan_writes_nothing_to_the_repository(repo: GitRepo) -> None:
     assert snapshot() == before
 
 
-def test_workers_spawn_when_threads_are_alive(repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A progress bar thread (rich) makes fork unsafe: the workers are spawned instead."""
-    import threading
-
-    monkeypatch.setattr(history, "INLINE_BYTES", 0)
-    monkeypatch.setattr(history, "MIN_CHUNK_BYTES", 1)
+def test_workers_start_cleanly_from_a_script_with_threads_and_no_main_guard(
+    repo: GitRepo, tmp_path: Path
+) -> None:
+    """Workers are fresh interpreters: no fork of a threaded parent (a rich progress bar has a
+    thread), no re-run of the caller's script (what multiprocessing's spawn would do)."""
     secrets = [fake_key(200 + i) for i in range(4)]
     for i, k in enumerate(secrets):
         repo.commit(f"c{i}", {f"k{i}.env": env_file(k)})
-    stop = threading.Event()
-    bar = threading.Thread(target=stop.wait, daemon=True)
-    bar.start()
-    try:
-        assert history._mp_context().get_start_method() == "spawn"
-        result = scan_history(repo.path, DEFAULT, jobs=2)
-    finally:
-        stop.set()
-    assert sorted(f.secret for f in keys(result)) == sorted(secrets)
+    script = tmp_path / "no_guard.py"
+    script.write_text(
+        "import threading, sys\n"
+        "from pathlib import Path\n"
+        "from keytrap.config import DEFAULT\n"
+        "from keytrap.sources import history\n"
+        "history.INLINE_BYTES = 0\n"
+        "history.MIN_CHUNK_BYTES = 1\n"
+        "stop = threading.Event()\n"
+        "threading.Thread(target=stop.wait, daemon=True).start()\n"
+        "r = history.scan_history(Path(sys.argv[1]), DEFAULT, jobs=2)\n"
+        "stop.set()\n"
+        "print(' '.join(sorted(f.secret for f in r.findings if f.kind == 'api_key')))\n"
+    )
+    src = str(Path(history.__file__).resolve().parents[2])
+    proc = subprocess.run(
+        [sys.executable, str(script), str(repo.path)], capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONPATH": src},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == sorted(secrets)
 
 
 def test_a_dead_worker_is_an_error_not_a_hang(repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(history, "INLINE_BYTES", 0)
     monkeypatch.setattr(history, "MIN_CHUNK_BYTES", 1)
-    monkeypatch.setattr(history, "_worker", lambda *a: os._exit(9))
+    monkeypatch.setattr(history, "_WORKER_CODE", "import sys; sys.stderr.write('boom\\n'); sys.exit(9)")
     for i in range(4):
         repo.commit(f"c{i}", {f"f{i}.txt": f"{i}\n"})
-    with pytest.raises(GitError, match="exited early"):
+    with pytest.raises(GitError, match=r"exited early \(exit code 9\): boom"):
         scan_history(repo.path, DEFAULT, jobs=2)
 
 

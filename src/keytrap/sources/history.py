@@ -33,12 +33,12 @@ gitleaks does, reads the same content many times over):
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import queue
+import pickle
+import selectors
 import subprocess
+import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Iterator
@@ -202,16 +202,100 @@ def _scan_chunk(cat: CatFile, oids: list[str], config: Config) -> _ChunkResult:
     return out
 
 
-def _worker(repo: str, config: Config, tasks, results) -> None:  # type: ignore[no-untyped-def]
-    try:
-        cat = CatFile(repo, max_size=config.max_file_size)
-        while True:
-            chunk = tasks.get()
+#: What a worker process runs: a fresh interpreter, so no fork of a threaded parent (a rich
+#: progress bar has a thread) and no re-import of the caller's ``__main__`` (multiprocessing's
+#: spawn re-runs any script that lacks an ``if __name__ == "__main__"`` guard).
+_WORKER_CODE = "from keytrap.sources.history import worker_main; worker_main()"
+
+
+def _send(stream, obj: object) -> None:  # type: ignore[no-untyped-def]
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(len(data).to_bytes(8, "little") + data)
+    stream.flush()
+
+
+def _recv(stream) -> object:  # type: ignore[no-untyped-def]
+    head = stream.read(8)
+    if len(head) < 8:
+        return None
+    return pickle.loads(stream.read(int.from_bytes(head, "little")))
+
+
+def worker_main() -> None:
+    """A scan worker: reads (repo, config), then id lists; answers each with a _ChunkResult."""
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    repo, config = _recv(stdin)  # type: ignore[misc]
+    cat = CatFile(repo, max_size=config.max_file_size)
+    while True:
+        chunk = _recv(stdin)
+        if chunk is None:
+            break
+        _send(stdout, _scan_chunk(cat, chunk, config))  # type: ignore[arg-type]
+
+
+class _Worker:
+    def __init__(self, repo: Path, config: Config) -> None:
+        pkg_root = str(Path(__file__).resolve().parents[2])  # the folder holding ``keytrap``
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [pkg_root, env.get("PYTHONPATH")]))
+        self.errfile = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _WORKER_CODE],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errfile, env=env,
+        )
+        self.fd = self.proc.stdout.fileno()  # type: ignore[union-attr]
+        self.buf = bytearray()
+        self.pending = 0  # chunks sent, not answered
+        self.closed = False
+        _send(self.proc.stdin, (os.fspath(repo), config))
+
+    def give(self, chunk: list[str] | None) -> None:
+        """Send a list of ids, or None: no more work, exit when done."""
+        assert self.proc.stdin is not None
+        if self.closed:
+            return
+        try:
+            _send(self.proc.stdin, chunk)
             if chunk is None:
+                self.closed = True
+                self.proc.stdin.close()
+            else:
+                self.pending += 1
+        except (OSError, ValueError):
+            self.closed = True  # it died: reading its output says so
+
+    def results(self) -> Iterator[_ChunkResult]:
+        """Whole answers in the bytes read so far (call after its fd is readable)."""
+        data = os.read(self.fd, 1 << 20)
+        if not data:
+            raise EOFError
+        self.buf += data
+        while len(self.buf) >= 8:
+            size = int.from_bytes(self.buf[:8], "little")
+            if len(self.buf) < 8 + size:
                 break
-            results.put(("ok", _scan_chunk(cat, chunk, config)))
-    except BaseException as exc:  # reported to the parent, which raises
-        results.put(("error", f"{type(exc).__name__}: {exc}"))
+            payload = bytes(self.buf[8 : 8 + size])
+            del self.buf[: 8 + size]
+            self.pending -= 1
+            yield pickle.loads(payload)
+
+    def failure(self) -> str:
+        code = self.proc.wait()
+        self.errfile.seek(0)
+        lines = [ln for ln in self.errfile.read().decode("utf-8", "replace").splitlines() if ln.strip()]
+        return f"a scan worker exited early (exit code {code})" + (f": {lines[-1].strip()}" if lines else "")
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass
+        self.errfile.close()
 
 
 def _chunks(blobs: list[tuple[str, int]], jobs: int) -> list[list[str]]:
@@ -230,27 +314,6 @@ def _chunks(blobs: list[tuple[str, int]], jobs: int) -> list[list[str]]:
     if cur:
         out.append(cur)
     return out
-
-
-def _next_result(results, procs) -> tuple[str, object]:  # type: ignore[no-untyped-def]
-    """The next worker message; an error if every worker is gone (killed, out of memory)."""
-    while True:
-        try:
-            return results.get(timeout=0.5)
-        except queue.Empty:
-            if not any(p.is_alive() for p in procs):
-                try:
-                    return results.get(timeout=0.5)
-                except queue.Empty:
-                    codes = ", ".join(str(p.exitcode) for p in procs)
-                    return "error", f"worker processes exited early (exit codes {codes})"
-
-
-def _mp_context():  # type: ignore[no-untyped-def]
-    # fork is cheapest, but not safe with other threads alive (a rich progress bar has one)
-    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("spawn")
 
 
 def _scan_blobs(
@@ -286,36 +349,32 @@ def _scan_blobs(
                 add(_scan_chunk(cat, chunk, config), len(chunk))
         return total
 
-    ctx = _mp_context()
-    tasks = ctx.Queue()
-    results = ctx.Queue()
-    for chunk in chunks:
-        tasks.put(chunk)
-    workers = min(jobs, len(chunks))
-    for _ in range(workers):
-        tasks.put(None)
-    procs = [
-        ctx.Process(target=_worker, args=(os.fspath(repo), config, tasks, results), daemon=True)
-        for _ in range(workers)
-    ]
-    for p in procs:
-        p.start()
+    queue = list(reversed(chunks))
+    workers = [_Worker(repo, config) for _ in range(min(jobs, len(chunks)))]
     try:
-        for _ in range(len(chunks)):
-            kind, payload = _next_result(results, procs)
-            if kind == "error":
-                raise GitError(f"history scan failed: {payload}")
-            # chunk sizes differ; count blobs+problems answered to move the bar
-            add(payload, payload.blobs + len(payload.problems))
-        for p in procs:
-            p.join()
+        with selectors.DefaultSelector() as sel:
+            for w in workers:
+                for _ in range(2):  # one to scan, one waiting: a worker never idles
+                    w.give(queue.pop() if queue else None)
+                sel.register(w.fd, selectors.EVENT_READ, w)
+            live = len(workers)
+            while live:
+                for key, _ in sel.select():
+                    w = key.data
+                    try:
+                        answers = list(w.results())
+                    except EOFError:
+                        sel.unregister(w.fd)
+                        live -= 1
+                        if w.pending:
+                            raise GitError(f"history scan failed: {w.failure()}") from None
+                        continue
+                    for part in answers:
+                        add(part, part.blobs + len(part.problems))
+                        w.give(queue.pop() if queue else None)
     finally:
-        for p in procs:
-            if p.is_alive():
-                p.terminate()
-                p.join()
-        tasks.close()
-        results.close()
+        for w in workers:
+            w.close()
     return total
 
 
