@@ -1,0 +1,413 @@
+"""A small, read-only reader over ``git cat-file`` and friends.
+
+Every git process started here gets :func:`git_env`: no optional locks (nothing is written to the
+repository, not even an index refresh), no lazy fetches from a partial clone's promisor remote
+(``GIT_NO_LAZY_FETCH`` on git >= 2.44; on older git every transport is disallowed instead, so a
+fetch fails at once and the object reads as missing), no prompts.
+
+* :func:`open_repo` checks the path and says what kind of repository it is (bare, shallow,
+  partial, linked worktree) or raises :class:`GitError` with one line.
+* :func:`iter_objects` lists the objects in the object store (``--batch-all-objects``), in pack
+  order, without reading their contents.
+* :class:`CatFile` streams contents through one ``git cat-file --batch`` process: ``read_many``
+  for many object ids (history), ``read`` for one spec such as ``:path`` (the staged index).
+  A missing object is reported as missing, a corrupt one restarts the process and is reported
+  as corrupt; neither stops the stream.
+"""
+
+from __future__ import annotations
+
+import os
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from keytrap.errors import GitError
+
+#: Bytes git itself looks at to decide that a file is binary.
+BINARY_SNIFF = 8000
+#: The null object id (an added or deleted side of a diff).
+NULL_OID = "0" * 40
+
+_ENV_FIXED = {
+    "GIT_OPTIONAL_LOCKS": "0",
+    "GIT_NO_LAZY_FETCH": "1",  # git >= 2.44
+    # older git: a lazy fetch would go through a transport; allow none, so it fails offline
+    "GIT_ALLOW_PROTOCOL": "keytrap-no-fetch",
+    "GIT_PROTOCOL_FROM_USER": "0",
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_ASKPASS": "true",
+    "SSH_ASKPASS": "true",
+    "GIT_PAGER": "cat",
+    "LC_ALL": "C",
+}
+# set by the caller's environment but wrong for us: they would point git somewhere else
+_ENV_DROP = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR")
+
+#: Read settings that keep a long ``cat-file`` small: git maps pack windows and caches delta
+#: bases; by default both can grow to hundreds of MB on a big history.
+READ_CONFIG = (
+    "-c", "core.packedGitWindowSize=16m",
+    "-c", "core.packedGitLimit=128m",
+    "-c", "core.deltaBaseCacheLimit=48m",
+)
+
+
+def git_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _ENV_DROP}
+    env.update(_ENV_FIXED)
+    return env
+
+
+def _first_line(stderr: bytes | str) -> str:
+    text = stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else stderr
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            return line.removeprefix("fatal: ").removeprefix("error: ")
+    return "unknown error"
+
+
+def run_git(repo: Path | str, *args: str, check: bool = True) -> bytes:
+    """Run a git command in ``repo`` and return stdout; raise GitError with one line."""
+    try:
+        proc = subprocess.run(
+            ["git", "-C", os.fspath(repo), *args],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            env=git_env(),
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH") from None
+    if check and proc.returncode != 0:
+        raise GitError(f"git {args[0]} failed in {repo}: {_first_line(proc.stderr)}")
+    return proc.stdout
+
+
+def git_version() -> tuple[int, int]:
+    out = subprocess.run(
+        ["git", "--version"], capture_output=True, env=git_env(), check=False
+    ).stdout.decode()
+    try:
+        major, minor = out.split()[2].split(".")[:2]
+        return int(major), int(minor)
+    except (IndexError, ValueError):
+        return (0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class RepoInfo:
+    path: Path  # what was asked for
+    git_dir: Path
+    work_tree: Path | None  # None for a bare repository
+    shallow: bool
+    partial: bool  # has a promisor remote: objects may be missing on purpose
+    linked_worktree: bool
+
+    @property
+    def bare(self) -> bool:
+        return self.work_tree is None
+
+
+def open_repo(path: Path | str) -> RepoInfo:
+    """Check that ``path`` is (inside) a git repository and describe it."""
+    p = Path(path)
+    if not p.exists():
+        raise GitError(f"not a git repository: {p} does not exist")
+    if not p.is_dir():
+        raise GitError(f"not a git repository: {p} is not a directory")
+    try:
+        proc = subprocess.run(
+            [
+                "git", "-C", os.fspath(p), "rev-parse",
+                "--absolute-git-dir", "--git-common-dir", "--is-bare-repository",
+                "--is-shallow-repository",
+            ],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            env=git_env(),
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH") from None
+    lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
+    if proc.returncode != 0 or len(lines) < 4:
+        msg = _first_line(proc.stderr)
+        if "not a git repository" in msg.lower():
+            raise GitError(f"not a git repository: {p}")
+        raise GitError(f"cannot read git repository {p}: {msg}")
+    git_dir = Path(lines[0])
+    common = Path(lines[1])
+    if not common.is_absolute():
+        common = (p / common).resolve()
+    bare = lines[2] == "true"
+    shallow = lines[3] == "true"
+    work_tree = None
+    if not bare:
+        top = run_git(p, "rev-parse", "--show-toplevel", check=False).decode("utf-8", "surrogateescape")
+        work_tree = Path(top.strip()) if top.strip() else None  # None: inside .git itself
+    cfg = run_git(p, "config", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$",
+                  check=False)
+    partial = any(
+        line.split(b" ", 1)[-1].strip().lower() not in (b"false", b"")
+        for line in cfg.splitlines()
+    )
+    return RepoInfo(
+        path=p,
+        git_dir=git_dir,
+        work_tree=work_tree,
+        shallow=shallow,
+        partial=partial,
+        linked_worktree=git_dir.resolve() != common.resolve(),
+    )
+
+
+class ObjectInfo(NamedTuple):
+    oid: str
+    type: str
+    size: int
+
+
+def iter_objects(repo: Path | str, types: Iterable[str] | None = ("blob",)) -> Iterator[ObjectInfo]:
+    """Every object in the store (packs in pack order, then loose), with type and size.
+
+    Objects that are only promised by a partial clone's remote are not in the store and are
+    not listed: nothing is fetched.
+    """
+    wanted = None if types is None else {t.encode() for t in types}
+    args = ["git", "-C", os.fspath(repo), *READ_CONFIG, "cat-file", "--batch-all-objects",
+            "--unordered", "--batch-check=%(objectname) %(objecttype) %(objectsize)"]
+    errfile = tempfile.TemporaryFile()
+    try:
+        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=errfile, env=git_env())
+    except FileNotFoundError:
+        errfile.close()
+        raise GitError("git is not installed or not on PATH") from None
+    assert proc.stdout is not None
+    try:
+        for line in proc.stdout:
+            parts = line.split()
+            if len(parts) == 3:
+                if wanted is None or parts[1] in wanted:
+                    yield ObjectInfo(parts[0].decode(), parts[1].decode(), int(parts[2]))
+            elif len(parts) == 2:  # listed but unreadable: a corrupt object
+                yield ObjectInfo(parts[0].decode(), "corrupt", -1)
+    finally:
+        proc.stdout.close()
+        rc = proc.wait()
+        errfile.seek(0)
+        err = errfile.read()
+        errfile.close()
+    if rc != 0:
+        raise GitError(f"cannot list objects in {repo}: {_first_line(err)}")
+
+
+_TYPES = (b"blob", b"tree", b"commit", b"tag")
+
+
+class Blob(NamedTuple):
+    """One answer of ``cat-file --batch``: ``data`` is None when ``status`` is not "ok"."""
+
+    spec: str  # what was asked for (an object id, or ``:path``)
+    oid: str | None
+    type: str | None
+    size: int
+    data: bytes | None
+    status: str  # ok | missing | corrupt | ambiguous | too_large
+
+
+class CatFile:
+    """``git cat-file --batch`` processes, restarted when an object makes one die.
+
+    ``read(spec)`` keeps one process open for one-at-a-time questions (the staged index asks for
+    ``:path`` blobs). ``read_many(specs)`` streams many ids through a process of its own.
+    ``max_size``: larger objects are not kept in memory; they are answered with status
+    "too_large" (their bytes are read from the pipe in pieces and dropped).
+    """
+
+    def __init__(self, repo: Path | str, *, max_size: int | None = None) -> None:
+        self.repo = os.fspath(repo)
+        self.max_size = max_size
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._errfiles: dict[int, Any] = {}
+        self._z = git_version() >= (2, 38)  # NUL-terminated input: any path can be a spec
+
+    # -- process ------------------------------------------------------------------------
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        args = ["git", "-C", self.repo, *READ_CONFIG, "cat-file", "--batch"]
+        if self._z:
+            args.append("-z")
+        errfile = tempfile.TemporaryFile()
+        try:
+            proc = subprocess.Popen(
+                args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=errfile, env=git_env(), bufsize=1 << 16,
+            )
+        except FileNotFoundError:
+            errfile.close()
+            raise GitError("git is not installed or not on PATH") from None
+        self._errfiles[proc.pid] = errfile
+        _widen_pipe(proc.stdout)
+        return proc
+
+    def _reap(self, proc: subprocess.Popen[bytes]) -> str:
+        """Close ``proc``; return the first line of what it said on stderr."""
+        for stream in (proc.stdin, proc.stdout):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass
+        proc.wait()
+        err = b""
+        errfile = self._errfiles.pop(proc.pid, None)
+        if errfile is not None:
+            errfile.seek(0)
+            err = errfile.read()
+            errfile.close()
+        return _first_line(err) if err.strip() else ""
+
+    def close(self) -> None:
+        if self._proc is not None:
+            proc, self._proc = self._proc, None
+            self._reap(proc)
+
+    def __enter__(self) -> CatFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _encode(self, spec: str) -> bytes:
+        raw = os.fsencode(spec)
+        if self._z:
+            return raw + b"\0"
+        if b"\n" in raw:
+            raise GitError(f"cannot read {spec!r}: git before 2.38 cannot name it in a batch")
+        return raw + b"\n"
+
+    # -- reading ------------------------------------------------------------------------
+    def _answer(self, stdout, spec: str) -> Blob | None:  # type: ignore[no-untyped-def]
+        """Parse one answer; None if the process died (EOF) before answering."""
+        header = stdout.readline()
+        if not header.endswith(b"\n"):
+            return None
+        parts = header[:-1].rsplit(b" ", 2)
+        if len(parts) == 3 and parts[2].isdigit() and parts[1] in _TYPES:
+            oid, otype, size = parts[0].decode(), parts[1].decode(), int(parts[2])
+            if self.max_size is not None and size > self.max_size:
+                left = size + 1
+                while left:
+                    chunk = stdout.read(min(left, 1 << 20))
+                    if not chunk:
+                        return None
+                    left -= len(chunk)
+                return Blob(spec, oid, otype, size, None, "too_large")
+            data = stdout.read(size)  # then the LF apart: slicing it off would copy the blob
+            if len(data) != size or stdout.read(1) != b"\n":
+                return None
+            return Blob(spec, oid, otype, size, data, "ok")
+        word = header[:-1].rsplit(b" ", 1)[-1].decode("ascii", "replace")
+        return Blob(spec, None, None, 0, None, "ambiguous" if word == "ambiguous" else "missing")
+
+    def read(self, spec: str) -> Blob:
+        """Read one object by id or spec (``HEAD:path``, ``:path`` for the index)."""
+        if self._proc is None:
+            self._proc = self._spawn()
+        proc = self._proc
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            proc.stdin.write(self._encode(spec))
+            proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass  # the answer below reads EOF
+        answer = self._answer(proc.stdout, spec)
+        if answer is None:
+            self._proc = None
+            return Blob(spec, None, None, 0, None, _death(self._reap(proc)))
+        return answer
+
+    def read_many(self, specs: Iterable[str]) -> Iterator[Blob]:
+        """Answers for ``specs``, in order. Never raises for a bad object: see ``Blob.status``.
+
+        A writer thread feeds the ids while this generator reads, so any number of ids can be
+        streamed without a pipe deadlock. A ``cat-file`` that dies on a corrupt object is
+        restarted after it; that object is answered with status "corrupt".
+        """
+        pending = list(specs)
+        pos = 0
+        while pos < len(pending):
+            proc = self._spawn()
+            assert proc.stdin is not None and proc.stdout is not None
+            batch = pending[pos:]
+            writer = threading.Thread(target=self._write_all, args=(proc.stdin, batch), daemon=True)
+            writer.start()
+            died = False
+            try:
+                for spec in batch:
+                    answer = self._answer(proc.stdout, spec)
+                    if answer is None:
+                        died = True
+                        break
+                    pos += 1
+                    yield answer
+            finally:
+                if not died and pos < len(pending):
+                    proc.kill()  # abandoned by the caller
+                why = self._reap(proc)
+                writer.join()
+            if died:
+                yield Blob(pending[pos], None, None, 0, None, _death(why))
+                pos += 1
+
+    def _write_all(self, stdin, specs: list[str]) -> None:  # type: ignore[no-untyped-def]
+        try:
+            buf = bytearray()
+            for spec in specs:
+                buf += self._encode(spec)
+                if len(buf) >= 1 << 16:
+                    stdin.write(buf)
+                    buf.clear()
+            if buf:
+                stdin.write(buf)
+            stdin.close()
+        except (OSError, ValueError):
+            pass  # the reader stopped the process
+
+
+#: Pipe buffer asked for on Linux: cat-file can run ahead of the scanner by this much
+#: (the default 64 KB stalls it on every larger blob).
+PIPE_BYTES = 1 << 20
+
+
+def _widen_pipe(stream: Any) -> None:
+    setpipe = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+    if setpipe is None or stream is None:
+        return
+    for size in (PIPE_BYTES, 256 * 1024):
+        try:
+            fcntl.fcntl(stream.fileno(), setpipe, size)
+            return
+        except OSError:
+            continue  # above /proc/sys/fs/pipe-max-size: try smaller, else keep the default
+
+
+def _death(why: str) -> str:
+    """The status of an object that made cat-file exit."""
+    if "promisor" in why:
+        return "missing"  # a partial clone's object: the fetch we forbid failed
+    return "corrupt" + (f": {why}" if why else "")
+
+
+def is_binary(data: bytes) -> bool:
+    """git's rule: a NUL byte in the first 8000 bytes."""
+    return b"\0" in data[:BINARY_SNIFF]
