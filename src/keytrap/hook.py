@@ -81,16 +81,19 @@ def run(args: argparse.Namespace) -> int:
         stdin_text = None if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
         ranges = _push_ranges(stdin_text)
         findings = []
+        result = None
         for rev_range in ranges:
-            # a new branch, or a remote tip we do not have (force-push over others' work):
-            # everything not already on a remote
-            spec = rev_range
-            if ".." not in rev_range or not staged.has_commit(top, rev_range.split("..")[0]):
-                spec = f"{rev_range.split('..')[-1]} --not --remotes"
-            result = scan_history(Path(top), config, rev_range=spec)
+            base, _, tip = rev_range.rpartition("..")
+            if base and staged.has_commit(top, base):
+                result = scan_history(Path(top), config, rev_range=rev_range)
+            else:
+                # a new branch, or a remote tip we do not have (force-push over others' work):
+                # every commit not already on a remote
+                result = scan_history(Path(top), config, new_to_remotes=tip)
             findings.extend(result.findings)
         if not findings:
             return EXIT_CLEAN
+        assert result is not None
         merged = ScanResult(top, tuple(findings), result.stats, "range")
         _report(merged, "push refused", "push")
         return EXIT_FINDINGS

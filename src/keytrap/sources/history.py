@@ -477,12 +477,19 @@ def _resolve(repo: Path, rev: str, what: str) -> str:
 
 
 def _scope(
-    repo: Path, rev_range: str | None, since_commit: str | None, branch: str | None
+    repo: Path,
+    rev_range: str | None,
+    since_commit: str | None,
+    branch: str | None,
+    new_to_remotes: str | None = None,
 ) -> tuple[str, list[str]]:
     """(mode, revision arguments for git log / rev-list)."""
-    given = [x for x in (rev_range, since_commit, branch) if x is not None]
+    given = [x for x in (rev_range, since_commit, branch, new_to_remotes) if x is not None]
     if len(given) > 1:
         raise UsageError("give at most one of a range, --since-commit and --branch")
+    if new_to_remotes is not None:
+        _resolve(repo, new_to_remotes, "commit")
+        return "range", [new_to_remotes, "--not", "--remotes"]
     if rev_range is not None:
         _check_rev(repo, rev_range, "range")
         if ".." not in rev_range:
@@ -514,6 +521,7 @@ def scan_history(
     rev_range: str | None = None,
     since_commit: str | None = None,
     branch: str | None = None,
+    new_to_remotes: str | None = None,
     progress: Progress | None = None,
     jobs: int = 2,
 ) -> ScanResult:
@@ -524,7 +532,7 @@ def scan_history(
     """
     started = time.perf_counter()
     info = open_repo(repo)
-    mode, revs = _scope(repo, rev_range, since_commit, branch)
+    mode, revs = _scope(repo, rev_range, since_commit, branch, new_to_remotes)
     counter = _count_commits(repo, revs)
     try:
         return _scan(repo, config, info, mode, revs, counter, progress, jobs, started)

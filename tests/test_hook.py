@@ -1,0 +1,78 @@
+"""`keytrap hook --pre-push` with git's stdin protocol, and a real push through the native hook."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import git
+from helpers import assert_redacted
+from test_cli import run
+
+from keytrap.hook import _push_ranges
+
+ZERO = "0" * 40
+
+
+def push_line(local_sha: str, remote_sha: str) -> str:
+    return f"refs/heads/main {local_sha} refs/heads/main {remote_sha}\n"
+
+
+def hook_push(repo: Path, stdin: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "keytrap", "hook", "--pre-push"], cwd=repo,
+                          input=stdin, capture_output=True, text=True, timeout=120)
+
+
+def test_push_ranges_protocol(monkeypatch) -> None:
+    monkeypatch.delenv("PRE_COMMIT_FROM_REF", raising=False)
+    monkeypatch.delenv("PRE_COMMIT_TO_REF", raising=False)
+    a, b = "a" * 40, "b" * 40
+    text = push_line(a, b) + push_line(ZERO, b) + push_line(a, ZERO) + "garbage\n"
+    assert _push_ranges(text) == [f"{b}..{a}", a]
+    monkeypatch.setenv("PRE_COMMIT_FROM_REF", "0" * 64)
+    monkeypatch.setenv("PRE_COMMIT_TO_REF", a)
+    assert _push_ranges(None) == [a]
+
+
+def test_pre_push_blocks_new_commits_only(repo: Path, key: str, secret: str) -> None:
+    (repo / "README.md").write_text("bot\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "init")
+    base = git(repo, "rev-parse", "HEAD").strip()
+    # a brand-new branch: everything not on a remote is checked
+    assert hook_push(repo, push_line(base, ZERO)).returncode == 0
+    (repo / "config.py").write_text(f"BINANCE_API_KEY = '{key}'\nBINANCE_API_SECRET = '{secret}'\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "add bot config")
+    (repo / "config.py").write_text("import os\nBINANCE_API_KEY = os.environ['BINANCE_API_KEY']\n")
+    git(repo, "commit", "-qam", "move keys to env")  # deleted again, still in the pushed history
+    tip = git(repo, "rev-parse", "HEAD").strip()
+    proc = hook_push(repo, push_line(tip, base))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "push refused: 2 Binance secrets found" in proc.stdout
+    assert "The push was refused" in proc.stdout
+    assert_redacted(proc.stdout + proc.stderr, [key, secret])
+    # the remote already has everything: nothing new to refuse
+    assert hook_push(repo, push_line(tip, tip)).returncode == 0
+
+
+def test_real_push_through_installed_hook(tmp_path: Path, repo: Path, key: str) -> None:
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(repo, "remote", "add", "origin", str(remote))
+    (repo / "a.txt").write_text("hello\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "init")
+    assert run("install", "--pre-push", "--repo", str(repo)).returncode == 0
+    ok = subprocess.run(["git", "push", "-q", "origin", "main"], cwd=repo, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    (repo / "b.env").write_text(f"BINANCE_API_KEY={key}\n")
+    git(repo, "add", ".")
+    commit = subprocess.run(["git", "commit", "-qm", "leak"], cwd=repo, capture_output=True, text=True)
+    assert commit.returncode == 1 and "commit refused" in commit.stdout + commit.stderr
+    git(repo, "commit", "-qm", "leak", "--no-verify")
+    push = subprocess.run(["git", "push", "-q", "origin", "main"], cwd=repo, capture_output=True, text=True)
+    assert push.returncode != 0
+    assert "push refused" in push.stdout + push.stderr
+    assert_redacted(push.stdout + push.stderr + commit.stdout + commit.stderr, [key])
