@@ -314,11 +314,17 @@ def _scan_result(args: argparse.Namespace, for_baseline: bool = False) -> ScanRe
 
 
 def merge_history_and_tree(hist: ScanResult, tree: ScanResult) -> ScanResult:
-    """One report: history findings (with commits) plus working-tree findings not in history."""
+    """One report: history findings (attributed to commits), then secrets that live only in
+    the working tree (never committed: untracked or ignored files, or uncommitted edits).
+
+    A working-tree hit whose secret is already in history is the same leak: it is folded into
+    the history finding (which says whether the secret is still at HEAD) instead of repeated.
+    """
     in_history = {f.fingerprint for f in hist.findings}
     findings = list(hist.findings)
     for f in tree.findings:
-        findings.append(f.with_extra(location="working tree", in_history=f.fingerprint in in_history))
+        if f.fingerprint not in in_history:
+            findings.append(f.with_extra(location="working tree only"))
     stats = hist.stats
     merged = stats._replace(
         files_scanned=tree.stats.files_scanned,

@@ -45,9 +45,22 @@ def summary_line(result: ScanResult) -> str:
 
 
 def _where(f: Finding) -> str:
-    if f.commit:
-        return f"commit {f.commit[:10]}"
-    return ""
+    """Where a secret lives: the commit that introduced it and whether HEAD still has it."""
+    if not f.commit:
+        return ""
+    bits = [f"{f.commit[:10]}"]
+    date = f.get("commit_date")
+    if isinstance(date, str):
+        bits[0] += f" ({date[:10]})"
+    at_head = f.get("at_head")
+    if at_head is True:
+        bits.append("still at HEAD")
+    elif at_head is False:
+        bits.append("removed from HEAD, still in history")
+    commits = f.get("commits")
+    if isinstance(commits, int) and commits > 1:
+        bits.append(f"in {commits} commits")
+    return ", ".join(bits)
 
 
 def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbose: bool = False) -> None:
@@ -66,7 +79,10 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
     from rich.markup import escape
     from rich.table import Table
 
-    console = Console(file=out, force_terminal=color, no_color=color is False, highlight=False, soft_wrap=True)
+    width = None if out.isatty() else 140  # logs and pipes: wide enough not to wrap rows
+    console = Console(
+        file=out, force_terminal=color, no_color=color is False, highlight=False, soft_wrap=True, width=width
+    )
     pairs = {f.pair for f in findings if f.pair}
     files = sorted({f.path for f in findings})
     console.print(
@@ -98,9 +114,8 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
                 bits.append(f"{f.encoding}-encoded")
             if f.pair:
                 bits.append(f"pair {f.pair[:6]}")
-            where = _where(f)
-            if where:
-                bits.append(where)
+            if f.get("location") == "working tree only":
+                bits.append("working tree only, not in history")
             severity = f.get("severity")
             table.add_row(
                 f"  {f.line}:{f.column}",
@@ -113,11 +128,22 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
         console.print(table)
         seen: set[str] = set()
         for f in group:
-            for key, label in (("commit_subject", "commit"), ("verification", "binance")):
-                value = f.get(key)
-                if value and f"{label}:{value}" not in seen:
-                    seen.add(f"{label}:{value}")
-                    console.print(f"    [dim]{label}: {escape(str(value))}[/dim]")
+            where = _where(f)
+            if where:
+                subject = f.get("commit_subject")
+                author = f.get("commit_author")
+                line = f"introduced in {where}"
+                if subject:
+                    line += f': "{subject}"'
+                if author:
+                    line += f" by {author}"
+                if line not in seen:
+                    seen.add(line)
+                    console.print(f"    [dim]{escape(line)}[/dim]")
+            value = f.get("verification")
+            if value and f"binance:{value}" not in seen:
+                seen.add(f"binance:{value}")
+                console.print(f"    binance says: {escape(str(value))}")
         for f in group:
             actions = f.get("actions")
             for act in actions if isinstance(actions, (list, tuple)) else ():
