@@ -341,7 +341,7 @@ def _verify(result: ScanResult, args: argparse.Namespace) -> dict | None:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    result = _scan_result(args)
+    result = _scan_result(args).printable()  # a non-UTF-8 file name must not break a report
     verifications = _verify(result, args)
     result = _assess(result, verifications)
     _emit(result, args)

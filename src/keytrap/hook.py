@@ -25,6 +25,7 @@ def _report(result: ScanResult, header: str, what: str = "commit") -> None:
     """Plain, redacted, readable: what pre-commit shows when it refuses a commit."""
     from keytrap.remediation import CHECKLIST, DELETE_NOW
 
+    result = result.printable()
     out = sys.stdout
     n = len(result.findings)
     out.write(f"keytrap: {header}: {n} Binance secret{'s' if n != 1 else ''} found\n")
