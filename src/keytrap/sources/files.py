@@ -108,7 +108,8 @@ def _walk_dir(top: str, root: str, config: Config, skipped: list[Skipped]) -> It
 
 
 def decode_for_scan(data: bytes) -> bytes | None:
-    """Bytes the engine can read, or None for binary. UTF-16/32 with a BOM become UTF-8."""
+    """Bytes the engine can read, or None for binary. UTF-16/32 with a BOM become UTF-8
+    (invalid code units become U+FFFD, as invalid UTF-8 is tolerated)."""
     head = data[:BINARY_SNIFF]
     for bom, codec in (
         (codecs.BOM_UTF32_LE, "utf-32"),
@@ -117,10 +118,8 @@ def decode_for_scan(data: bytes) -> bytes | None:
         (codecs.BOM_UTF16_BE, "utf-16"),
     ):
         if head.startswith(bom):
-            try:
-                return data.decode(codec).encode("utf-8")
-            except UnicodeDecodeError:
-                return None
+            # a stray odd byte or lone surrogate must not hide the rest of the file
+            return data.decode(codec, "replace").encode("utf-8")
     if b"\x00" in head:
         return None
     return data
