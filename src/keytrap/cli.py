@@ -64,7 +64,7 @@ def _size(text: str) -> int:
     num = t[:-1] if t[-1:] in units else t
     try:
         value = int(float(num) * mult)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise argparse.ArgumentTypeError(f"not a size: {text!r}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"size must be positive: {text!r}")
