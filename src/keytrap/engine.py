@@ -14,6 +14,7 @@ the same finding wherever it is run.
 
 from __future__ import annotations
 
+import codecs
 import re
 
 from keytrap.candidates.context import (
@@ -76,7 +77,7 @@ class Candidate:
 class _Text:
     """Lazy views of one file's bytes: line numbers, line slices, Binance context."""
 
-    __slots__ = ("data", "path", "_line_pos", "_line_no", "_binance")
+    __slots__ = ("data", "path", "_line_pos", "_line_no", "_binance", "_col")
 
     def __init__(self, data: bytes, path: str) -> None:
         self.data = data
@@ -84,6 +85,7 @@ class _Text:
         self._line_pos = 0
         self._line_no = 1
         self._binance: bool | None = None
+        self._col = (0, 0)  # (pos, characters from its real line start), for long lines
 
     def line_of(self, pos: int) -> int:
         """1-based line of ``pos``; cheap for increasing positions."""
@@ -92,6 +94,28 @@ class _Text:
         self._line_no += self.data.count(b"\n", self._line_pos, pos)
         self._line_pos = pos
         return self._line_no
+
+    def column(self, ls: int, pos: int) -> int:
+        """1-based column, in characters, of ``pos``; ``ls`` is its ``line_bounds`` start.
+
+        On a line longer than the context window ``ls`` is not the line start: count from the
+        real one, incrementally and in 1 MiB pieces (positions are ASCII-aligned, so the sum
+        equals a whole-line decode), keeping a 50 MB one-line file cheap.
+        """
+        d = self.data
+        if ls == 0 or d[ls - 1] == 0x0A:
+            return len(d[ls:pos].decode("utf-8", "replace")) + 1
+        cpos, chars = self._col
+        if cpos > pos or d.find(b"\n", cpos, pos) != -1:
+            cpos, chars = d.rfind(b"\n", 0, pos) + 1, 0
+        step = 1 << 20
+        view = memoryview(d)
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        for a in range(cpos, pos, step):
+            chars += len(decoder.decode(view[a : min(pos, a + step)]))
+        chars += len(decoder.decode(b"", final=True))
+        self._col = (pos, chars)
+        return chars + 1
 
     def line_bounds(self, start: int, end: int) -> tuple[int, int]:
         d = self.data
@@ -201,7 +225,7 @@ def _raw_candidate(
                 return None  # a line of a base64 body that happens to be all alnum
     if name and negative_name(name) and b"binance" not in line_bytes.lower():
         return None
-    column = len(d[ls : run.start].decode("utf-8", "replace")) + 1
+    column = text.column(ls, run.start)
     return Candidate(token, run.start, run.end, text.line_of(run.start), column, role, name)
 
 
@@ -217,7 +241,7 @@ def _encoded_candidates(
         return [], []
     stripped = decoded.strip()
     line = text.line_of(run.start)
-    column = len(text.data[ls : run.start].decode("utf-8", "replace")) + 1
+    column = text.column(ls, run.start)
     if len(stripped) == KEY_LEN and stripped.isalnum():
         token = stripped.decode("ascii")
         if reject_token(token, config.example_keys):
@@ -296,7 +320,7 @@ def _private_keys(text: _Text, hmac: list[Finding]) -> list[Finding]:
         pair = None
         if link is not None:
             pair = link.pair or pair_id(link.secret, body)
-        column = len(text.data[ls : m.start()].decode("utf-8", "replace")) + 1
+        column = text.column(ls, m.start())
         out.append(
             Finding(
                 rule=PRIVATE_KEY.id,
