@@ -15,6 +15,10 @@ import time
 from collections.abc import Callable, Iterator
 from collections import namedtuple
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import BinaryIO
+
 from keytrap.config import Config
 from keytrap.engine import scan_bytes
 from keytrap.errors import UsageError
@@ -125,13 +129,30 @@ def decode_for_scan(data: bytes) -> bytes | None:
     return data
 
 
+def _read_limited(fh: BinaryIO, size: int, limit: int) -> bytes:
+    """Up to ``limit + 1`` bytes. ``read(n)`` allocates n bytes up front, so ask for what the
+    file holds (``--max-size 30G`` must not mean a 30 GB buffer per file); read on in 1 MiB
+    steps only if it holds more than stat said (it grew, or /proc reports 0)."""
+    data = fh.read(min(limit, size) + 1)
+    if len(data) <= size or len(data) > limit:
+        return data
+    parts, total = [data], len(data)
+    while total <= limit:
+        chunk = fh.read(min(1 << 20, limit + 1 - total))
+        if not chunk:
+            break
+        parts.append(chunk)
+        total += len(chunk)
+    return b"".join(parts)
+
+
 def read_entry(entry: FileEntry, config: Config) -> tuple[bytes | None, str | None]:
     """(scannable bytes, None) or (None, reason to skip)."""
     if entry.size > config.max_file_size:
         return None, f"larger than the {config.max_file_size} byte limit ({entry.size} bytes)"
     try:
         with open(entry.abs_path, "rb") as fh:
-            data = fh.read(config.max_file_size + 1)
+            data = _read_limited(fh, entry.size, config.max_file_size)
     except OSError as exc:
         return None, f"unreadable: {exc.strerror or exc}"
     if len(data) > config.max_file_size:
