@@ -63,7 +63,7 @@ def test_header_and_driver():
     driver = log["runs"][0]["tool"]["driver"]
     assert driver["name"] == "keytrap"
     assert driver["version"] == keytrap.__version__
-    assert driver["informationUri"].startswith("https://")
+    assert "informationUri" not in driver  # no published project page yet: no made-up link
     assert [r["id"] for r in driver["rules"]] == [r.id for r in RULES]
     for rule, src in zip(driver["rules"], RULES):
         assert rule["shortDescription"]["text"] == src.description

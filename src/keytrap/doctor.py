@@ -168,7 +168,7 @@ def check_hook(top: Path) -> Check:
         False,
         "no keytrap hook: a key can be committed without any check",
         f"add keytrap to {PRE_COMMIT_CONFIG} and run `pre-commit install`, "
-        "or call `keytrap` from .git/hooks/pre-commit",
+        "or run `keytrap install` for a native git hook",
     )
 
 

@@ -26,7 +26,6 @@ from keytrap.rules import RULES, Rule
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
-INFORMATION_URI = "https://github.com/keytrap/keytrap"
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "keytrap/v1"
 
@@ -139,7 +138,6 @@ def to_sarif(result: ScanResult) -> dict[str, Any]:
         "tool": {
             "driver": {
                 "name": "keytrap",
-                "informationUri": INFORMATION_URI,
                 "version": keytrap.__version__,
                 "semanticVersion": keytrap.__version__,
                 "rules": [_rule(r) for r in RULES],

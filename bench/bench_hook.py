@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""Pre-commit benchmark: keytrap vs peers on a repository with a staged change.
+
+Runs, with cwd = REPO, N interleaved rounds (order rotated each round) of:
+
+  keytrap scan --staged --format json
+  keytrap hook FILE...                       (the staged files)
+  gitleaks git --staged REPO --no-banner --report-format json --report-path TMP --exit-code 0
+  betterleaks git --staged REPO --no-banner --output TMP.json --exit-code 0
+  kingfisher scan REPO --staged --no-validate --no-update-check --format json --output TMP
+  detect-secrets-hook FILE...
+
+plus the bare floors, timed in the same rounds:
+
+  PYTHON -c pass            PYTHON = the interpreter in keytrap's '#!' line (the venv
+                            python), not a pyenv shim, which adds ~0.1 s by itself
+  git diff --cached --raw   (GIT_OPTIONAL_LOCKS=0)
+  unshare -n true           the cost of the no-network namespace the peers run in
+
+and prints a markdown table with median and min wall time, median peak RSS,
+and the ratio against betterleaks measured in the same run.  The staged
+change is not modified; the script checks that the index and working-tree
+status are identical before and after.  Reports go to a private temp dir;
+no tool is ever given /dev/null as an output path.
+
+Standard library only.  Target: keytrap <= 0.08 s median and <= 0.7x betterleaks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _benchlib as B  # noqa: E402
+
+DEFAULT_REPO = "/work/bench-data/python-binance-hook"
+TARGET_ABS = 0.08
+TARGET_VS_BETTERLEAKS = 0.7
+
+
+def staged_files(repo: str) -> list[str]:
+    out = B.git_out(["diff", "--cached", "--name-only", "-z", "--diff-filter=ACMR"], repo)
+    return [f for f in (out or "").split("\0") if f]
+
+
+def repo_state(repo: str) -> tuple:
+    return (B.git_out(["diff", "--cached", "--raw", "--no-abbrev"], repo),
+            B.git_out(["status", "--porcelain", "--untracked-files=all"], repo))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Peers are found by flag, then env var (KEYTRAP_BENCH_GITLEAKS, "
+               "KEYTRAP_BENCH_BETTERLEAKS, KEYTRAP_BENCH_KINGFISHER, "
+               "KEYTRAP_BENCH_DETECT_SECRETS_HOOK), then the bundled binary inside "
+               "--peer-venv, then PATH; each must identify itself (a `gitleaks` that "
+               "is really betterleaks is rejected). A missing peer becomes a "
+               "'skipped' row.")
+    ap.add_argument("repo", nargs="?", default=DEFAULT_REPO,
+                    help=f"git repository with a staged change (default: {DEFAULT_REPO})")
+    ap.add_argument("--files", nargs="+", metavar="FILE",
+                    help="files for `keytrap hook` / detect-secrets-hook "
+                         "(default: the staged added/copied/modified/renamed files)")
+    ap.add_argument("-n", "--rounds", type=int, default=10, help="timed rounds (default 10)")
+    ap.add_argument("--warmup", type=int, default=1,
+                    help="untimed warm-up rounds first (default 1)")
+    ap.add_argument("--keytrap", help="keytrap executable (default: $KEYTRAP_BENCH_KEYTRAP, "
+                    "keytrap next to sys.executable, PATH, /work/venv/bin/keytrap)")
+    ap.add_argument("--python", help="interpreter for the `-c pass` floor (default: the one "
+                    "in keytrap's '#!' line)")
+    ap.add_argument("--gitleaks")
+    ap.add_argument("--betterleaks")
+    ap.add_argument("--kingfisher")
+    ap.add_argument("--detect-secrets-hook", dest="detect_secrets_hook")
+    ap.add_argument("--peer-venv", default=os.environ.get("KEYTRAP_BENCH_PEER_VENV",
+                                                          B.DEFAULT_PEER_VENV),
+                    help=f"venv holding the peer wheels (default: {B.DEFAULT_PEER_VENV})")
+    ap.add_argument("--netns", choices=["peers", "all", "none"], default="peers",
+                    help="which commands run under `unshare -n` (default: peers; "
+                         "ignored if unshare -n does not work here)")
+    ap.add_argument("--timeout", type=float, default=120, help="per-run timeout in s")
+    ap.add_argument("--keep", action="store_true", help="keep the temp dir with outputs")
+    ap.add_argument("--json-out", help="also write raw per-run results to this JSON file")
+    args = ap.parse_args(argv)
+
+    repo = os.path.abspath(args.repo)
+    top = B.git_out(["rev-parse", "--show-toplevel"], repo) if os.path.isdir(repo) else None
+    if not top:
+        ap.error(f"not a git repository: {repo}")
+    if args.rounds < 1:
+        ap.error("--rounds must be >= 1")
+    files = args.files or staged_files(repo)
+    if not files:
+        ap.error(f"nothing staged in {repo} (and no --files given)")
+
+    netns_ok = args.netns != "none" and B.have_unshare_net()
+    peer_ns = netns_ok
+    kt_ns = netns_ok and args.netns == "all"
+    probe_prefix = B.netns_prefix(peer_ns)
+
+    tools = {"keytrap": B.locate_keytrap(args.keytrap)}
+    for name in ("gitleaks", "betterleaks", "kingfisher", "detect-secrets-hook"):
+        tools[name] = B.locate_peer(name, getattr(args, name.replace("-", "_")),
+                                    args.peer_venv, probe_prefix)
+    py = args.python or (tools["keytrap"].path and B.interpreter_of(tools["keytrap"].path))
+
+    tmp = tempfile.mkdtemp(prefix="keytrap-bench-hook-")
+    rp = lambda n: os.path.join(tmp, n)  # noqa: E731
+    kt, gl, bl, kf, ds = (tools[k].path for k in
+                          ("keytrap", "gitleaks", "betterleaks", "kingfisher",
+                           "detect-secrets-hook"))
+    count = B.count_json_list_or_findings
+    git_env = dict(os.environ, GIT_OPTIONAL_LOCKS="0")
+    cases = [
+        B.Case("keytrap scan --staged", "keytrap",
+               kt and [kt, "scan", "--staged", "--format", "json"], cwd=repo,
+               netns=kt_ns, ok_rcs=(0, 1), count=count),
+        B.Case(f"keytrap hook <{len(files)} files>", "keytrap",
+               kt and [kt, "hook", *files], cwd=repo, netns=kt_ns, ok_rcs=(0, 1)),
+        B.Case("gitleaks git --staged", "gitleaks",
+               gl and [gl, "git", "--staged", repo, "--no-banner", "--report-format", "json",
+                       "--report-path", rp("gl.json"), "--exit-code", "0"],
+               cwd=repo, netns=peer_ns, count=count, report=rp("gl.json")),
+        B.Case("betterleaks git --staged", "betterleaks",
+               bl and [bl, "git", "--staged", repo, "--no-banner", "--output", rp("bl.json"),
+                       "--exit-code", "0"],
+               cwd=repo, netns=peer_ns, count=count, report=rp("bl.json")),
+        B.Case("kingfisher scan --staged", "kingfisher",
+               kf and [kf, "scan", repo, "--staged", "--no-validate", "--no-update-check",
+                       "--format", "json", "--output", rp("kf.json")],
+               cwd=repo, netns=peer_ns, ok_rcs=(0, 200, 205), count=count,
+               report=rp("kf.json")),
+        B.Case(f"detect-secrets-hook <{len(files)} files>", "detect-secrets-hook",
+               ds and [ds, *files], cwd=repo, netns=peer_ns, ok_rcs=(0, 1),
+               count=B.count_detect_secrets),
+        B.Case("floor: python -c pass", "floor",
+               py and [py, "-c", "pass"], cwd=repo, netns=kt_ns,
+               skip_note="" if py else "no interpreter (pass --python)"),
+        B.Case("floor: git diff --cached --raw", "floor",
+               ["git", "diff", "--cached", "--raw"], cwd=repo, netns=kt_ns, env=git_env),
+    ]
+    if peer_ns:
+        cases.append(B.Case("floor: unshare -n true", "floor", [shutil.which("true") or "true"],
+                            cwd=repo, netns=True))
+    for c in cases:
+        if c.argv is None and not c.skip_note:
+            c.skip_note = tools[c.tool].note
+
+    head = B.git_out(["rev-parse", "HEAD"], repo)
+    branch = B.git_out(["rev-parse", "--abbrev-ref", "HEAD"], repo)
+    stat = B.git_out(["diff", "--cached", "--shortstat"], repo)
+    sizes = []
+    for f in files:
+        try:
+            sizes.append(f"{f} ({os.path.getsize(os.path.join(top, f)):,} B)")
+        except OSError:
+            sizes.append(f)
+    before = repo_state(repo)
+
+    print("# keytrap pre-commit (staged change) benchmark\n")
+    print(f"- machine: {B.machine_line()}; load average at start {B.loadavg()}")
+    print(f"- repo: {top} ({branch}) HEAD {head}")
+    print(f"- staged change: {stat}; files: {', '.join(sizes)}")
+    print(f"- rounds: {args.rounds} timed, interleaved, order rotated each round; "
+          f"{args.warmup} warm-up round(s) not counted; cwd = repo")
+    print(f"- network: {'peers' if peer_ns and not kt_ns else 'all tools' if kt_ns else 'no tool'}"
+          f" run under `unshare -n`{'' if netns_ok or args.netns == 'none' else ' (unshare -n unavailable)'}")
+    print(f"- floor interpreter: {py or '–'}")
+    print()
+    print("\n".join(B.tool_lines(tools)))
+    print(flush=True)
+
+    B.run_rounds(cases, args.rounds, args.warmup, tmp, args.timeout)
+    print(f"\nLoad average at end: {B.loadavg()} (other load on the machine slows every "
+          "tool; compare ratios, not absolute times, across runs)")
+    after = repo_state(repo)
+
+    med = {c.label: B.med([r.wall for r in c.runs]) for c in cases if c.runs}
+    bl_med = med.get("betterleaks git --staged")
+    print()
+    print("| command | median wall s | min s | peak RSS MiB | CPU s | bytes scanned | findings "
+          "| × betterleaks | exit |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for c in cases:
+        if not c.runs:
+            print(f"| {c.label} | skipped | | | | | | | {c.skip_note} |")
+            continue
+        w = B.med([r.wall for r in c.runs])
+        rss = B.med([r.maxrss_kb for r in c.runs]) / 1024
+        cpu = B.med([r.cpu for r in c.runs])
+        rcs = sorted({r.rc for r in c.runs})
+        bad = f" (unexpected: {sorted(map(str, c.bad_rc))})" if c.bad_rc else ""
+        print(f"| {c.label} | {B.fmt_s(w)} | {B.fmt_s(min(r.wall for r in c.runs))} | "
+              f"{rss:.0f} | {B.fmt_s(cpu)} | {B.fmt_bytes(c.scanned)} | "
+              f"{'–' if c.findings is None else c.findings} | {B.fmt_ratio(w, bl_med)} | "
+              f"{','.join(map(str, rcs))}{bad} |")
+    print()
+    print(f"Peak RSS: {B.RSS_METHOD}; the largest single process, which can be a git "
+          "child. CPU = user+sys of the tool and its children. gitleaks/betterleaks scan the staged diff; kingfisher, "
+          "detect-secrets and keytrap read the whole staged files. detect-secrets exits 1 "
+          "on pre-existing high-entropy strings (no baseline).")
+    print()
+    status = 0
+    for label in ("keytrap scan --staged", f"keytrap hook <{len(files)} files>"):
+        m = med.get(label)
+        if m is None:
+            print(f"Target for {label}: not measurable (skipped)")
+            status = 2
+            continue
+        abs_ok = m <= TARGET_ABS
+        rel = (m / bl_med) if bl_med else None
+        rel_ok = rel is not None and rel <= TARGET_VS_BETTERLEAKS
+        verdict = "PASS" if abs_ok and rel_ok else "FAIL"
+        print(f"Target {label} ≤ {TARGET_ABS} s median and ≤ {TARGET_VS_BETTERLEAKS}× "
+              f"betterleaks ({os.path.basename(top)}, same run): {m:.3f} s, "
+              f"{'–' if rel is None else f'{rel:.2f}×'} → **{verdict}**")
+    if before != after:
+        print("\nWARNING: the repository's index or status changed during the run; "
+              "results may not be comparable.")
+        status = 3
+
+    if args.json_out:
+        with open(args.json_out, "w") as fh:
+            json.dump({"repo": top, "head": head, "files": files,
+                       "tools": {k: vars(v) for k, v in tools.items()},
+                       "cases": [{"label": c.label, "argv": c.argv, "findings": c.findings,
+                                  "bytes_scanned": c.scanned,
+                                  "runs": [vars(r) for r in c.runs]} for c in cases]},
+                      fh, indent=1)
+    if args.keep:
+        print(f"\n(outputs kept in {tmp})")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
