@@ -44,8 +44,8 @@ def test_entropy_floor() -> None:
 
 def test_repeated_and_sequential() -> None:
     base = random_secret(60)
-    assert h.repeated_or_sequential(base[:30] + "QQQQ" + base[30:]) == "repeated characters"
-    assert h.repeated_or_sequential(base[:30] + "abcde" + base[30:59]) in (
+    assert h.repeated_or_sequential(base[:30] + "QQQQQ" + base[30:59]) == "repeated characters"
+    assert h.repeated_or_sequential(base[:30] + "abcdef" + base[30:58]) in (
         "sequential characters", "repeated characters")
     assert h.repeated_or_sequential("aB3dE5" * 11)  # few distinct characters
 

@@ -39,6 +39,8 @@ ALLOW_MARKER = b"keytrap: allow"
 PAIR_WINDOW = 8
 #: How far (in lines) a private key looks for the API key it belongs to.
 PEM_LINK_WINDOW = 40
+#: Lines looked at on each side of a bare token for a base64 body it may belong to.
+BODY_WINDOW = 3
 #: Bytes of a line kept around a candidate for context (a 50 MB one-line file stays cheap).
 CONTEXT_BYTES = 400
 
@@ -139,11 +141,20 @@ class _Text:
             pos = start - 1
         return out
 
-    def next_line(self, le: int) -> bytes:
-        if le >= len(self.data):
-            return b""
-        nxt = self.data.find(b"\n", le + 1, le + 1 + CONTEXT_BYTES)
-        return self.data[le + 1 : nxt if nxt != -1 else le + 1 + CONTEXT_BYTES]
+    def next_lines(self, le: int, count: int) -> list[bytes]:
+        """Up to ``count`` lines after the line ending at ``le``, nearest first."""
+        out: list[bytes] = []
+        pos = le
+        while pos < len(self.data) and len(out) < count:
+            nxt = self.data.find(b"\n", pos + 1, pos + 1 + CONTEXT_BYTES)
+            end = nxt if nxt != -1 else min(len(self.data), pos + 1 + CONTEXT_BYTES)
+            out.append(self.data[pos + 1 : end])
+            pos = end
+        return out
+
+    def around(self, ls: int, le: int, count: int) -> list[bytes]:
+        """Up to ``count`` non-blank lines above and ``count`` lines below a line."""
+        return self.prev_lines(ls, count) + self.next_lines(le, count)
 
     @property
     def binance(self) -> bool:
@@ -151,9 +162,7 @@ class _Text:
         if self._binance is None:
             low_path = self.path.lower()
             low = self.data.lower()
-            self._binance = any(k in low_path for k in ("binance",)) or any(
-                k.encode() in low for k in BINANCE_KEYWORDS if k != "bnb"
-            )
+            self._binance = "binance" in low_path or any(k.encode() in low for k in BINANCE_KEYWORDS)
         return self._binance
 
 
@@ -217,12 +226,10 @@ def _raw_candidate(
     if role in ("none", "other"):
         if is_lockfile(text.path):
             return None
-        if is_bare_line(line_bytes, run.start - ls, run.end - ls):
-            prev = text.prev_lines(ls, 1)
-            if (prev and looks_like_base64_body(prev[0])) or looks_like_base64_body(
-                text.next_line(le)
-            ):
-                return None  # a line of a base64 body that happens to be all alnum
+        if is_bare_line(line_bytes, run.start - ls, run.end - ls) and any(
+            looks_like_base64_body(line) for line in text.around(ls, le, BODY_WINDOW)
+        ):
+            return None  # a line of a base64 body that happens to be all alnum
     if name and negative_name(name) and b"binance" not in line_bytes.lower():
         return None
     column = text.column(ls, run.start)
@@ -303,7 +310,7 @@ def _private_keys(text: _Text, hmac: list[Finding]) -> list[Finding]:
         body = _PEM_JUNK.sub(b"", m.group(2)).decode("ascii")
         if len(body) < 40:
             continue
-        if "xxxx" in body.lower() or b"..." in m.group(2):
+        if "xxxxx" in body or "XXXXX" in body or b"..." in m.group(2):
             continue  # a documentation stub, not a key
         ls, _ = text.line_bounds(m.start(), m.start())
         if _allowed(text, ls):

@@ -55,11 +55,28 @@ OTHER_SERVICES: tuple[str, ...] = (
 )
 
 
+#: Last words too generic to classify alone: "Secret Key:", "API key =", "my secret:".
+_GENERIC_LAST = frozenset({"key", "secret", "id", "token", "value"})
+_WORDS_BEFORE = re.compile(r"([A-Za-z][A-Za-z0-9_\-]*)[ \t]+$")
+
+
 def name_before(prefix: str) -> str:
-    """The identifier right before a value, with quotes and ``=``/``:`` glue removed."""
+    """The identifier right before a value, with quotes and ``=``/``:`` glue removed.
+
+    A generic last word takes the word before it along (``Secret Key`` in prose and
+    markdown), so "Secret Key: …" reads as a secret, not as a key.
+    """
     stripped = prefix.rstrip(_GLUE)
     match = _IDENT.search(stripped[-120:])
-    return match.group(0) if match else ""
+    if not match:
+        return ""
+    name = match.group(0)
+    if name.lower() in _GENERIC_LAST:
+        head = stripped[: len(stripped) - len(name)]
+        before = _WORDS_BEFORE.search(head[-60:])
+        if before:
+            name = f"{before.group(1)} {name}"
+    return name
 
 
 def classify_name(name: str) -> Role:

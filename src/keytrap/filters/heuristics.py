@@ -17,12 +17,12 @@ from keytrap.rules import BINANCE_DOC_EXAMPLE_KEYS
 _HEX = frozenset("0123456789abcdefABCDEF")
 _VOWELS = frozenset("aeiouyAEIOUY")
 
-#: Substrings (lowercase) that mark a template value rather than a key. Each has 5+ letters or
-#: is 4 repeated letters, so a random 64-character key contains one with odds below 1e-4.
+#: Substrings (lowercase) that mark a template value rather than a key. Each has 5+ letters, so
+#: a random 64-character key contains one with odds of about 1e-5.
 PLACEHOLDER_WORDS: tuple[str, ...] = (
-    "your", "xxxx", "example", "placeholder", "dummy", "sample", "changeme", "replace",
-    "insert", "apikey", "secretkey", "apisecret", "redacted", "notreal", "fakekey",
-    "testkey", "mykey", "here", "0000", "1111", "aaaa", "abcdef", "123456", "qwerty",
+    "yourapi", "yourkey", "yoursecret", "yourbinance", "xxxxx", "example", "placeholder",
+    "dummy", "sample", "changeme", "replace", "insert", "apikey", "secretkey", "apisecret",
+    "redacted", "notreal", "fakekey", "testkey", "mykey", "abcdef", "123456", "qwerty",
 )
 
 # Words that split camelCase / PascalCase identifiers: upper+lowers, lowers, upper runs, digits
@@ -68,7 +68,11 @@ def low_entropy(token: str, floor: float = 4.3) -> str | None:
 
 
 def repeated_or_sequential(token: str) -> str | None:
-    """Runs such as ``aaaa`` or ``abcde``/``54321``, or too few distinct characters."""
+    """Runs such as ``aaaaa`` or ``abcdef``/``654321``, or too few distinct characters.
+
+    Five repeats or six steps: a random key has four repeats somewhere with odds 2.6e-4, five
+    with odds 4e-6, so the thresholds sit where random keys stop tripping them.
+    """
     if len(set(token)) < 22:
         return "too few distinct characters"
     run = 1
@@ -77,9 +81,9 @@ def repeated_or_sequential(token: str) -> str | None:
         run = run + 1 if ch == prev else 1
         step = ord(ch) - ord(prev)
         seq = seq + 1 if step in (1, -1) and ch.isalnum() else 1
-        if run >= 4:
+        if run >= 5:
             return "repeated characters"
-        if seq >= 5:
+        if seq >= 6:
             return "sequential characters"
     return None
 
