@@ -66,6 +66,11 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
     from rich.markup import escape
     from rich.table import Table
 
+    import io
+
+    from keytrap.reporters._common import Scrubber
+
+    final, out = out, io.StringIO()  # scrubbed at the end: a path can hold a secret
     console = Console(file=out, force_terminal=color, no_color=color is False, highlight=False, soft_wrap=True)
     pairs = {f.pair for f in findings if f.pair}
     files = sorted({f.path for f in findings})
@@ -137,6 +142,7 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
     _print_skipped(console, result, verbose)
     for note in result.stats.notes:
         console.print(f"[dim]note: {escape(note)}[/dim]")
+    final.write(Scrubber(findings)(out.getvalue()))
 
 
 def _print_skipped(console: object, result: ScanResult, verbose: bool) -> None:
