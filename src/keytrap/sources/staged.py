@@ -80,9 +80,14 @@ def parse_raw(out: bytes) -> list[StagedFile]:
             i += 1
             continue
         fields = meta[1:].split(" ")
+        if len(fields) < 4:  # not a raw diff record: skip it rather than crash
+            i += 1
+            continue
         status = fields[4][:1] if len(fields) > 4 else "M"
         src_mode, dst_mode, src, dst = fields[0], fields[1], fields[2], fields[3]
         if status in ("R", "C"):
+            if i + 2 >= len(parts):
+                break  # truncated: a rename without its new path
             path = parts[i + 2]
             i += 3
         else:
