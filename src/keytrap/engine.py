@@ -134,10 +134,14 @@ class _Text:
         out: list[bytes] = []
         pos = ls - 1
         while pos > 0 and len(out) < count:
-            start = self.data.rfind(b"\n", max(0, pos - CONTEXT_BYTES), pos) + 1
+            lo = max(0, pos - CONTEXT_BYTES)
+            nl = self.data.rfind(b"\n", lo, pos)
+            start = nl + 1 if nl != -1 else lo  # never more than the window: no O(n) copy
             line = self.data[start:pos]
             if line.strip():
                 out.append(line)
+            if nl == -1:
+                break  # the start of the file, or a line longer than the window
             pos = start - 1
         return out
 
@@ -167,21 +171,32 @@ class _Text:
 
 
 def _pem_spans(data: bytes) -> list[tuple[int, int]]:
-    spans = []
+    """Sorted, disjoint (merged) spans of PEM blocks; linear even with many BEGINs."""
+    spans: list[tuple[int, int]] = []
+    next_end = -2  # the first "-----END" at or after the current BEGIN, searched once per END
     for m in _PEM_BEGIN.finditer(data):
-        end = data.find(b"-----END", m.end())
-        spans.append((m.start(), end if end != -1 else m.end() + 65536))
+        if next_end != -1 and next_end < m.end():
+            next_end = data.find(b"-----END", m.end())
+        a, b = m.start(), next_end if next_end != -1 else m.end() + 65536
+        if spans and a <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], b))
+        else:
+            spans.append((a, b))
     return spans
 
 
 def _in_spans(pos: int, spans: list[tuple[int, int]]) -> bool:
-    return any(a <= pos < b for a, b in spans)
+    import bisect
+
+    i = bisect.bisect_right(spans, (pos, float("inf"))) - 1
+    return i >= 0 and spans[i][0] <= pos < spans[i][1]
 
 
 def _allowed(text: _Text, ls: int) -> bool:
     d = text.data
-    le = d.find(b"\n", ls)
-    if ALLOW_MARKER in d[ls : le if le != -1 else len(d)]:
+    stop = min(len(d), ls + 2 * CONTEXT_BYTES + 128)  # the context window, not the whole line
+    le = d.find(b"\n", ls, stop)
+    if ALLOW_MARKER in d[ls : le if le != -1 else stop]:
         return True
     prev = text.prev_lines(ls, 1)
     return bool(prev) and ALLOW_MARKER in prev[0]
@@ -273,7 +288,8 @@ def _pair(cands: list[Candidate]) -> None:
     for i, a in enumerate(cands):
         if a.paired:
             continue
-        for b in cands[i + 1 :]:
+        for j in range(i + 1, len(cands)):  # no list slice per candidate: O(n) copies add up
+            b = cands[j]
             if b.line - a.line > PAIR_WINDOW:
                 break
             if b.paired or (a.kind is not None and a.kind == b.kind):
