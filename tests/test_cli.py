@@ -276,3 +276,18 @@ def test_output_to_a_device_is_not_replaced(tmp_path: Path, key: str) -> None:
     assert proc.returncode == 1
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
     assert json.loads(got[0])["findings"]
+
+
+def test_cli_sarif_validates_and_github_annotates(tmp_path: Path, key: str, secret: str) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "settings.py").write_text(f"BINANCE_API_KEY = '{key}'\nBINANCE_API_SECRET = '{secret}'\n")
+    proc = run("scan", str(tmp_path), "-f", "sarif")
+    assert proc.returncode == 1
+    schema = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
+    doc = json.loads(proc.stdout)
+    jsonschema.Draft4Validator(schema).validate(doc)
+    results = doc["runs"][0]["results"]
+    assert [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results] == ["app/settings.py"] * 2
+    gh = run("scan", str(tmp_path), "-f", "github").stdout.splitlines()
+    assert gh[0].startswith("::error file=app/settings.py,line=1,")

@@ -18,7 +18,10 @@ import codecs
 import re
 
 from keytrap.candidates.context import (
+    GENERIC_NAMES,
+    OTHER_SERVICES,
     classify_name,
+    label_from_strings,
     is_bare_line,
     name_before,
     negative_name,
@@ -26,6 +29,7 @@ from keytrap.candidates.context import (
 from keytrap.candidates.prefilter import KEY_LEN, Run, decode_run, find_runs
 from keytrap.config import DEFAULT, Config
 from keytrap.filters.heuristics import (
+    base64_text,
     is_lockfile,
     jwt_segment,
     looks_like_base64_body,
@@ -45,8 +49,9 @@ BODY_WINDOW = 3
 CONTEXT_BYTES = 400
 
 _PEM_BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9 ]{1,40})-----")
+#: Binance API keys are HMAC, RSA or Ed25519: EC and DSA private keys are never Binance's.
 _PRIVATE_PEM = re.compile(
-    rb"-----BEGIN ((?:RSA |EC |DSA |ENCRYPTED )?PRIVATE KEY)-----(.{16,16384}?)-----END \1-----",
+    rb"-----BEGIN ((?:RSA |ENCRYPTED )?PRIVATE KEY)-----(.{16,16384}?)-----END \1-----",
     re.DOTALL,
 )
 _PEM_JUNK = re.compile(rb"\\[nr]|[^A-Za-z0-9+/=]")
@@ -156,6 +161,23 @@ class _Text:
             pos = end
         return out
 
+    def parents(self, ls: int, line: bytes, limit: int = 12) -> list[bytes]:
+        """Enclosing section lines above: less-indented YAML/JSON keys, ``[ini]`` headers."""
+        indent = len(line) - len(line.lstrip(b" \t"))
+        out: list[bytes] = []
+        for prev in self.prev_lines(ls, limit):
+            stripped = prev.lstrip(b" \t")
+            level = len(prev) - len(stripped)
+            if stripped.startswith(b"[") and stripped.rstrip().endswith(b"]"):
+                out.append(prev)
+                break
+            if level < indent:
+                out.append(prev)
+                indent = level
+                if level == 0:
+                    break
+        return out
+
     def around(self, ls: int, le: int, count: int) -> list[bytes]:
         """Up to ``count`` non-blank lines above and ``count`` lines below a line."""
         return self.prev_lines(ls, count) + self.next_lines(le, count)
@@ -217,9 +239,29 @@ def _role_from_context(text: _Text, ls: int, start: int, prev_end: int) -> tuple
                 name = name_before(s)
                 role = classify_name(name)
             break
+    if name.lower() in GENERIC_NAMES:
+        # the label is a sibling field or a block name: nearest quoted "…secret…"/"…key…"
+        texts = [prefix] + [ln.decode("utf-8", "replace") for ln in text.prev_lines(ls, 3)]
+        label, label_role = label_from_strings(texts)
+        if label:
+            name, role = label, label_role
     if role == "call":
         name = f"{name}(…)"
     return name, role
+
+
+def _other_service_section(text: _Text, ls: int, line: bytes) -> bool:
+    """The value sits in a section named for another service (``kucoin:``, ``typesense:``)."""
+    if b"binance" in line.lower():
+        return False
+    for parent in text.parents(ls, line):
+        low = parent.lower()
+        if b"binance" in low:
+            return False
+        words = low.decode("utf-8", "replace")
+        if any(w in words for w in OTHER_SERVICES):
+            return True
+    return False
 
 
 def _raw_candidate(
@@ -227,7 +269,7 @@ def _raw_candidate(
 ) -> Candidate | None:
     d = text.data
     token = d[run.start : run.end].decode("ascii")
-    if reject_token(token, config.example_keys):
+    if reject_token(token, config.example_keys) or base64_text(token):
         return None
     if spans and _in_spans(run.start, spans):
         return None  # a PEM/certificate body line
@@ -246,6 +288,8 @@ def _raw_candidate(
         ):
             return None  # a line of a base64 body that happens to be all alnum
     if name and negative_name(name) and b"binance" not in line_bytes.lower():
+        return None
+    if _other_service_section(text, ls, line_bytes):
         return None
     column = text.column(ls, run.start)
     return Candidate(token, run.start, run.end, text.line_of(run.start), column, role, name)
@@ -331,6 +375,9 @@ def _private_keys(text: _Text, hmac: list[Finding]) -> list[Finding]:
         ls, _ = text.line_bounds(m.start(), m.start())
         if _allowed(text, ls):
             continue
+        owner, _role = _role_from_context(text, ls, m.start(), 0)
+        if owner and negative_name(owner):
+            continue  # JWT_PRIVATE_KEY, COINBASE_PRIVATE_KEY, TLS_KEY…: not a Binance key
         line = text.line_of(m.start())
         api = [f for f in hmac if f.kind == "api_key" and abs(f.line - line) <= PEM_LINK_WINDOW]
         link = min(api, key=lambda f: abs(f.line - line)) if api else None

@@ -31,8 +31,13 @@ CALL_NAMES = frozenset(
     }
 )
 
-_SECRET_WORDS = ("secret", "private", "priv_", "privkey", "apisec", "sec_key", "seckey")
-_KEY_WORDS = ("key", "apik", "api_k", "api-k", "token_id", "access")
+_SECRET_WORDS = ("secret", "private", "priv_", "privkey", "apisec", "sec_key", "seckey", "password", "passwd")
+_KEY_WORDS = ("key", "apik", "api_k", "api-k", "token_id", "access", "login", "username")
+
+#: Names that say nothing about what the value is: the label sits elsewhere on the line or in
+#: the lines above (``{"key": "BINANCE_API_SECRET", "value": "…"}``, Terraform ``name = …``).
+GENERIC_NAMES = frozenset({"value", "val", "default", "data", "string", "text", "content", "v"})
+_QUOTED = re.compile(r"""["']([^"'\n]{2,120})["']""")
 
 #: Names that say "not a Binance credential" when no Binance word is on the line.
 NEGATIVE_NAME_WORDS: tuple[str, ...] = (
@@ -40,7 +45,8 @@ NEGATIVE_NAME_WORDS: tuple[str, ...] = (
     "nonce", "salt", "uuid", "guid", "session", "csrf", "xsrf", "jwt", "cookie", "webhook",
     "signature", "encrypt", "django", "flask", "rails", "laravel", "txid", "tx_hash", "block",
     "address", "wallet", "seed", "mnemonic", "listenkey", "listen_key", "fingerprint", "cid",
-    "ipfs", "image", "avatar", "font", "icon", "glyph", "sri",
+    "ipfs", "image", "avatar", "font", "icon", "glyph", "sri", "nextauth", "payload",
+    "master_key", "basic", "bearer", "jwt_", "oauth", "refresh", "csrf", "cache",
 )
 
 #: Other services and exchanges: their credentials are not ours to report.
@@ -52,6 +58,7 @@ OTHER_SERVICES: tuple[str, ...] = (
     "infura", "alchemy", "moralis", "coingecko", "coinmarketcap", "cmc_", "cryptocompare",
     "heroku", "vercel", "netlify", "cloudflare", "datadog", "sentry", "pusher", "algolia",
     "shopify", "twitter", "facebook", "firebase", "supabase", "npm_", "pypi", "dockerhub",
+    "meili", "typesense", "elastic", "redis", "postgres", "mysql", "mongo", "rabbit",
 )
 
 
@@ -91,6 +98,16 @@ def classify_name(name: str) -> Role:
     if any(w in low for w in _KEY_WORDS) or low in ("api", "apikey", "x_mbx_apikey"):
         return "api_key"
     return "other"
+
+
+def label_from_strings(texts: list[str]) -> tuple[str, Role]:
+    """For a generic name: the nearest quoted label that says key or secret, if any."""
+    for text in texts:
+        for label in reversed(_QUOTED.findall(text)):
+            role = classify_name(label)
+            if role in ("api_key", "secret_key"):
+                return label, role
+    return "", "none"
 
 
 def negative_name(name: str) -> str | None:

@@ -18,10 +18,12 @@ _NEEDLE = b"A" * KEY_LEN
 _SPACE = b" "
 _CONTROL = bytes(b for b in range(32) if b not in b"\t\n\r") + b"\x7f"
 
-#: After a key: these continue a longer token (base64 padding, url-safe base64, identifiers).
-_BAD_AFTER = frozenset(b"=_-")
-#: Before a key: these continue a longer token (``=`` is fine: ``KEY=value``).
-_BAD_BEFORE = frozenset(b"_-")
+#: After a key: these continue a longer token (base64 padding, url-safe base64, identifiers,
+#: percent-encoding).
+_BAD_AFTER = frozenset(b"=_-%")
+#: Before a key: these continue a longer token (``=`` is fine: ``KEY=value``; ``%2F…`` is a
+#: percent-encoded token whose escape digits the run swallowed).
+_BAD_BEFORE = frozenset(b"_-%")
 
 #: Shortest base64 run that can hold an encoded 64-character key (64 bytes -> 86 chars + "==").
 MIN_ENCODED = 86

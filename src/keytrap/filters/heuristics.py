@@ -120,6 +120,23 @@ TOKEN_FILTERS: tuple[tuple[str, TokenFilter], ...] = (
 )
 
 
+def base64_text(token: str) -> str | None:
+    """Base64 of printable text (codec test vectors, ``Basic`` auth, encoded passwords).
+
+    64 alphanumerics decode to 48 bytes; random keys decode to printable ASCII with odds of
+    (95/256)^48, about 1e-21, so this never drops a real key.
+    """
+    import binascii
+
+    try:
+        raw = binascii.a2b_base64(token)
+    except binascii.Error:
+        return None
+    if raw.isascii() and all(32 <= b < 127 or b in (9, 10, 13) for b in raw):
+        return "base64 of printable text"
+    return None
+
+
 def reject_token(token: str, extra_examples: frozenset[str] = frozenset()) -> str | None:
     """First reason to drop a token, or None when it still looks like a key."""
     reason = doc_example(token, extra_examples)

@@ -1,0 +1,184 @@
+"""The pure engine: pairing, kinds, confidence, encodings, private keys, allow comments."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from helpers import random_secret
+
+from keytrap.config import Config
+from keytrap.engine import scan_bytes
+
+
+def scan(text: str, path: str = "f.txt", **config: object):
+    return scan_bytes(text.encode(), path, Config(**config) if config else Config())
+
+
+def test_named_pair_is_high_confidence_and_linked(key: str, secret: str) -> None:
+    a, b = scan(f"BINANCE_API_KEY={key}\nBINANCE_API_SECRET={secret}\n", ".env")
+    assert (a.kind, b.kind) == ("api_key", "secret_key")
+    assert a.confidence == b.confidence == "high"
+    assert a.pair == b.pair is not None
+    assert (a.line, a.column, b.line, b.column) == (1, 17, 2, 20)
+
+
+def test_secret_first_still_classified_by_name(key: str, secret: str) -> None:
+    a, b = scan(f"api_secret = '{secret}'\napi_key = '{key}'\n")
+    assert (a.kind, a.secret, b.kind, b.secret) == ("secret_key", secret, "api_key", key)
+    assert a.pair == b.pair
+
+
+def test_positional_client_call(key: str, secret: str) -> None:
+    a, b = scan(f'from binance.client import Client\nclient = Client("{key}", "{secret}")\n')
+    assert (a.kind, b.kind) == ("api_key", "secret_key")
+    assert a.confidence == "high" and a.name == "Client(…)"
+
+
+def test_multiline_call_names_from_line_above(key: str, secret: str) -> None:
+    a, b = scan(f'import binance\nc = Spot(\n    "{key}",\n    "{secret}",\n)\n')
+    assert (a.kind, a.line, b.kind, b.line) == ("api_key", 3, "secret_key", 4)
+
+
+def test_markdown_prose_labels(key: str, secret: str) -> None:
+    a, b = scan(f"# Binance\n- Secret Key: `{secret}`\n- API Key: `{key}`\n", "notes.md")
+    assert (a.kind, b.kind) == ("secret_key", "api_key")
+
+
+def test_generic_value_takes_sibling_label(key: str, secret: str) -> None:
+    text = (f'[{{"key": "BINANCE_API_SECRET", "value": "{secret}"}},\n'
+            f' {{"key": "BINANCE_API_KEY", "value": "{key}"}}]\n')
+    a, b = scan(text, "vars.json")
+    assert (a.kind, b.kind) == ("secret_key", "api_key")
+
+
+def test_bare_token_without_context_is_low(key: str) -> None:
+    (f,) = scan(f"{key}\n", "notes.txt")
+    assert f.confidence == "low"
+
+
+def test_binance_context_without_name_is_medium(key: str) -> None:
+    (f,) = scan(f"# my binance account\ntoken {key}\n")
+    assert f.confidence == "medium"
+
+
+def test_min_confidence_filters(key: str) -> None:
+    assert scan(f"{key}\n", min_confidence="medium") == []
+
+
+def test_allow_comment_same_line_and_line_above(key: str, secret: str) -> None:
+    assert scan(f"API_KEY={key}  # keytrap: allow\n") == []
+    assert scan(f"# keytrap: allow\nAPI_SECRET={secret}\n") == []
+
+
+def test_allow_fingerprint(key: str) -> None:
+    (f,) = scan(f"BINANCE_API_KEY={key}\n")
+    assert scan(f"BINANCE_API_KEY={key}\n", allow_fingerprints=frozenset({f.fingerprint})) == []
+
+
+def test_extra_example_keys(key: str) -> None:
+    assert scan(f"BINANCE_API_KEY={key}\n", example_keys=frozenset({key})) == []
+
+
+@pytest.mark.parametrize("newline", ["", "\n"])
+def test_kubernetes_secret_base64(key: str, secret: str, newline: str) -> None:
+    enc = lambda v: base64.b64encode((v + newline).encode()).decode()  # noqa: E731
+    text = (
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: binance\ndata:\n"
+        f"  BINANCE_API_KEY: {enc(key)}\n  BINANCE_API_SECRET: {enc(secret)}\n"
+    )
+    a, b = scan(text, "secret.yaml")
+    assert (a.line, a.kind, a.encoding, b.line, b.kind) == (6, "api_key", "base64", 7, "secret_key")
+    assert a.secret == key and a.pair == b.pair
+
+
+def test_base64_encoded_env_file(key: str, secret: str) -> None:
+    blob = base64.b64encode(f"BINANCE_API_KEY={key}\nBINANCE_API_SECRET={secret}\n".encode()).decode()
+    found = scan(f"ENV_FILE: {blob}\n", "ci.yml")
+    assert {(f.kind, f.line, f.encoding) for f in found} == {("api_key", 1, "base64"), ("secret_key", 1, "base64")}
+
+
+def test_notebook_real_line_numbers(key: str, secret: str) -> None:
+    nb = {"cells": [{"cell_type": "markdown", "source": ["# bot\n"]},
+                    {"cell_type": "code", "source": ["from binance import Client\n",
+                                                     f"client = Client('{key}', '{secret}')\n"]}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    raw = json.dumps(nb, indent=1)
+    line = next(i for i, ln in enumerate(raw.splitlines(), 1) if key in ln)
+    a, b = scan(raw, "bot.ipynb")
+    assert a.line == b.line == line and a.kind == "api_key"
+
+
+def test_json_escaped_newline_before_key(key: str) -> None:
+    (f,) = scan(f'{{"text": "binance key\\n{key}"}}\n')
+    assert f.secret == key
+
+
+@pytest.mark.parametrize("context", [
+    "sha256: {hex}\n",
+    "eyJhbGciOiJIUzI1NiJ9.{key}.c2lnbmF0dXJlLXNpZ25hdHVyZQ\n",
+    "integrity sha512-{key}==\n",
+    "token = {key}Zq\n",
+    "id = _{key}\n",
+    "url = https://x.test/a%2F{key}\n",
+    "GITHUB_TOKEN={key}\n",
+    "kucoin:\n  api_secret: {key}\n",
+])
+def test_not_keys(context: str) -> None:
+    import hashlib
+
+    text = context.format(key=random_secret(), hex=hashlib.sha256(b"x").hexdigest())
+    assert scan(text) == []
+
+
+def test_pem_body_lines_are_not_keys() -> None:
+    body = "\n".join(random_secret(64) for _ in range(3))  # all-alnum lines, by construction
+    assert scan(f"-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n") == []
+    wrapped = "\n".join([random_secret(60) + "+/ab", random_secret(64), random_secret(62) + "=="])
+    assert scan(wrapped + "\n") == []
+
+
+def test_base64_of_text_is_not_a_key() -> None:
+    text = base64.b64encode(b"user:correct-horse-battery-staple-and-more-words!").decode()[:64]
+    assert scan(f"Authorization: Basic {text}\n") == []
+
+
+def _ed25519_pem() -> str:
+    crypto = pytest.importorskip("cryptography.hazmat.primitives.asymmetric.ed25519")
+    from cryptography.hazmat.primitives import serialization
+
+    key = crypto.Ed25519PrivateKey.generate()
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+def test_private_key_linked_to_api_key(key: str) -> None:
+    pem = _ed25519_pem()
+    found = scan(f"BINANCE_API_KEY={key}\nPRIVATE_KEY_PATH=./k.pem\n{pem}", "binance.txt")
+    api, pk = found
+    assert (api.kind, pk.kind, pk.confidence) == ("api_key", "private_key", "high")
+    assert api.pair == pk.pair is not None
+
+
+def test_lone_ed25519_is_low_and_jwt_key_is_dropped() -> None:
+    pem = _ed25519_pem()
+    (f,) = scan(pem, "key.pem")
+    assert (f.kind, f.confidence) == ("private_key", "low")
+    assert scan(f'JWT_PRIVATE_KEY="{pem}"') == []
+
+
+def test_findings_never_repr_the_secret(key: str) -> None:
+    (f,) = scan(f"BINANCE_API_KEY={key}\n")
+    assert key not in repr(f) and key[:9] not in repr(f)
+
+
+def test_huge_single_line_stays_bounded(key: str) -> None:
+    data = b"x," * 2_000_000 + f"BINANCE_API_KEY={key}".encode() + b",y" * 1_000_000
+    (f,) = scan_bytes(data, "one-line.csv")
+    assert f.line == 1 and f.secret == key
+
+
+def test_deterministic(key: str, secret: str) -> None:
+    text = f"a={key}\nb={secret}\n{random_secret()}\n"
+    assert scan(text) == scan(text)
