@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         import atheris  # type: ignore[import-not-found]
 
         func = TARGETS[names[0]][0]
+        atheris.instrument_all()  # keytrap is already imported: instrument its bytecode now
         atheris.Setup([sys.argv[0], f"-max_total_time={int(args.seconds)}"], func)
         atheris.Fuzz()
         return 0
