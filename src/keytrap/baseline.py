@@ -64,8 +64,16 @@ def write_atomic(path: Path, text: str) -> None:
     """Write via a temporary file and rename: an interrupted run leaves no partial file.
 
     Devices and pipes (``/dev/stdout``, ``/dev/null``, a FIFO) are written in place: renaming
-    over them would replace the device with a regular file.
+    over them would replace the device with a regular file. A path that cannot be written
+    (missing folder, a directory, no space) is a one-line UsageError.
     """
+    try:
+        _write_atomic(path, text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _write_atomic(path: Path, text: str) -> None:
     if path.exists() and not path.is_file():
         with path.open("w", encoding="utf-8") as fh:
             fh.write(text)

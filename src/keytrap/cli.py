@@ -64,7 +64,7 @@ def _size(text: str) -> int:
     num = t[:-1] if t[-1:] in units else t
     try:
         value = int(float(num) * mult)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise argparse.ArgumentTypeError(f"not a size: {text!r}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"size must be positive: {text!r}")
@@ -347,7 +347,7 @@ def _verify(result: ScanResult, args: argparse.Namespace) -> dict | None:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    result = _scan_result(args)
+    result = _scan_result(args).printable()  # a non-UTF-8 file name must not break a report
     verifications = _verify(result, args)
     result = _assess(result, verifications)
     _emit(result, args)

@@ -14,6 +14,7 @@ the same finding wherever it is run.
 
 from __future__ import annotations
 
+import codecs
 import re
 
 from keytrap.candidates.context import (
@@ -83,7 +84,7 @@ class Candidate:
 class _Text:
     """Lazy views of one file's bytes: line numbers, line slices, Binance context."""
 
-    __slots__ = ("data", "path", "_line_pos", "_line_no", "_binance")
+    __slots__ = ("data", "path", "_line_pos", "_line_no", "_binance", "_col")
 
     def __init__(self, data: bytes, path: str) -> None:
         self.data = data
@@ -91,6 +92,7 @@ class _Text:
         self._line_pos = 0
         self._line_no = 1
         self._binance: bool | None = None
+        self._col = (0, 0)  # (pos, characters from its real line start), for long lines
 
     def line_of(self, pos: int) -> int:
         """1-based line of ``pos``; cheap for increasing positions."""
@@ -99,6 +101,28 @@ class _Text:
         self._line_no += self.data.count(b"\n", self._line_pos, pos)
         self._line_pos = pos
         return self._line_no
+
+    def column(self, ls: int, pos: int) -> int:
+        """1-based column, in characters, of ``pos``; ``ls`` is its ``line_bounds`` start.
+
+        On a line longer than the context window ``ls`` is not the line start: count from the
+        real one, incrementally and in 1 MiB pieces (positions are ASCII-aligned, so the sum
+        equals a whole-line decode), keeping a 50 MB one-line file cheap.
+        """
+        d = self.data
+        if ls == 0 or d[ls - 1] == 0x0A:
+            return len(d[ls:pos].decode("utf-8", "replace")) + 1
+        cpos, chars = self._col
+        if cpos > pos or d.find(b"\n", cpos, pos) != -1:
+            cpos, chars = d.rfind(b"\n", 0, pos) + 1, 0
+        step = 1 << 20
+        view = memoryview(d)
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        for a in range(cpos, pos, step):
+            chars += len(decoder.decode(view[a : min(pos, a + step)]))
+        chars += len(decoder.decode(b"", final=True))
+        self._col = (pos, chars)
+        return chars + 1
 
     def line_bounds(self, start: int, end: int) -> tuple[int, int]:
         d = self.data
@@ -115,10 +139,14 @@ class _Text:
         out: list[bytes] = []
         pos = ls - 1
         while pos > 0 and len(out) < count:
-            start = self.data.rfind(b"\n", max(0, pos - CONTEXT_BYTES), pos) + 1
+            lo = max(0, pos - CONTEXT_BYTES)
+            nl = self.data.rfind(b"\n", lo, pos)
+            start = nl + 1 if nl != -1 else lo  # never more than the window: no O(n) copy
             line = self.data[start:pos]
             if line.strip():
                 out.append(line)
+            if nl == -1:
+                break  # the start of the file, or a line longer than the window
             pos = start - 1
         return out
 
@@ -165,21 +193,32 @@ class _Text:
 
 
 def _pem_spans(data: bytes) -> list[tuple[int, int]]:
-    spans = []
+    """Sorted, disjoint (merged) spans of PEM blocks; linear even with many BEGINs."""
+    spans: list[tuple[int, int]] = []
+    next_end = -2  # the first "-----END" at or after the current BEGIN, searched once per END
     for m in _PEM_BEGIN.finditer(data):
-        end = data.find(b"-----END", m.end())
-        spans.append((m.start(), end if end != -1 else m.end() + 65536))
+        if next_end != -1 and next_end < m.end():
+            next_end = data.find(b"-----END", m.end())
+        a, b = m.start(), next_end if next_end != -1 else m.end() + 65536
+        if spans and a <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], b))
+        else:
+            spans.append((a, b))
     return spans
 
 
 def _in_spans(pos: int, spans: list[tuple[int, int]]) -> bool:
-    return any(a <= pos < b for a, b in spans)
+    import bisect
+
+    i = bisect.bisect_right(spans, (pos, float("inf"))) - 1
+    return i >= 0 and spans[i][0] <= pos < spans[i][1]
 
 
 def _allowed(text: _Text, ls: int) -> bool:
     d = text.data
-    le = d.find(b"\n", ls)
-    if ALLOW_MARKER in d[ls : le if le != -1 else len(d)]:
+    stop = min(len(d), ls + 2 * CONTEXT_BYTES + 128)  # the context window, not the whole line
+    le = d.find(b"\n", ls, stop)
+    if ALLOW_MARKER in d[ls : le if le != -1 else stop]:
         return True
     prev = text.prev_lines(ls, 1)
     return bool(prev) and ALLOW_MARKER in prev[0]
@@ -252,7 +291,7 @@ def _raw_candidate(
         return None
     if _other_service_section(text, ls, line_bytes):
         return None
-    column = len(d[ls : run.start].decode("utf-8", "replace")) + 1
+    column = text.column(ls, run.start)
     return Candidate(token, run.start, run.end, text.line_of(run.start), column, role, name)
 
 
@@ -268,7 +307,7 @@ def _encoded_candidates(
         return [], []
     stripped = decoded.strip()
     line = text.line_of(run.start)
-    column = len(text.data[ls : run.start].decode("utf-8", "replace")) + 1
+    column = text.column(ls, run.start)
     if len(stripped) == KEY_LEN and stripped.isalnum():
         token = stripped.decode("ascii")
         if reject_token(token, config.example_keys):
@@ -293,7 +332,8 @@ def _pair(cands: list[Candidate]) -> None:
     for i, a in enumerate(cands):
         if a.paired:
             continue
-        for b in cands[i + 1 :]:
+        for j in range(i + 1, len(cands)):  # no list slice per candidate: O(n) copies add up
+            b = cands[j]
             if b.line - a.line > PAIR_WINDOW:
                 break
             if b.paired or (a.kind is not None and a.kind == b.kind):
@@ -350,7 +390,7 @@ def _private_keys(text: _Text, hmac: list[Finding]) -> list[Finding]:
         pair = None
         if link is not None:
             pair = link.pair or pair_id(link.secret, body)
-        column = len(text.data[ls : m.start()].decode("utf-8", "replace")) + 1
+        column = text.column(ls, m.start())
         out.append(
             Finding(
                 rule=PRIVATE_KEY.id,

@@ -100,6 +100,17 @@ class Finding(
         return self._replace(extra=kept + tuple(items.items()))
 
 
+def printable(path: str) -> str:
+    """``path`` as valid Unicode for a report: an undecodable file-name byte shows as U+FFFD."""
+    if path.isascii():
+        return path
+    try:
+        raw = path.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = path.encode("utf-8", "backslashreplace")
+    return raw.decode("utf-8", "replace")
+
+
 def sort_key(f: Finding) -> tuple[str, int, int, str]:
     return (f.path, f.line, f.column, f.rule)
 
@@ -145,3 +156,9 @@ class ScanResult(namedtuple("ScanResult", "root findings stats mode", defaults=(
     findings: tuple[Finding, ...]
     stats: ScanStats
     mode: str
+
+    def printable(self) -> ScanResult:
+        """The same result with every path valid Unicode (non-UTF-8 file names), for output."""
+        stats = self.stats._replace(skipped=tuple(Skipped(printable(s.path), s.reason) for s in self.stats.skipped))
+        findings = tuple(f._replace(path=printable(f.path)) for f in self.findings)
+        return self._replace(root=printable(self.root), findings=findings, stats=stats)

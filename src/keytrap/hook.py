@@ -25,7 +25,12 @@ def _report(result: ScanResult, header: str, what: str = "commit") -> None:
     """Plain, redacted, readable: what pre-commit shows when it refuses a commit."""
     from keytrap.remediation import CHECKLIST, DELETE_NOW
 
-    out = sys.stdout
+    import io
+
+    from keytrap.reporters._common import Scrubber
+
+    result = result.printable()
+    out = io.StringIO()  # scrubbed at the end: a path can hold a secret
     n = len(result.findings)
     out.write(f"keytrap: {header}: {n} Binance secret{'s' if n != 1 else ''} found\n")
     for f in result.findings:
@@ -47,6 +52,7 @@ def _report(result: ScanResult, header: str, what: str = "commit") -> None:
     out.write(
         "Not a secret? Add `keytrap: allow` on the line, or run `keytrap baseline`.\n"
     )
+    sys.stdout.write(Scrubber(result.findings)(out.getvalue()))
 
 
 def _push_ranges(stdin_text: str | None) -> list[str]:

@@ -51,4 +51,6 @@ def render(result: ScanResult) -> str:
         doc["stats"]["commits"] = stats.commits
     if stats.notes:
         doc["stats"]["notes"] = list(stats.notes)
-    return json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
+    from keytrap.reporters._common import Scrubber
+
+    return Scrubber(result.findings)(json.dumps(doc, indent=2, ensure_ascii=False, default=str)) + "\n"

@@ -79,7 +79,12 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
     from rich.markup import escape
     from rich.table import Table
 
+    import io
+
+    from keytrap.reporters._common import Scrubber
+
     width = None if out.isatty() else 140  # logs and pipes: wide enough not to wrap rows
+    final, out = out, io.StringIO()  # scrubbed at the end: a path can hold a secret
     console = Console(
         file=out, force_terminal=color, no_color=color is False, highlight=False, soft_wrap=True, width=width
     )
@@ -163,6 +168,7 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
     _print_skipped(console, result, verbose)
     for note in result.stats.notes:
         console.print(f"[dim]note: {escape(note)}[/dim]")
+    final.write(Scrubber(findings)(out.getvalue()))
 
 
 def _print_skipped(console: object, result: ScanResult, verbose: bool) -> None:

@@ -15,6 +15,10 @@ import time
 from collections.abc import Callable, Iterator
 from collections import namedtuple
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import BinaryIO
+
 from keytrap.config import Config
 from keytrap.engine import scan_bytes
 from keytrap.errors import UsageError
@@ -108,7 +112,8 @@ def _walk_dir(top: str, root: str, config: Config, skipped: list[Skipped]) -> It
 
 
 def decode_for_scan(data: bytes) -> bytes | None:
-    """Bytes the engine can read, or None for binary. UTF-16/32 with a BOM become UTF-8."""
+    """Bytes the engine can read, or None for binary. UTF-16/32 with a BOM become UTF-8
+    (invalid code units become U+FFFD, as invalid UTF-8 is tolerated)."""
     head = data[:BINARY_SNIFF]
     for bom, codec in (
         (codecs.BOM_UTF32_LE, "utf-32"),
@@ -117,13 +122,28 @@ def decode_for_scan(data: bytes) -> bytes | None:
         (codecs.BOM_UTF16_BE, "utf-16"),
     ):
         if head.startswith(bom):
-            try:
-                return data.decode(codec).encode("utf-8")
-            except UnicodeDecodeError:
-                return None
+            # a stray odd byte or lone surrogate must not hide the rest of the file
+            return data.decode(codec, "replace").encode("utf-8")
     if b"\x00" in head:
         return None
     return data
+
+
+def _read_limited(fh: BinaryIO, size: int, limit: int) -> bytes:
+    """Up to ``limit + 1`` bytes. ``read(n)`` allocates n bytes up front, so ask for what the
+    file holds (``--max-size 30G`` must not mean a 30 GB buffer per file); read on in 1 MiB
+    steps only if it holds more than stat said (it grew, or /proc reports 0)."""
+    data = fh.read(min(limit, size) + 1)
+    if len(data) <= size or len(data) > limit:
+        return data
+    parts, total = [data], len(data)
+    while total <= limit:
+        chunk = fh.read(min(1 << 20, limit + 1 - total))
+        if not chunk:
+            break
+        parts.append(chunk)
+        total += len(chunk)
+    return b"".join(parts)
 
 
 def read_entry(entry: FileEntry, config: Config) -> tuple[bytes | None, str | None]:
@@ -132,7 +152,7 @@ def read_entry(entry: FileEntry, config: Config) -> tuple[bytes | None, str | No
         return None, f"larger than the {config.max_file_size} byte limit ({entry.size} bytes)"
     try:
         with open(entry.abs_path, "rb") as fh:
-            data = fh.read(config.max_file_size + 1)
+            data = _read_limited(fh, entry.size, config.max_file_size)
     except OSError as exc:
         return None, f"unreadable: {exc.strerror or exc}"
     if len(data) > config.max_file_size:

@@ -59,7 +59,7 @@ def statuses(abs_paths: Iterable[str]) -> dict[str, str]:
         tracked = _git_z(top, ["--literal-pathspecs", "ls-files", "-z", "--", *wanted]) if wanted else set()
         rest = [r for r in wanted if r not in tracked]
         ignored = (
-            _git_z(top, ["check-ignore", "-z", "--stdin"], "\0".join(rest).encode() + b"\0")
+            _git_z(top, ["check-ignore", "-z", "--stdin"], "\0".join(rest).encode("utf-8", "surrogateescape") + b"\0")
             if rest
             else set()
         )

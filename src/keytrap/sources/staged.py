@@ -80,9 +80,14 @@ def parse_raw(out: bytes) -> list[StagedFile]:
             i += 1
             continue
         fields = meta[1:].split(" ")
+        if len(fields) < 4:  # not a raw diff record: skip it rather than crash
+            i += 1
+            continue
         status = fields[4][:1] if len(fields) > 4 else "M"
         src_mode, dst_mode, src, dst = fields[0], fields[1], fields[2], fields[3]
         if status in ("R", "C"):
+            if i + 2 >= len(parts):
+                break  # truncated: a rename without its new path
             path = parts[i + 2]
             i += 3
         else:
@@ -112,15 +117,19 @@ def read_blobs(cwd: str, shas: Iterable[str], max_size: int) -> dict[str, bytes 
     except OSError as exc:
         raise GitError(f"cannot run git: {exc.strerror}") from None
     out = proc.stdout
+    errors = proc.stderr.decode("utf-8", "replace")
+    if proc.returncode != 0:  # git died mid-stream (a corrupt pack): the output is truncated
+        raise GitError(_corrupt(errors, "git cat-file failed"))
     result: dict[str, bytes | str] = {}
     pos = 0
     for sha in wanted:
         nl = out.find(b"\n", pos)
         if nl == -1:
-            result[sha] = "unreadable object"
-            continue
+            raise GitError(_corrupt(errors, f"cannot read object {sha}"))
         header = out[pos:nl].split(b" ")
         if len(header) < 3 or header[1] == b"missing":
+            if sha in errors:  # git could not unpack it: corrupt, not absent (fail closed)
+                raise GitError(_corrupt(errors, f"corrupt object {sha}"))
             result[sha] = "missing object"
             pos = nl + 1
             continue
@@ -129,6 +138,13 @@ def read_blobs(cwd: str, shas: Iterable[str], max_size: int) -> dict[str, bytes 
         pos = nl + 1 + size + 1
         result[sha] = data if size <= max_size else f"larger than the {max_size} byte limit"
     return result
+
+
+def _corrupt(stderr: str, fallback: str) -> str:
+    """One line for an unreadable object store, from git's last error line."""
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    msg = lines[-1].removeprefix("fatal: ").removeprefix("error: ") if lines else fallback
+    return f"corrupt git object store: {msg}"
 
 
 def _scan_blob(data: bytes | str | None, path: str, config: Config) -> list[Finding] | str:
