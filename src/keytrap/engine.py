@@ -55,6 +55,9 @@ _PRIVATE_PEM = re.compile(
     re.DOTALL,
 )
 _PEM_JUNK = re.compile(rb"\\[nr]|[^A-Za-z0-9+/=]")
+#: Base64 of an ASN.1 SEQUENCE with a long length (every certificate and RSA key starts so); a
+#: random key starts with one of these with odds of 8e-6.
+_DER_PREFIXES = ("MII", "MIG")
 #: PKCS#8 DER prefix of an Ed25519 private key, base64 (what Binance's key generator writes).
 _ED25519_PREFIX = "MC4CAQAwBQYDK2Vw"
 
@@ -283,10 +286,11 @@ def _raw_candidate(
     if role in ("none", "other"):
         if is_lockfile(text.path):
             return None
-        if is_bare_line(line_bytes, run.start - ls, run.end - ls) and any(
-            looks_like_base64_body(line) for line in text.around(ls, le, BODY_WINDOW)
+        if is_bare_line(line_bytes, run.start - ls, run.end - ls) and (
+            token.startswith(_DER_PREFIXES)
+            or any(looks_like_base64_body(line) for line in text.around(ls, le, BODY_WINDOW))
         ):
-            return None  # a line of a base64 body that happens to be all alnum
+            return None  # a line of a base64 body (a headless PEM/DER dump) that is all alnum
     if name and negative_name(name) and b"binance" not in line_bytes.lower():
         return None
     if _other_service_section(text, ls, line_bytes):
