@@ -30,6 +30,7 @@ from keytrap.candidates.prefilter import KEY_LEN, Run, decode_run, find_runs
 from keytrap.config import DEFAULT, Config
 from keytrap.filters.heuristics import (
     base64_text,
+    is_base64_line,
     is_lockfile,
     jwt_segment,
     looks_like_base64_body,
@@ -45,6 +46,8 @@ PAIR_WINDOW = 8
 PEM_LINK_WINDOW = 40
 #: Lines looked at on each side of a bare token for a base64 body it may belong to.
 BODY_WINDOW = 3
+#: How far a run of base64-only lines is followed to find the body it belongs to.
+BODY_LIMIT = 64
 #: Bytes of a line kept around a candidate for context (a 50 MB one-line file stays cheap).
 CONTEXT_BYTES = 400
 
@@ -55,9 +58,6 @@ _PRIVATE_PEM = re.compile(
     re.DOTALL,
 )
 _PEM_JUNK = re.compile(rb"\\[nr]|[^A-Za-z0-9+/=]")
-#: Base64 of an ASN.1 SEQUENCE with a long length (every certificate and RSA key starts so); a
-#: random key starts with one of these with odds of 8e-6.
-_DER_PREFIXES = ("MII", "MIG")
 #: PKCS#8 DER prefix of an Ed25519 private key, base64 (what Binance's key generator writes).
 _ED25519_PREFIX = "MC4CAQAwBQYDK2Vw"
 
@@ -181,9 +181,18 @@ class _Text:
                     break
         return out
 
-    def around(self, ls: int, le: int, count: int) -> list[bytes]:
-        """Up to ``count`` non-blank lines above and ``count`` lines below a line."""
-        return self.prev_lines(ls, count) + self.next_lines(le, count)
+    def body_block(self, ls: int, le: int, limit: int = BODY_LIMIT) -> list[bytes]:
+        """The base64-only lines around a line: BODY_WINDOW lines each side, then onwards
+        while the lines stay base64 (a 64-column dump can run for pages of all-alnum lines)."""
+        out: list[bytes] = []
+        for lines in (self.prev_lines(ls, limit), self.next_lines(le, limit)):
+            contiguous = True
+            for i, line in enumerate(lines):
+                contiguous = contiguous and is_base64_line(line)
+                if i >= BODY_WINDOW and not contiguous:
+                    break
+                out.append(line)
+        return out
 
     @property
     def binance(self) -> bool:
@@ -287,8 +296,8 @@ def _raw_candidate(
         if is_lockfile(text.path):
             return None
         if is_bare_line(line_bytes, run.start - ls, run.end - ls) and (
-            token.startswith(_DER_PREFIXES)
-            or any(looks_like_base64_body(line) for line in text.around(ls, le, BODY_WINDOW))
+            looks_like_base64_body(line_bytes)
+            or any(looks_like_base64_body(line) for line in text.body_block(ls, le))
         ):
             return None  # a line of a base64 body (a headless PEM/DER dump) that is all alnum
     if name and negative_name(name) and b"binance" not in line_bytes.lower():

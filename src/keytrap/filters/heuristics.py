@@ -154,12 +154,23 @@ def reject_token(token: str, extra_examples: frozenset[str] = frozenset()) -> st
 _B64_LINE = re.compile(rb"^[A-Za-z0-9+/]{40,}={0,2}$")
 
 
+#: Base64 of an ASN.1 SEQUENCE with a long length (every certificate and RSA key starts so); a
+#: random key starts with one of these with odds of 8e-6.
+DER_PREFIXES = (b"MII", b"MIG")
+
+
+def is_base64_line(line: bytes) -> bool:
+    """40+ base64 characters and nothing else (after trimming spaces)."""
+    return bool(_B64_LINE.match(line.strip()))
+
+
 def looks_like_base64_body(line: bytes) -> bool:
-    """A line of a PEM/MIME/base64 body: 40+ base64 chars that use ``+``/``/`` or padding."""
+    """A line of a PEM/MIME/base64 body: 40+ base64 chars that use ``+``/``/`` or padding,
+    or that start like DER."""
     s = line.strip()
     if not _B64_LINE.match(s):
         return False
-    return b"+" in s or b"/" in s or s.endswith(b"=")
+    return b"+" in s or b"/" in s or s.endswith(b"=") or s.startswith(DER_PREFIXES)
 
 
 def jwt_segment(data: bytes, start: int, end: int) -> str | None:
