@@ -76,3 +76,16 @@ def test_real_push_through_installed_hook(tmp_path: Path, repo: Path, key: str) 
     assert push.returncode != 0
     assert "push refused" in push.stdout + push.stderr
     assert_redacted(push.stdout + push.stderr + commit.stdout + commit.stderr, [key])
+
+
+def test_commit_all_uses_the_temporary_index(repo: Path, key: str) -> None:
+    """`git commit -a` stages into a temporary index (GIT_INDEX_FILE): the hook must read it."""
+    (repo / "settings.py").write_text("DEBUG = True\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "init")
+    assert run("install", "--repo", str(repo)).returncode == 0
+    (repo / "settings.py").write_text(f"DEBUG = True\nBINANCE_API_KEY = '{key}'\n")
+    proc = subprocess.run(["git", "commit", "-qam", "oops"], cwd=repo, capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "commit refused" in proc.stdout + proc.stderr
+    assert git(repo, "log", "--oneline").count("\n") == 1

@@ -11,6 +11,7 @@ import subprocess
 from collections.abc import Iterable
 
 def git_env() -> dict[str, str]:
+    """The caller's environment (GIT_DIR, GIT_INDEX_FILE… kept) with no locks and no prompts."""
     return {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"}
 
 

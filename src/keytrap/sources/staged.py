@@ -20,6 +20,7 @@ from keytrap.engine import scan_bytes
 from keytrap.errors import GitError
 from keytrap.findings import Finding, ScanResult, ScanStats, Skipped
 from keytrap.sources.files import decode_for_scan
+from keytrap.sources.gitstatus import git_env  # keeps GIT_INDEX_FILE: `git commit -a` needs it
 
 ZERO = "0" * 40
 _REGULAR_MODES = frozenset({"100644", "100755"})
@@ -30,10 +31,6 @@ class StagedFile(namedtuple("StagedFile", "path blob base")):
     path: str
     blob: str  # the staged blob
     base: str | None  # the blob it replaces (HEAD side), None when added
-
-
-def git_env() -> dict[str, str]:
-    return {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"}
 
 
 def _git(cwd: str, *args: str) -> bytes:
