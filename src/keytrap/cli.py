@@ -267,9 +267,12 @@ class _RichProgress:
 # --- commands --------------------------------------------------------------------------------
 
 
-def _scan_result(args: argparse.Namespace, for_baseline: bool = False) -> ScanResult:
+def _scan_result(args: argparse.Namespace) -> ScanResult:
     paths = list(args.paths) or [os.curdir]
-    history = bool(args.history or getattr(args, "rev_range", None) or getattr(args, "since_commit", None) or getattr(args, "branch", None))
+    rev_range = getattr(args, "rev_range", None)
+    since_commit = getattr(args, "since_commit", None)
+    branch = getattr(args, "branch", None)
+    history = bool(args.history or rev_range or since_commit or branch)
     if getattr(args, "staged", False):
         if history:
             raise UsageError("--staged cannot be combined with --history/--range/--since-commit/--branch")
@@ -298,14 +301,13 @@ def _scan_result(args: argparse.Namespace, for_baseline: bool = False) -> ScanRe
             hist = scan_history(
                 Path(paths[0]),
                 conf,
-                rev_range=getattr(args, "rev_range", None),
-                since_commit=getattr(args, "since_commit", None),
-                branch=getattr(args, "branch", None),
+                rev_range=rev_range,
+                since_commit=since_commit,
+                branch=branch,
                 progress=progress,
             )
-        scope_only = bool(getattr(args, "rev_range", None) or getattr(args, "since_commit", None) or getattr(args, "no_worktree", False))
-        if scope_only:
-            return hist
+        if rev_range or since_commit or getattr(args, "no_worktree", False):
+            return hist  # a range is about commits: the working tree is not part of it
         tree = _with_git_status(scan_paths(paths, root, conf), root)
         return merge_history_and_tree(hist, tree)
     with _progress(args) as progress:
@@ -369,7 +371,7 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     args.staged = False
     args.no_progress = True
     args.baseline = None
-    result = _scan_result(args, for_baseline=True)
+    result = _scan_result(args)
     paths = list(args.paths) or [os.curdir]
     target = Path(args.output) if args.output else Path(paths[0] if os.path.isdir(paths[0]) else os.curdir) / baseline.DEFAULT_NAME
     baseline.write_atomic(target, baseline.render(result.findings))
