@@ -96,35 +96,54 @@ def _z(out: str) -> list[str]:
 # ----------------------------------------------------------------------------- checks
 
 
+def _open_repo(root: Path):  # -> git.Repo | str (why not)
+    """Repository discovery and metadata through GitPython (doctor is not start-up critical).
+
+    GitPython only reads here: ``Repo()`` and ``config_reader()`` never write or lock.
+    """
+    try:
+        import git
+    except ImportError as exc:  # pragma: no cover - a declared dependency
+        return f"GitPython is not available ({exc})"
+    try:
+        return git.Repo(root, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return "no .git folder here or in any parent folder"
+    except git.GitError as exc:
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
 def check_repository(root: Path) -> tuple[Check, Path | None]:
     if not root.is_dir():
         return Check("git repository", False, f"{root} is not a folder", "pass a folder"), None
-    try:
-        top = _git(root, "rev-parse", "--show-toplevel").stdout.strip()
-    except _GitFailed as exc:
+    repo = _open_repo(root)
+    if isinstance(repo, str) or repo.bare or not repo.working_tree_dir:
+        why = f"not a git repository ({repo})" if isinstance(repo, str) else "a bare repository has no work tree"
         return (
             Check(
                 "git repository",
                 False,
-                f"not a git repository ({exc})",
+                why,
                 "run keytrap doctor inside a git work tree (git init, or cd into the clone)",
             ),
             None,
         )
+    top = repo.working_tree_dir
     return Check("git repository", True, f"work tree at {top}"), Path(top)
 
 
 def _hooks_dir(top: Path) -> Path:
-    try:
-        configured = _git(top, "config", "--get", "core.hooksPath", ok_codes=(0, 1)).stdout.strip()
-    except _GitFailed:
-        configured = ""
+    """Where git looks for hooks: ``core.hooksPath`` (relative to the work tree) or the
+    common git dir's ``hooks`` (shared by linked worktrees)."""
+    repo = _open_repo(top)
+    if isinstance(repo, str):
+        return top / ".git" / "hooks"
+    with repo.config_reader() as reader:
+        configured = str(reader.get_value("core", "hooksPath", default="")).strip()
     if configured:
         path = Path(os.path.expanduser(configured))
         return path if path.is_absolute() else top / path
-    git_path = _git(top, "rev-parse", "--git-path", "hooks").stdout.strip()
-    path = Path(git_path)
-    return path if path.is_absolute() else top / path
+    return Path(repo.common_dir) / "hooks"
 
 
 def _read_text(path: Path, limit: int = 256 * 1024) -> str | None:
