@@ -291,3 +291,30 @@ def test_cli_sarif_validates_and_github_annotates(tmp_path: Path, key: str, secr
     assert [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results] == ["app/settings.py"] * 2
     gh = run("scan", str(tmp_path), "-f", "github").stdout.splitlines()
     assert gh[0].startswith("::error file=app/settings.py,line=1,")
+
+
+def test_progress_bar_on_a_terminal(tmp_path: Path, key: str) -> None:
+    """stderr on a terminal gets a transient rich progress bar; stdout keeps the report."""
+    import pty
+
+    (tmp_path / "k.env").write_text(f"BINANCE_API_KEY={key}\n")
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "keytrap", "scan", str(tmp_path), "-f", "json"],
+                              stdout=subprocess.PIPE, stderr=slave, timeout=120)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        os.close(master)
+    tty_text = b"".join(chunks).decode("utf-8", "replace")
+    assert proc.returncode == 1, tty_text
+    assert "internal error" not in tty_text and "Traceback" not in tty_text
+    assert json.loads(proc.stdout)["findings"][0]["kind"] == "api_key"

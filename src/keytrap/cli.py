@@ -242,16 +242,16 @@ def _progress(args: argparse.Namespace):  # -> context manager yielding a callba
 
 
 class _RichProgress:
-    def __enter__(self):
+    """A transient progress bar on stderr (only when stderr is a terminal)."""
+
+    def __enter__(self):  # -> Callable[[int, int], None]
+        from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         self._p = Progress(
             TextColumn("[bold]keytrap[/bold] scanning"), BarColumn(), MofNCompleteColumn(),
-            TimeRemainingColumn(), transient=True, console=None,
+            TimeRemainingColumn(), transient=True, console=Console(stderr=True),
         )
-        from rich.console import Console
-
-        self._p.console = Console(stderr=True)
         self._p.start()
         self._task = self._p.add_task("scan", total=None)
 
