@@ -318,3 +318,19 @@ def test_progress_bar_on_a_terminal(tmp_path: Path, key: str) -> None:
     assert proc.returncode == 1, tty_text
     assert "internal error" not in tty_text and "Traceback" not in tty_text
     assert json.loads(proc.stdout)["findings"][0]["kind"] == "api_key"
+
+
+def test_staged_many_files_and_oversize_blob(repo: Path, key: str) -> None:
+    """Thousands of staged files stream through one cat-file without a pipe deadlock, and a
+    blob over the size limit is listed, never read."""
+    for i in range(2500):
+        (repo / f"f{i}.txt").write_text(f"x{i}\n")
+    (repo / "big.env").write_text("#" * 5000 + f"\nBINANCE_API_KEY={key}\n")
+    (repo / "small.env").write_text(f"BINANCE_API_SECRET={key}\n")
+    git(repo, "add", ".")
+    proc = run("scan", "--staged", "-f", "json", "--max-size", "4K", cwd=repo)
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["stats"]["files_scanned"] == 2501
+    assert [s["path"] for s in doc["stats"]["skipped"]] == ["big.env"]
+    assert [f["path"] for f in doc["findings"]] == ["small.env"]

@@ -98,43 +98,81 @@ def parse_raw(out: bytes) -> list[StagedFile]:
 
 
 def read_blobs(cwd: str, shas: Iterable[str], max_size: int) -> dict[str, bytes | str]:
-    """sha -> content, or sha -> reason it was not read. One ``cat-file --batch`` process."""
+    """sha -> content, or sha -> reason it was not read. One ``cat-file --batch-command``.
+
+    Sizes are asked first (``info``), so a blob over ``max_size`` is never read into memory:
+    a 1 GB file staged by mistake costs nothing.
+    """
     wanted = list(dict.fromkeys(shas))
     if not wanted:
         return {}
     try:
-        proc = subprocess.run(
-            ["git", "cat-file", "--batch"],
-            cwd=cwd,
-            env=git_env(),
-            input="".join(f"{s}\n" for s in wanted).encode(),
-            capture_output=True,
-            check=False,
+        proc = subprocess.Popen(
+            ["git", "cat-file", "--batch-command", "--buffer"],
+            cwd=cwd, env=git_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
     except OSError as exc:
         raise GitError(f"cannot run git: {exc.strerror}") from None
-    out = proc.stdout
-    errors = proc.stderr.decode("utf-8", "replace")
+    assert proc.stdin is not None and proc.stdout is not None
+    result: dict[str, bytes | str] = {}
+    try:
+        # batches keep each burst of commands far below a pipe buffer, so neither side can
+        # block on a full pipe while the other waits (1,000s of files: pre-commit --all-files)
+        for i in range(0, len(wanted), _BATCH):
+            batch = wanted[i : i + _BATCH]
+            proc.stdin.write("".join(f"info {s}\n" for s in batch).encode() + b"flush\n")
+            proc.stdin.flush()
+            small: list[str] = []
+            for sha in batch:
+                header = proc.stdout.readline().split(b" ")
+                if len(header) < 3 or header[1] == b"missing":
+                    result[sha] = "missing object"
+                elif int(header[2]) > max_size:
+                    result[sha] = f"larger than the {max_size} byte limit"
+                else:
+                    small.append(sha)
+            proc.stdin.write("".join(f"contents {s}\n" for s in small).encode() + b"flush\n")
+            proc.stdin.flush()
+            for sha in small:
+                header = proc.stdout.readline().split(b" ")
+                if len(header) < 3 or header[1] == b"missing":
+                    raise _Truncated(sha)
+                size = int(header[2])
+                data = proc.stdout.read(size)
+                proc.stdout.read(1)  # the LF after each object
+                if len(data) != size:
+                    raise _Truncated(sha)
+                result[sha] = data
+        proc.stdin.close()
+    except (_Truncated, BrokenPipeError, ValueError) as exc:
+        proc.kill()
+        raise GitError(_corrupt(_finish(proc), f"cannot read object {exc}")) from None
+    errors = _finish(proc)
     if proc.returncode != 0:  # git died mid-stream (a corrupt pack): the output is truncated
         raise GitError(_corrupt(errors, "git cat-file failed"))
-    result: dict[str, bytes | str] = {}
-    pos = 0
-    for sha in wanted:
-        nl = out.find(b"\n", pos)
-        if nl == -1:
-            raise GitError(_corrupt(errors, f"cannot read object {sha}"))
-        header = out[pos:nl].split(b" ")
-        if len(header) < 3 or header[1] == b"missing":
-            if sha in errors:  # git could not unpack it: corrupt, not absent (fail closed)
-                raise GitError(_corrupt(errors, f"corrupt object {sha}"))
-            result[sha] = "missing object"
-            pos = nl + 1
-            continue
-        size = int(header[2])
-        data = out[nl + 1 : nl + 1 + size]
-        pos = nl + 1 + size + 1
-        result[sha] = data if size <= max_size else f"larger than the {max_size} byte limit"
+    for sha, value in result.items():
+        if value == "missing object" and sha in errors:  # could not unpack it: corrupt, not absent
+            raise GitError(_corrupt(errors, f"corrupt object {sha}"))
     return result
+
+
+_BATCH = 256
+
+
+class _Truncated(Exception):
+    pass
+
+
+def _finish(proc: subprocess.Popen[bytes]) -> str:
+    """Wait for git and return its stderr (a few lines at most: git prints errors only)."""
+    assert proc.stderr is not None and proc.stdout is not None
+    if proc.stdin and not proc.stdin.closed:
+        proc.stdin.close()
+    errors = proc.stderr.read().decode("utf-8", "replace")
+    proc.stdout.close()
+    proc.stderr.close()
+    proc.wait()
+    return errors
 
 
 def _corrupt(stderr: str, fallback: str) -> str:
