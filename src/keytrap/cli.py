@@ -308,6 +308,10 @@ def _scan_result(args: argparse.Namespace) -> ScanResult:
             )
         if rev_range or since_commit or getattr(args, "no_worktree", False):
             return hist  # a range is about commits: the working tree is not part of it
+        from keytrap.sources.gitcat import open_repo
+
+        if open_repo(paths[0]).bare:
+            return hist  # a bare repository has no working tree to scan
         tree = _with_git_status(scan_paths(paths, root, conf), root)
         return merge_history_and_tree(hist, tree)
     with _progress(args) as progress:
