@@ -323,7 +323,7 @@ BAD_ARGS = [
     (("scan", "--max-size", "0"), "size must be positive"),
     (("scan", "--max-size", "1e400"), "not a size: '1e400'"),
     (("scan", "--min-confidence", "x"), "invalid choice: 'x'"),
-    (("scan", "--verify-timeout", "soon"), "invalid float value"),
+    (("scan", "--verify-timeout", "soon"), "not a number of seconds"),
     (("scan", "--staged", "--history"), "--staged cannot be combined"),
     (("scan", "--staged", "somepath"), "--staged scans the index of the current repository; give no PATH"),
 ]

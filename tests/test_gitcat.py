@@ -10,7 +10,8 @@ import pytest
 
 from gitrepo import GitRepo
 from keytrap.errors import GitError
-from keytrap.sources.gitcat import CatFile, is_binary, iter_objects, open_repo
+from keytrap.sources.files import decode_for_scan
+from keytrap.sources.gitcat import CatFile, iter_objects, open_repo
 
 
 @pytest.fixture
@@ -104,7 +105,7 @@ def test_abandoned_stream_does_not_hang(repo: GitRepo) -> None:
         assert cat.read(":a.txt").data == b"alpha\n"
 
 
-def test_is_binary() -> None:
-    assert is_binary(b"abc\0def")
-    assert not is_binary(b"abc" * 4000)
-    assert not is_binary(b"x" * 8000 + b"\0")
+def test_binary_rule_is_gits() -> None:
+    assert decode_for_scan(b"abc\0def") is None
+    assert decode_for_scan(b"abc" * 4000) is not None
+    assert decode_for_scan(b"x" * 8000 + b"\0") is not None

@@ -22,9 +22,8 @@ VERSION = 1
 def render(findings: Iterable[Finding]) -> str:
     entries: dict[str, dict[str, str]] = {}
     for f in findings:
-        entries.setdefault(
-            f.fingerprint, {"fingerprint": f.fingerprint, "rule": f.rule, "kind": f.kind, "first_path": f.path}
-        )
+        # no path: a file can be named after its key, and paths churn on renames anyway
+        entries.setdefault(f.fingerprint, {"fingerprint": f.fingerprint, "rule": f.rule, "kind": f.kind})
     doc = {
         "version": VERSION,
         "tool": "keytrap",

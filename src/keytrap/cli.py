@@ -28,7 +28,7 @@ from keytrap.errors import (
     KeytrapError,
     UsageError,
 )
-from keytrap.findings import Finding, ScanResult
+from keytrap.findings import Finding, ScanResult, scrub_keyshaped
 
 FORMATS = ("text", "json", "sarif", "github")
 
@@ -71,6 +71,16 @@ def _size(text: str) -> int:
     return value
 
 
+def _timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value <= 60:  # also rejects nan and inf
+        raise argparse.ArgumentTypeError(f"timeout must be between 0 and 60 seconds: {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="keytrap",
@@ -96,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     ver = scan.add_argument_group("verification (opt-in, talks to Binance)")
     ver.add_argument("--verify", action="store_true", help="check found key pairs against Binance (one read-only request per pair)")
     ver.add_argument("--binance-url", metavar="URL", help="API base URL for --verify (default: $KEYTRAP_BINANCE_URL or https://api.binance.com)")
-    ver.add_argument("--verify-timeout", type=float, default=5.0, metavar="S", help="seconds per verification request (default 5)")
+    ver.add_argument("--verify-timeout", type=_timeout, default=5.0, metavar="S", help="seconds per verification request (default 5, at most 60)")
     scan.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     scan.set_defaults(func=cmd_scan)
 
@@ -220,6 +230,8 @@ def _render(result: ScanResult, args: argparse.Namespace, out: IO[str]) -> None:
 def _emit(result: ScanResult, args: argparse.Namespace) -> None:
     from pathlib import Path
 
+    if args.output == "":
+        raise UsageError("--output needs a file name")
     if args.output:
         import io
 
@@ -228,9 +240,16 @@ def _emit(result: ScanResult, args: argparse.Namespace) -> None:
         buf = io.StringIO()
         _render(result, args, buf)
         write_atomic(Path(args.output), buf.getvalue())
-    else:
+        return
+    try:
         _render(result, args, sys.stdout)
         sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader went away (`| head`): the exit code still tells findings from clean
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        except OSError:
+            pass
 
 
 def _progress(args: argparse.Namespace):  # -> context manager yielding a callback or None
@@ -405,7 +424,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
     from keytrap import doctor
 
-    checks = doctor.run_doctor(Path(args.path), baseline=args.baseline)
+    checks = doctor.run_doctor(Path(args.path), baseline=Path(args.baseline) if args.baseline else None)
     sys.stdout.write(doctor.render_doctor(checks))
     return doctor.exit_code(checks)
 
@@ -422,7 +441,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
         return int(args.func(args))
     except KeytrapError as exc:
-        print(f"keytrap: error: {exc}", file=sys.stderr)
+        print(scrub_keyshaped(f"keytrap: error: {exc}"), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("keytrap: interrupted", file=sys.stderr)
@@ -432,12 +451,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
         except OSError:
             pass
-        return EXIT_CLEAN
+        print("keytrap: error: output closed before the report was written", file=sys.stderr)
+        return EXIT_USAGE
     except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into one line
         if os.environ.get("KEYTRAP_DEBUG"):
             raise
-        print(
-            f"keytrap: internal error: {type(exc).__name__}: {exc} (set KEYTRAP_DEBUG=1 for a traceback)",
-            file=sys.stderr,
-        )
+        detail = scrub_keyshaped(f"{type(exc).__name__}: {exc}")[:300]
+        print(f"keytrap: internal error: {detail} (set KEYTRAP_DEBUG=1 for a traceback)", file=sys.stderr)
         return EXIT_UNEXPECTED

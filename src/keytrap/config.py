@@ -70,10 +70,18 @@ _SCHEMA: dict[str, tuple[type, str]] = {
 }
 
 
+def _show(value: object) -> str:
+    """A value for an error message: short, and never a whole key (``example_keys`` hold keys)."""
+    from keytrap.findings import scrub_keyshaped
+
+    text = scrub_keyshaped(repr(value))
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _check_str_list(name: str, value: list[Any], where: str) -> tuple[str, ...]:
     for item in value:
         if not isinstance(item, str):
-            raise UsageError(f"{where}: '{name}' must be a list of strings, got {item!r}")
+            raise UsageError(f"{where}: '{name}' must be a list of strings, got {_show(item)}")
     return tuple(value)
 
 
@@ -87,10 +95,10 @@ def parse(table: dict[str, Any], where: str) -> Config:
     for key, value in table.items():
         expected, desc = _SCHEMA[key]
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-            raise UsageError(f"{where}: '{key}' must be {desc}, got {value!r}")
+            raise UsageError(f"{where}: '{key}' must be {desc}, got {_show(value)}")
         if key == "min_confidence":
             if value not in CONFIDENCES:
-                raise UsageError(f"{where}: 'min_confidence' must be {desc}, got {value!r}")
+                raise UsageError(f"{where}: 'min_confidence' must be {desc}, got {_show(value)}")
             values[key] = value
         elif key == "max_file_size":
             if value <= 0:

@@ -31,6 +31,28 @@ def redact(secret: str) -> str:
     return f"{secret[:REDACT_KEEP]}…{secret[-REDACT_KEEP:]}"
 
 
+def scrub_keyshaped(text: str) -> str:
+    """Redact every standalone 64-character run of ``[A-Za-z0-9]`` that mixes cases or digits.
+
+    The last line of defence for anything printed that is not a finding's own redacted form:
+    paths, names, error messages, skipped-file lists. It also catches secrets that were
+    filtered out (baseline, allow-list, confidence floor) and so are not known to a report.
+    Hex digests (sha256, commit ids) never mix cases and pass through.
+    """
+    if len(text) < 64:
+        return text
+    import re
+
+    def sub(m: re.Match[str]) -> str:
+        run = m.group(0)
+        has_digit = any(c.isdigit() for c in run)
+        has_upper = any(c.isupper() for c in run)
+        has_lower = any(c.islower() for c in run)
+        return redact(run) if (has_digit + has_upper + has_lower) >= 2 and has_upper and has_lower else run
+
+    return re.sub(r"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])", sub, text)
+
+
 def fingerprint(rule: str, secret: str) -> str:
     """A stable identity for a secret: no path, no line, so moves and renames keep it.
 

@@ -43,6 +43,9 @@ def _report(result: ScanResult, header: str, what: str = "commit") -> None:
             f"  {where}: {f.kind.replace('_', ' ')} {f.secret_redacted}{name} "
             f"[{f.confidence} confidence{enc}]\n"
         )
+        verification = f.get("verification")
+        if verification:
+            out.write(f"    binance says: {verification}\n")
     out.write(
         f"\nThe {what} was refused. Remove the key from the file and load it from the environment "
         "or a secret manager.\nIf it was ever pushed or shared:\n"

@@ -1,15 +1,16 @@
 """Wording and helpers shared by the reporters.
 
 Reporters show a secret only as ``Finding.secret_redacted`` (at most 8 characters of it).
-``scrub`` is a second line of defence for the other strings they print (paths, names): should
-a secret ever turn up inside one of them, it is replaced by its redacted form.
+``Scrubber`` is a second line of defence for the other strings they print (paths, names): should
+a secret ever turn up inside one of them, it is replaced by its redacted form, and so is any
+other key-shaped run (a secret the baseline or an allow-list filtered out).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from keytrap.findings import Finding, redact, sort_key
+from keytrap.findings import Finding, redact, scrub_keyshaped, sort_key
 
 KIND_LABELS: dict[str, str] = {
     "api_key": "API key",
@@ -56,14 +57,6 @@ def ordered(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (*sort_key(f), f.kind, f.fingerprint))
 
 
-def scrub(text: str, findings: Iterable[Finding]) -> str:
-    """Replace any whole secret that appears in ``text`` with its redacted form."""
-    for f in findings:
-        if f.secret and len(f.secret) > 8 and f.secret in text:
-            text = text.replace(f.secret, redact(f.secret))
-    return text
-
-
 class Scrubber:
     """``scrub`` for a whole report in one pass: linear in the text and the findings.
 
@@ -97,7 +90,7 @@ class Scrubber:
         for secret in self.other:
             if secret in text:
                 text = text.replace(secret, redact(secret))
-        return text
+        return scrub_keyshaped(text)
 
 
 def message(f: Finding) -> str:

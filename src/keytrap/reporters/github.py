@@ -10,7 +10,7 @@ Escaping follows GitHub's actions/toolkit (``escapeData`` / ``escapeProperty``):
 from __future__ import annotations
 
 from keytrap.findings import Finding, ScanResult
-from keytrap.reporters._common import display_path, kind_label, message, ordered, scrub
+from keytrap.reporters._common import Scrubber, display_path, kind_label, message, ordered
 
 COMMANDS: dict[str, str] = {"high": "error", "medium": "error", "low": "warning"}
 
@@ -29,14 +29,14 @@ def command(name: str, props: dict[str, object], msg: str) -> str:
     return f"::{name}{sep}{prop_text}::{escape_data(msg)}"
 
 
-def annotation(f: Finding, everything: list[Finding]) -> str:
+def annotation(f: Finding, scrub: Scrubber) -> str:
     props = {
-        "file": scrub(display_path(f.path), everything),
+        "file": scrub(display_path(f.path)),
         "line": max(1, f.line),
         "col": max(1, f.column),
         "title": f"Binance {kind_label(f.kind)} leaked",
     }
-    return command(COMMANDS.get(f.confidence, "error"), props, scrub(message(f), everything))
+    return command(COMMANDS.get(f.confidence, "error"), props, scrub(message(f)))
 
 
 def summary(result: ScanResult) -> str:
@@ -64,6 +64,7 @@ def summary(result: ScanResult) -> str:
 def render(result: ScanResult) -> str:
     """One workflow command per line, ending in a newline; deterministic order."""
     findings = ordered(result.findings)
-    lines = [annotation(f, findings) for f in findings]
+    scrub = Scrubber(findings)
+    lines = [annotation(f, scrub) for f in findings]
     lines.append(summary(result))
     return "\n".join(lines) + "\n"

@@ -20,7 +20,7 @@ from keytrap.reporters._common import (
     display_path,
     message,
     ordered,
-    scrub,
+    Scrubber,
 )
 from keytrap.rules import RULES, Rule
 
@@ -101,17 +101,17 @@ def _properties(f: Finding) -> dict[str, Any]:
     return props
 
 
-def _result(f: Finding, rule_index: dict[str, int], everything: list[Finding]) -> dict[str, Any]:
+def _result(f: Finding, rule_index: dict[str, int], scrub: Scrubber) -> dict[str, Any]:
     result: dict[str, Any] = {"ruleId": f.rule}
     if f.rule in rule_index:
         result["ruleIndex"] = rule_index[f.rule]
     result["level"] = LEVELS.get(f.confidence, "error")
-    result["message"] = {"text": scrub(message(f), everything)}
+    result["message"] = {"text": scrub(message(f))}
     result["locations"] = [
         {
             "physicalLocation": {
                 "artifactLocation": {
-                    "uri": scrub(artifact_uri(f.path), everything),
+                    "uri": scrub(artifact_uri(f.path)),
                     "uriBaseId": SRCROOT,
                 },
                 "region": {"startLine": max(1, f.line), "startColumn": max(1, f.column)},
@@ -148,7 +148,8 @@ def to_sarif(result: ScanResult) -> dict[str, Any]:
     base = root_uri(result.root)
     if base is not None:
         run["originalUriBaseIds"] = {SRCROOT: {"uri": base}}
-    run["results"] = [_result(f, rule_index, findings) for f in findings]
+    scrub = Scrubber(findings)
+    run["results"] = [_result(f, rule_index, scrub) for f in findings]
     run["columnKind"] = "unicodeCodePoints"
     run["properties"] = {
         "mode": result.mode,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import IO
 
-from keytrap.findings import Finding, ScanResult
+from keytrap.findings import Finding, ScanResult, scrub_keyshaped
 
 _STATUS_NOTE = {
     "tracked": "tracked by git: committed or about to be",
@@ -66,14 +66,13 @@ def _where(f: Finding) -> str:
 def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbose: bool = False) -> None:
     findings = result.findings
     if not findings:  # the common case stays plain: no rich import on a clean run
-        out.write(f"No Binance secrets found. {summary_line(result)}\n")
+        lines = [f"No Binance secrets found. {summary_line(result)}"]
         skipped = result.stats.skipped
-        for sk in skipped if verbose else skipped[:5]:
-            out.write(f"  skipped {sk.path}: {sk.reason}\n")
+        lines += [f"  skipped {sk.path}: {sk.reason}" for sk in (skipped if verbose else skipped[:5])]
         if len(skipped) > 5 and not verbose:
-            out.write(f"  … and {len(skipped) - 5} more (--verbose lists all)\n")
-        for note in result.stats.notes:
-            out.write(f"note: {note}\n")
+            lines.append(f"  … and {len(skipped) - 5} more (--verbose lists all)")
+        lines += [f"note: {note}" for note in result.stats.notes]
+        out.write(scrub_keyshaped("\n".join(lines) + "\n"))  # a skipped path can hold a key
         return
     from rich.console import Console
     from rich.markup import escape

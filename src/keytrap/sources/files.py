@@ -24,7 +24,8 @@ from keytrap.engine import scan_bytes
 from keytrap.errors import UsageError
 from keytrap.findings import Finding, ScanResult, ScanStats, Skipped
 
-BINARY_SNIFF = 8192
+#: git's own rule: a NUL byte in the first 8000 bytes makes a file binary (same for every source)
+BINARY_SNIFF = 8000
 SKIP_DIRS = frozenset({".git", ".hg", ".svn"})
 
 

@@ -34,7 +34,6 @@ from typing import Any, NamedTuple
 from keytrap.errors import GitError
 
 #: Bytes git itself looks at to decide that a file is binary.
-BINARY_SNIFF = 8000
 #: The null object id (an added or deleted side of a diff).
 NULL_OID = "0" * 40
 
@@ -406,8 +405,3 @@ def _death(why: str) -> str:
     if "promisor" in why:
         return "missing"  # a partial clone's object: the fetch we forbid failed
     return "corrupt" + (f": {why}" if why else "")
-
-
-def is_binary(data: bytes) -> bool:
-    """git's rule: a NUL byte in the first 8000 bytes."""
-    return b"\0" in data[:BINARY_SNIFF]

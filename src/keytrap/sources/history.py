@@ -49,13 +49,13 @@ from keytrap.config import Config
 from keytrap.engine import scan_bytes
 from keytrap.errors import GitError, UsageError
 from keytrap.findings import CONFIDENCE_RANK, Finding, ScanResult, ScanStats, Skipped
+from keytrap.sources.files import decode_for_scan
 from keytrap.sources.gitcat import (
     NULL_OID,
     READ_CONFIG,
     CatFile,
     RepoInfo,
     git_env,
-    is_binary,
     iter_objects,
     open_repo,
     run_git,
@@ -191,8 +191,8 @@ def _scan_chunk(cat: CatFile, oids: list[str], config: Config) -> _ChunkResult:
         if blob.type != "blob":
             continue
         out.blobs += 1
-        data = blob.data
-        if is_binary(data):
+        data = decode_for_scan(blob.data)  # the same reading as the working tree and the index
+        if data is None:
             out.binary += 1
             continue
         out.bytes += len(data)
@@ -665,7 +665,8 @@ def _attribute(
                         unreachable.setdefault((f.fingerprint, f.kind), []).append((oid, f))
                 continue
             blob = cat.read(oid)
-            if blob.data is None:
+            data = decode_for_scan(blob.data) if blob.data is not None else None
+            if data is None:
                 continue
             by_path: dict[bytes, list[Finding]] = {}
             for pos, raw in entries:
@@ -673,7 +674,7 @@ def _attribute(
                 if config.is_excluded(path):
                     continue
                 if raw not in by_path:
-                    by_path[raw] = scan_bytes(blob.data, path, config)
+                    by_path[raw] = scan_bytes(data, path, config)
                 for f in by_path[raw]:
                     occ = _Occurrence(pos, log.commits[pos], path, raw, oid, f)  # type: ignore[union-attr]
                     occurrences.setdefault((f.fingerprint, f.kind), []).append(occ)

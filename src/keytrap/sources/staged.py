@@ -217,7 +217,9 @@ def scan_staged(top: str, config: Config, only: Iterable[str] | None = None) -> 
         data = blobs[s.blob]
         nbytes += len(data) if isinstance(data, bytes) else 0
         if got and s.base:
-            before = _scan_blob(read_blobs(top, [s.base], config.max_file_size).get(s.base), s.path, config)
+            # the HEAD side at the widest setting: any secret already there is not new
+            wide = config.with_(min_confidence="low", allow_fingerprints=frozenset())
+            before = _scan_blob(read_blobs(top, [s.base], config.max_file_size).get(s.base), s.path, wide)
             if isinstance(before, list):
                 old = {f.fingerprint for f in before}
                 got = [f for f in got if f.fingerprint not in old]
