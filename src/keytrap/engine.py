@@ -277,7 +277,7 @@ def _other_service_section(text: _Text, ls: int, line: bytes) -> bool:
 
 
 def _raw_candidate(
-    text: _Text, run: Run, prev_end: int, spans: list[tuple[int, int]], config: Config
+    text: _Text, run: Run, prev_end: int, spans: list[tuple[int, int]], config: Config, denied: set[str]
 ) -> Candidate | None:
     d = text.data
     token = d[run.start : run.end].decode("ascii")
@@ -301,6 +301,7 @@ def _raw_candidate(
         ):
             return None  # a line of a base64 body (a headless PEM/DER dump) that is all alnum
     if name and negative_name(name) and b"binance" not in line_bytes.lower():
+        denied.add(token)  # the file calls this value an id/hash/…: not a secret anywhere in it
         return None
     if _other_service_section(text, ls, line_bytes):
         return None
@@ -337,32 +338,40 @@ def _encoded_candidates(
     ]
 
 
+def _link(a: Candidate, b: Candidate) -> None:
+    a.paired = b.paired = True
+    api, sec = (a, b) if a.kind == "api_key" else (b, a)
+    a.pair = b.pair = pair_id(api.secret, sec.secret)
+
+
 def _pair(cands: list[Candidate]) -> None:
-    """Link each API key with the secret next to it; settle unknown roles by order."""
+    """Link each API key with the secret next to it; settle unknown roles by order.
+
+    Two passes: values named as a key and as a secret pair first, so an unrelated value
+    between them (``CRYPTOPANIC_TOKEN=…``) never steals the secret's place; then unnamed
+    values (positional arguments, bare lines, CSV cells) pair with what is left.
+    """
     for c in cands:
         if c.role in ("api_key", "secret_key"):
             c.kind = c.role
-    for i, a in enumerate(cands):
-        if a.paired:
-            continue
-        for j in range(i + 1, len(cands)):  # no list slice per candidate: O(n) copies add up
-            b = cands[j]
-            if b.line - a.line > PAIR_WINDOW:
-                break
-            if b.paired or (a.kind is not None and a.kind == b.kind):
+    for named_only in (True, False):
+        for i, a in enumerate(cands):
+            if a.paired or (named_only and a.kind is None):
                 continue
-            first, second = a.kind, b.kind
-            if first is None and second is None:
-                first, second = "api_key", "secret_key"
-            elif first is None:
-                first = "api_key" if second == "secret_key" else "secret_key"
-            elif second is None:
-                second = "api_key" if first == "secret_key" else "secret_key"
-            a.kind, b.kind = first, second
-            a.paired = b.paired = True
-            api, sec = (a, b) if first == "api_key" else (b, a)
-            a.pair = b.pair = pair_id(api.secret, sec.secret)
-            break
+            for j in range(i + 1, len(cands)):  # no list slice per candidate: O(n) copies add up
+                b = cands[j]
+                if b.line - a.line > PAIR_WINDOW:
+                    break
+                if b.paired or (named_only and b.kind is None) or (a.kind is not None and a.kind == b.kind):
+                    continue
+                if a.kind is None and b.kind is None:
+                    a.kind, b.kind = "api_key", "secret_key"
+                elif a.kind is None:
+                    a.kind = "api_key" if b.kind == "secret_key" else "secret_key"
+                elif b.kind is None:
+                    b.kind = "api_key" if a.kind == "secret_key" else "secret_key"
+                _link(a, b)
+                break
     for c in cands:
         if c.kind is None:
             c.kind = "api_key"
@@ -375,6 +384,16 @@ def _confidence(c: Candidate, binance: bool) -> str:
     if named or binance:
         return "medium"
     return "low"
+
+
+#: Path words that say an Ed25519 key serves something else (mail signing, SSH, TLS, tokens).
+_OTHER_KEY_USES = ("dkim", "ssh", "tls", "ssl", "acme", "jwt", "letsencrypt", "nginx", "dnssec",
+                   "wireguard", "mailer", "signing", "gpg", "pgp", "cert")
+
+
+def _other_use_path(path: str) -> bool:
+    low = path.lower()
+    return "binance" not in low and any(w in low for w in _OTHER_KEY_USES)
 
 
 def _private_keys(text: _Text, hmac: list[Finding]) -> list[Finding]:
@@ -396,7 +415,7 @@ def _private_keys(text: _Text, hmac: list[Finding]) -> list[Finding]:
         link = min(api, key=lambda f: abs(f.line - line)) if api else None
         if link is not None or text.binance:
             confidence = "high"
-        elif body.startswith(_ED25519_PREFIX):
+        elif body.startswith(_ED25519_PREFIX) and not _other_use_path(text.path):
             confidence = "low"
         else:
             continue  # an RSA/EC key with no sign of Binance: not ours to report
@@ -437,11 +456,12 @@ def scan_bytes(
     text = _Text(data, path)
     spans = _pem_spans(data) if b"-----BEGIN " in data else []
     cands: list[Candidate] = []
+    denied: set[str] = set()
     nested: list[Finding] = []
     prev_end = 0
     for run in runs:
         if run.kind == "raw":
-            cand = _raw_candidate(text, run, prev_end, spans, config)
+            cand = _raw_candidate(text, run, prev_end, spans, config, denied)
             if cand is not None:
                 cands.append(cand)
         else:
@@ -451,6 +471,8 @@ def scan_bytes(
             cands.extend(found)
             nested.extend(inner)
         prev_end = run.end
+    if denied:
+        cands = [c for c in cands if c.secret not in denied]
     _pair(cands)
     binance = text.binance if (cands or has_pem) else False
     findings = [

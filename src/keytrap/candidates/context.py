@@ -58,7 +58,7 @@ OTHER_SERVICES: tuple[str, ...] = (
     "infura", "alchemy", "moralis", "coingecko", "coinmarketcap", "cmc_", "cryptocompare",
     "heroku", "vercel", "netlify", "cloudflare", "datadog", "sentry", "pusher", "algolia",
     "shopify", "twitter", "facebook", "firebase", "supabase", "npm_", "pypi", "dockerhub",
-    "meili", "typesense", "elastic", "redis", "postgres", "mysql", "mongo", "rabbit",
+    "meili", "typesense", "cryptopanic", "newsapi", "polygon_io", "alpaca", "oanda", "elastic", "redis", "postgres", "mysql", "mongo", "rabbit",
 )
 
 
@@ -112,6 +112,9 @@ def label_from_strings(texts: list[str]) -> tuple[str, Role]:
 
 def negative_name(name: str) -> str | None:
     low = name.lower()
+    ident = low.replace("-", "_").rsplit(".", 1)[-1].strip("_$@")
+    if ident == "id" or ident.endswith(("_id", "id")) and not ident.endswith(("apikeyid", "api_key_id")):
+        return "named as an identifier"
     for word in OTHER_SERVICES:
         if word in low:
             return f"named for another service ('{word}')"
