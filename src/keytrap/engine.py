@@ -276,6 +276,41 @@ def _other_service_section(text: _Text, ls: int, line: bytes) -> bool:
     return False
 
 
+_INSERT = re.compile(rb"(?i)insert\s+into\s+[^\s(]+\s*\(([^)]{1,2000})\)\s*values")
+_SEPARATORS = b" \t\"'`(,="
+
+
+def _compound_key(line: bytes, rel: int) -> bool:
+    """The value ends a colon path (``ohlcv:binance:BTCUSDT:1m:<token>``, a URN, a cache key)."""
+    start = max(line.rfind(bytes([c]), 0, rel) for c in _SEPARATORS) + 1
+    return line.count(b":", start, rel) >= 2
+
+
+def _sql_column(text: _Text, ls: int, line: bytes, rel: int) -> str:
+    """For a value inside an SQL ``VALUES (…)`` tuple, the name of its column, else ""."""
+    opening = line.rfind(b"(", 0, rel)
+    if opening == -1:
+        return ""
+    header = _INSERT.search(line, 0, opening + 1)
+    if header is None:
+        if line[:opening].strip() not in (b"", b",", b"VALUES", b"values"):
+            return ""
+        for prev in text.prev_lines(ls, 30):
+            header = _INSERT.search(prev)
+            if header is not None:
+                break
+        else:
+            return ""
+    index, quoted = 0, 0
+    for ch in line[opening + 1 : rel]:
+        if ch in b"'\"":
+            quoted ^= 1
+        elif ch == 0x2C and not quoted:  # ','
+            index += 1
+    columns = [c.strip(b" \t`\"[]").decode("utf-8", "replace") for c in header.group(1).split(b",")]
+    return columns[index] if index < len(columns) else ""
+
+
 def _raw_candidate(
     text: _Text, run: Run, prev_end: int, spans: list[tuple[int, int]], config: Config, denied: set[str]
 ) -> Candidate | None:
@@ -292,8 +327,14 @@ def _raw_candidate(
         return None
     name, role = _role_from_context(text, ls, run.start, prev_end)
     line_bytes = d[ls:le]
+    rel = run.start - ls
     if role in ("none", "other"):
         if is_lockfile(text.path):
+            return None
+        column_name = _sql_column(text, ls, line_bytes, rel)
+        if column_name:  # a VALUES tuple: the INSERT's column list names the value
+            name, role = column_name, classify_name(column_name)
+        elif _compound_key(line_bytes, rel):
             return None
         if is_bare_line(line_bytes, run.start - ls, run.end - ls) and (
             looks_like_base64_body(line_bytes)
