@@ -334,3 +334,44 @@ def test_staged_many_files_and_oversize_blob(repo: Path, key: str) -> None:
     assert doc["stats"]["files_scanned"] == 2501
     assert [s["path"] for s in doc["stats"]["skipped"]] == ["big.env"]
     assert [f["path"] for f in doc["findings"]] == ["small.env"]
+
+
+def test_filtered_secret_in_a_path_is_still_redacted(tmp_path: Path, key: str, secret: str) -> None:
+    """A file named after its key: even when the key is baselined (so not a finding), no output
+    may print it."""
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    (keys / f"{key}.json").write_text(f'{{"apiKey": "{key}", "secret": "{secret}"}}\n')
+    assert run("baseline", str(tmp_path)).returncode == 0
+    base = tmp_path / ".keytrap-baseline.json"
+    assert_redacted(base.read_text(), [key, secret])
+    (keys / f"{key}.json").write_text(f'{{"apiKey": "{key}", "secret": "{random_secret()}"}}\n')
+    for fmt in ("text", "json", "sarif", "github"):
+        proc = run("scan", str(tmp_path), "--baseline", str(base), "-f", fmt)
+        assert proc.returncode == 1
+        assert_redacted(proc.stdout + proc.stderr, [key, secret])
+
+
+def test_broken_pipe_keeps_the_exit_code(tmp_path: Path, key: str) -> None:
+    (tmp_path / "k.env").write_text(f"BINANCE_API_KEY={key}\n" * 200)
+    proc = subprocess.run(
+        f"{sys.executable} -m keytrap scan {tmp_path} -f json | head -c 1 >/dev/null; echo ${{PIPESTATUS[0]}}",
+        shell=True, executable="/bin/bash", capture_output=True, text=True, timeout=120,
+    )
+    assert proc.stdout.strip() == "1", proc.stdout + proc.stderr
+
+
+def test_doctor_with_explicit_baseline(repo: Path) -> None:
+    (repo / "b.json").write_text('{"fingerprints": []}')
+    proc = run("doctor", str(repo), "--baseline", str(repo / "b.json"))
+    assert proc.returncode in (0, 1) and "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+    assert "baseline" in proc.stdout
+
+
+def test_staged_old_low_confidence_secret_is_not_new(repo: Path, key: str) -> None:
+    (repo / "data.txt").write_text(f"{key}\n")  # bare token: low confidence
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "old")
+    (repo / "data.txt").write_text(f"# binance\n{key}\n")  # now medium, but not new
+    git(repo, "add", ".")
+    assert run("hook", "data.txt", "--min-confidence", "medium", cwd=repo).returncode == 0

@@ -182,3 +182,38 @@ def test_huge_single_line_stays_bounded(key: str) -> None:
 def test_deterministic(key: str, secret: str) -> None:
     text = f"a={key}\nb={secret}\n{random_secret()}\n"
     assert scan(text) == scan(text)
+
+
+def test_path_hints_read_the_context_path(key: str) -> None:
+    """The same file gets the same confidence whichever folder a scan starts from."""
+    text = f"api_key = '{key}'\n".encode()
+    (inside,) = scan_bytes(text, "keys.py", context_path="binance/keys.py")
+    (outside,) = scan_bytes(text, "keys.py")
+    assert (inside.confidence, inside.path) == ("high", "keys.py")
+    assert outside.confidence == "medium"
+
+
+def test_unrelated_token_between_key_and_secret(key: str, secret: str) -> None:
+    other = random_secret()
+    found = scan(f"BINANCE_API_KEY={key}\nNEWS_TOKEN={other}\nBINANCE_API_SECRET={secret}\n", ".env")
+    by_secret = {f.secret: f for f in found}
+    assert by_secret[key].pair == by_secret[secret].pair is not None
+    assert by_secret[other].pair is None
+
+
+def test_sql_values_take_column_names(key: str, secret: str) -> None:
+    text = ("-- binance bot\nINSERT INTO api_keys (label, api_secret, api_key) VALUES\n"
+            f"  ('main', '{secret}', '{key}');\n")
+    a, b = scan(text, "seed.sql")
+    assert (a.secret, a.kind, b.secret, b.kind) == (secret, "secret_key", key, "api_key")
+    sessions = ("INSERT INTO sessions (session_id, user) VALUES\n"
+                f"  ('{random_secret()}', 1),\n  ('{random_secret()}', 2);\n")
+    assert scan(sessions, "dump.sql") == []
+
+
+def test_value_named_as_id_is_dropped_everywhere(key: str) -> None:
+    assert scan(f'{{"id": "{key}", "result": "{key}"}}\n', "state.json") == []
+
+
+def test_colon_path_values_are_not_keys(key: str) -> None:
+    assert scan(f'"GET" "ohlcv:binance:BTCUSDT:1m:{key}"\n', "redis.log") == []

@@ -345,3 +345,24 @@ def test_empty_repository(tmp_path: Path) -> None:
     assert result.findings == () and result.stats.commits == 0 and result.stats.blobs_scanned == 0
     with pytest.raises(GitError, match="unknown"):
         scan_history(empty.path, DEFAULT, since_commit="HEAD")
+
+
+def test_utf16_blob_in_history_is_found(tmp_path) -> None:
+    import subprocess
+
+    from helpers import random_secret
+
+    from keytrap.config import DEFAULT
+    from keytrap.sources.history import scan_history
+
+    repo = tmp_path / "r"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo, check=True)
+    key = random_secret()
+    (repo / "config.ini").write_bytes(f"[binance]\r\napi_key = {key}\r\n".encode("utf-16"))
+    subprocess.run(["git", "add", "."], cwd=repo, check=True)
+    subprocess.run(["git", "commit", "-qm", "utf16"], cwd=repo, check=True)
+    (repo / "config.ini").unlink()
+    subprocess.run(["git", "commit", "-qam", "rm"], cwd=repo, check=True)
+    result = scan_history(repo, DEFAULT)
+    assert [(f.path, f.line, f.kind) for f in result.findings] == [("config.ini", 2, "api_key")]

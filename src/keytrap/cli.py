@@ -331,7 +331,10 @@ def _scan_result(args: argparse.Namespace) -> ScanResult:
 
         if open_repo(paths[0]).bare:
             return hist  # a bare repository has no working tree to scan
-        tree = _with_git_status(scan_paths(paths, root, conf), root)
+        from keytrap.sources.gitstatus import toplevel
+
+        top = toplevel(paths[0]) or root  # history paths are repository-relative: match them
+        tree = _with_git_status(scan_paths(paths, top, conf), top)
         return merge_history_and_tree(hist, tree)
     with _progress(args) as progress:
         result = scan_paths(paths, root, conf, progress)

@@ -23,8 +23,8 @@ DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 class Config(
     namedtuple(
         "Config",
-        "min_confidence max_file_size exclude allow_fingerprints example_keys source",
-        defaults=("low", DEFAULT_MAX_FILE_SIZE, (), frozenset(), frozenset(), None),
+        "min_confidence max_file_size exclude allow_fingerprints example_keys source base",
+        defaults=("low", DEFAULT_MAX_FILE_SIZE, (), frozenset(), frozenset(), None, None),
     )
 ):
     """Settings for one scan; ``source`` says where they were loaded from (None: defaults)."""
@@ -36,9 +36,21 @@ class Config(
     allow_fingerprints: frozenset[str]
     example_keys: frozenset[str]
     source: str | None
+    base: str | None  # the folder exclude globs are relative to: the config file's, if any
 
     def with_(self, **changes: Any) -> Config:
         return self._replace(**changes)
+
+    def excludes(self, abs_path: str, rel_path: str) -> bool:
+        """Exclusion for a file met on a walk: globs are relative to the config file's folder
+        (so ``scan .`` and ``scan tests`` agree), or to the scan root without a config file."""
+        if not self.exclude:
+            return False
+        if self.base is not None:
+            rel = os.path.relpath(abs_path, self.base)
+            if not rel.startswith(os.pardir):
+                return self.is_excluded(rel.replace(os.sep, "/"))
+        return self.is_excluded(rel_path)
 
     def is_excluded(self, rel_path: str) -> bool:
         """Glob match against the /-separated path and each of its parent folders."""
@@ -85,7 +97,7 @@ def _check_str_list(name: str, value: list[Any], where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def parse(table: dict[str, Any], where: str) -> Config:
+def parse(table: dict[str, Any], where: str, base: str | None = None) -> Config:
     """Turn a TOML table into a Config, rejecting unknown keys and wrong types."""
     for key in table:
         if key not in _SCHEMA:
@@ -110,7 +122,7 @@ def parse(table: dict[str, Any], where: str) -> Config:
             values[key] = frozenset(_check_str_list(key, value, where))
         elif key == "example_keys":
             values[key] = frozenset(_check_str_list(key, value, where))
-    return Config(source=where, **values)
+    return Config(source=where, base=base, **values)
 
 
 def _read_toml(path: str) -> dict[str, Any]:
@@ -138,10 +150,10 @@ def load(root: str | Path, explicit: str | Path | None = None) -> Config:
         table = data.get("tool", {}).get("keytrap", data) if is_pyproject else data
         if not isinstance(table, dict):
             raise UsageError(f"{explicit}: [tool.keytrap] must be a table")
-        return parse(table, explicit)
+        return parse(table, explicit, os.path.dirname(os.path.abspath(explicit)))
     dedicated = os.path.join(root, ".keytrap.toml")
     if os.path.isfile(dedicated):
-        return parse(_read_toml(dedicated), dedicated)
+        return parse(_read_toml(dedicated), dedicated, os.path.abspath(root))
     pyproject = os.path.join(root, "pyproject.toml")
     if os.path.isfile(pyproject):
         data = _read_toml(pyproject)
@@ -151,5 +163,5 @@ def load(root: str | Path, explicit: str | Path | None = None) -> Config:
             return DEFAULT
         if not isinstance(table, dict):
             raise UsageError(f"{pyproject}: [tool.keytrap] must be a table")
-        return parse(table, f"{pyproject} [tool.keytrap]")
+        return parse(table, f"{pyproject} [tool.keytrap]", os.path.abspath(root))
     return DEFAULT

@@ -10,11 +10,12 @@ scripts, the pre-commit config and the baseline; writes nothing; runs git with
 from __future__ import annotations
 
 import fnmatch
-import json
 import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+
+from keytrap.errors import UsageError
 
 DEFAULT_BASELINE = ".keytrap-baseline.json"
 PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
@@ -275,29 +276,12 @@ def check_baseline(root: Path, baseline: Path | None = None) -> Check:
         if baseline is not None:
             return Check(name, False, f"{path} does not exist", "create it with keytrap baseline")
         return Check(name, True, f"no {DEFAULT_BASELINE} (nothing is baselined)")
+    from keytrap import baseline as bl
+
     try:
-        data = json.loads(path.read_bytes())
-    except OSError as exc:
-        return Check(name, False, f"cannot read {path}: {exc.strerror or exc}", "")
-    except (ValueError, UnicodeDecodeError) as exc:
-        return Check(name, False, f"{path} is not valid JSON ({exc})", "regenerate the baseline")
-    prints = data.get("fingerprints") if isinstance(data, dict) else None
-    if not isinstance(prints, list):
-        return Check(
-            name, False, f"{path} has no 'fingerprints' list", "regenerate the baseline"
-        )
-    bad = [
-        i
-        for i, fp in enumerate(prints)
-        if not (isinstance(fp, str) or (isinstance(fp, dict) and isinstance(fp.get("fingerprint"), str)))
-    ]
-    if bad:
-        return Check(
-            name,
-            False,
-            f"{path}: {len(bad)} 'fingerprints' entries are not fingerprints",
-            "regenerate the baseline",
-        )
+        prints = bl.load(path)  # the very parser `scan --baseline` uses: one verdict for both
+    except UsageError as exc:
+        return Check(name, False, str(exc), "regenerate it with keytrap baseline")
     return Check(name, True, f"{path.name}: {len(prints)} fingerprints")
 
 

@@ -87,11 +87,12 @@ class Candidate:
 class _Text:
     """Lazy views of one file's bytes: line numbers, line slices, Binance context."""
 
-    __slots__ = ("data", "path", "_line_pos", "_line_no", "_binance", "_col")
+    __slots__ = ("data", "path", "report_path", "_line_pos", "_line_no", "_binance", "_col")
 
-    def __init__(self, data: bytes, path: str) -> None:
+    def __init__(self, data: bytes, path: str, report_path: str | None = None) -> None:
         self.data = data
-        self.path = path
+        self.path = path  # what path hints read (repository-relative when known)
+        self.report_path = report_path or path  # what findings carry
         self._line_pos = 0
         self._line_no = 1
         self._binance: bool | None = None
@@ -373,7 +374,7 @@ def _encoded_candidates(
         return [Candidate(token, run.start, run.end, line, column, role, name, "base64")], []
     if depth > 0 or len(stripped) < KEY_LEN:
         return [], []
-    inner = scan_bytes(decoded, text.path, config, _depth=depth + 1)
+    inner = scan_bytes(decoded, text.report_path, config, context_path=text.path, _depth=depth + 1)
     return [], [
         f.with_(line=line, column=column, encoding="base64") for f in inner
     ]
@@ -468,7 +469,7 @@ def _private_keys(text: _Text, hmac: list[Finding]) -> list[Finding]:
             Finding(
                 rule=PRIVATE_KEY.id,
                 kind="private_key",
-                path=text.path,
+                path=text.report_path,
                 line=line,
                 column=column,
                 confidence=confidence,  # type: ignore[arg-type]
@@ -487,14 +488,19 @@ def _private_keys(text: _Text, hmac: list[Finding]) -> list[Finding]:
 
 
 def scan_bytes(
-    data: bytes, path: str, config: Config = DEFAULT, *, _depth: int = 0
+    data: bytes, path: str, config: Config = DEFAULT, *, context_path: str | None = None, _depth: int = 0
 ) -> list[Finding]:
-    """All findings in ``data`` (the content of ``path``), in file order. Pure."""
+    """All findings in ``data`` (the content of ``path``), in file order. Pure.
+
+    ``context_path`` is the path the path-based hints read (a ``binance/`` folder, a lockfile
+    name, a ``dkim/`` key): the repository-relative one, so a file gets the same confidence
+    whichever folder a scan starts from. It defaults to ``path``.
+    """
     runs = list(find_runs(data))
     has_pem = b"PRIVATE KEY-----" in data
     if not runs and not has_pem:
         return []
-    text = _Text(data, path)
+    text = _Text(data, context_path or path, path)
     spans = _pem_spans(data) if b"-----BEGIN " in data else []
     cands: list[Candidate] = []
     denied: set[str] = set()

@@ -1,4 +1,4 @@
-"""The records that flow between stages: Candidate (inside the engine) and Finding (out of it).
+"""The records that flow out of the engine: Finding, and the ScanResult every reporter renders.
 
 Everything here is immutable and free of I/O. A Finding carries the raw secret in a field
 that no reporter prints: reporters use ``secret_redacted`` and ``fingerprint`` only.
@@ -77,7 +77,11 @@ class Finding(
         defaults=(None, None, None, None, None, ()),
     )
 ):
-    """One secret at one place. ``secret`` never leaves the process except as a hash."""
+    """One secret at one place. ``secret`` never leaves the process except as a hash.
+
+    ``repr`` is redacted; still, never ``json.dumps`` a Finding or its ``_asdict()``: being a
+    tuple, it would serialise the secret. Reporters build their documents field by field.
+    """
 
     __slots__ = ()
     rule: str

@@ -99,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
                 # a new branch, or a remote tip we do not have (force-push over others' work):
                 # every commit not already on a remote
                 result = scan_history(Path(top), config, new_to_remotes=tip)
-            findings.extend(result.findings)
+            seen = {f.fingerprint for f in findings}
+            findings.extend(f for f in result.findings if f.fingerprint not in seen)  # once per push
         if not findings:
             return EXIT_CLEAN
         assert result is not None

@@ -85,4 +85,3 @@ PRIVATE_KEY = Rule(
 )
 
 RULES: tuple[Rule, ...] = (HMAC_KEY, PRIVATE_KEY)
-RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}

@@ -72,7 +72,7 @@ def walk(
         if stat.S_ISDIR(st.st_mode):
             yield from _walk_dir(top, root, config, skipped)
         elif stat.S_ISREG(st.st_mode):
-            if not config.is_excluded(rel_top):
+            if not config.excludes(os.path.abspath(top), rel_top):
                 yield FileEntry(top, rel_top, st.st_size)
         else:
             skipped.append(Skipped(rel_top, "not a regular file"))
@@ -96,10 +96,10 @@ def _walk_dir(top: str, root: str, config: Config, skipped: list[Skipped]) -> It
                     skipped.append(Skipped(rel, "symlink (not followed)"))
                     continue
                 if entry.is_dir(follow_symlinks=False):
-                    if entry.name not in SKIP_DIRS and not config.is_excluded(rel):
+                    if entry.name not in SKIP_DIRS and not config.excludes(entry.path, rel):
                         subdirs.append(entry.path)
                     continue
-                if config.is_excluded(rel):
+                if config.excludes(entry.path, rel):
                     continue
                 if not entry.is_file(follow_symlinks=False):
                     skipped.append(Skipped(rel, "not a regular file"))
@@ -173,6 +173,9 @@ def scan_paths(
     started = time.perf_counter()
     skipped: list[Skipped] = []
     entries = list(walk(paths, root, config, skipped))
+    from keytrap.sources.gitstatus import toplevel
+
+    top = toplevel(root) if entries else None  # path hints read repository-relative paths
     findings: list[Finding] = []
     files = nbytes = 0
     for i, entry in enumerate(entries):
@@ -182,7 +185,8 @@ def scan_paths(
         else:
             files += 1
             nbytes += len(data)
-            findings.extend(scan_bytes(data, entry.rel_path, config))
+            context = rel_to(entry.abs_path, top) if top else entry.rel_path
+            findings.extend(scan_bytes(data, entry.rel_path, config, context_path=context))
         if progress is not None:
             progress(i + 1, len(entries))
     stats = ScanStats(

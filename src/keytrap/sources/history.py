@@ -75,7 +75,6 @@ MAX_WORKTREE_PATHS = 50
 INLINE_BYTES = 8 * 1024 * 1024
 #: Smallest slice of ids handed to a worker at a time.
 MIN_CHUNK_BYTES = 1 << 20
-_GITLINK = "160000"
 
 
 # ---------------------------------------------------------------------------------------------
