@@ -217,3 +217,48 @@ def test_value_named_as_id_is_dropped_everywhere(key: str) -> None:
 
 def test_colon_path_values_are_not_keys(key: str) -> None:
     assert scan(f'"GET" "ohlcv:binance:BTCUSDT:1m:{key}"\n', "redis.log") == []
+
+
+@pytest.mark.parametrize("template", [
+    "EXCHANGE_KEYS=binance:{k}:{s}\n",
+    "main:{k}:{s}\n",
+    "BINANCE_URL=binance://{k}:{s}@default\n",
+])
+def test_colon_separated_credentials_are_found(template: str, key: str, secret: str) -> None:
+    found = {f.secret for f in scan(template.format(k=key, s=secret), "accounts.txt")}
+    assert secret in found
+
+
+@pytest.mark.parametrize("values", [
+    "(1, NOW(), 7, '{k}', '{s}')",
+    "('it\\'s, x', NOW(), 7, '{k}', '{s}')",
+    "('o''brien, x', COALESCE(NULL, 1), 7, '{k}', '{s}')",
+])
+def test_sql_tokenizer(values: str, key: str, secret: str) -> None:
+    text = ("INSERT INTO creds (note, created_at, user_id, api_key, api_secret) VALUES "
+            + values.format(k=key, s=secret) + ";\n")
+    a, b = scan(text, "seed.sql")
+    assert (a.secret, a.kind, b.secret, b.kind) == (key, "api_key", secret, "secret_key")
+
+
+def test_sql_header_of_a_finished_statement_is_not_used(key: str, secret: str) -> None:
+    text = ("INSERT INTO users (email) VALUES ('a@b.c');\n-- binance keys\n"
+            f"('{key}', '{secret}')\n")
+    assert {f.secret for f in scan(text, "x.sql")} == {key, secret}
+
+
+def test_pairs_do_not_cross_another_credential() -> None:
+    k1, s1, k2, s2 = (random_secret() for _ in range(4))
+    found = scan(f"MAIN_API={k1}\nMAIN_SECRET={s1}\nSUB_API_KEY={k2}\nSUB_SECRET={s2}\n", ".env")
+    pairs = {f.secret: f.pair for f in found}
+    assert pairs[k1] == pairs[s1] != pairs[k2] == pairs[s2]
+
+
+@pytest.mark.parametrize("name", ["key_id", "grid", "valid", "android"])
+def test_names_that_only_end_in_id_letters_are_kept(name: str, key: str) -> None:
+    assert scan(f"# binance\n{name} = '{key}'\n")
+
+
+def test_id_elsewhere_does_not_drop_a_named_key(key: str, secret: str) -> None:
+    text = f"client = Client('{key}', '{secret}')\nassert resp['id'] == '{key}'\n"
+    assert {f.secret for f in scan(text, "test_bot.py")} >= {key, secret}

@@ -89,3 +89,16 @@ def test_commit_all_uses_the_temporary_index(repo: Path, key: str) -> None:
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "commit refused" in proc.stdout + proc.stderr
     assert git(repo, "log", "--oneline").count("\n") == 1
+
+
+def test_hook_warns_about_files_it_could_not_read(repo: Path, key: str) -> None:
+    (repo / "big.env").write_text("#" * 3000 + f"\nBINANCE_API_KEY={key}\n")
+    (repo / "-dash.env").write_text(f"BINANCE_API_SECRET={key}\n")
+    (repo / ".keytrap.toml").write_text("max_file_size = 2048\n")
+    git(repo, "add", "--", "big.env", "-dash.env", ".keytrap.toml")
+    proc = subprocess.run([sys.executable, "-m", "keytrap", "hook", "--", "big.env", "-dash.env"],
+                          cwd=repo, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert "keytrap: warning: big.env not scanned: larger than the 2048 byte limit" in proc.stderr
+    assert "-dash.env:1" in proc.stdout
+    assert_redacted(proc.stdout + proc.stderr, [key])

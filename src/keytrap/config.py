@@ -42,15 +42,18 @@ class Config(
         return self._replace(**changes)
 
     def excludes(self, abs_path: str, rel_path: str) -> bool:
-        """Exclusion for a file met on a walk: globs are relative to the config file's folder
-        (so ``scan .`` and ``scan tests`` agree), or to the scan root without a config file."""
+        """Exclusion for a file met on a walk. A glob matches the path relative to the scan root
+        or relative to the config file's folder, so ``scan .`` and ``scan tests`` agree on the
+        config's globs and ``--exclude`` keeps its meaning whether a config file exists."""
         if not self.exclude:
             return False
-        if self.base is not None:
+        if self.is_excluded(rel_path):  # relative to the scan root (how --exclude reads)
+            return True
+        if self.base is not None:  # relative to the config file's folder
             rel = os.path.relpath(abs_path, self.base)
             if not rel.startswith(os.pardir):
                 return self.is_excluded(rel.replace(os.sep, "/"))
-        return self.is_excluded(rel_path)
+        return False
 
     def is_excluded(self, rel_path: str) -> bool:
         """Glob match against the /-separated path and each of its parent folders."""

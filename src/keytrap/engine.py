@@ -282,32 +282,65 @@ _SEPARATORS = b" \t\"'`(,="
 
 
 def _compound_key(line: bytes, rel: int) -> bool:
-    """The value ends a colon path (``ohlcv:binance:BTCUSDT:1m:<token>``, a URN, a cache key)."""
+    """The value ends a colon path of short words (``ohlcv:binance:BTCUSDT:1m:<token>``, a
+    cache key, a URN). Not ``label:<key>:<secret>`` (a key in the path) nor ``scheme://k:s@``."""
     start = max(line.rfind(bytes([c]), 0, rel) for c in _SEPARATORS) + 1
-    return line.count(b":", start, rel) >= 2
+    segment = line[start:rel]
+    if b"://" in segment or line[rel + 64 : rel + 65] == b"@":
+        return False
+    words = segment.split(b":")[:-1]
+    return len(words) >= 2 and all(0 < len(w) <= 24 for w in words)
+
+
+_TUPLE_START = re.compile(rb"^\s*(?:\)\s*)?,?\s*\(")
 
 
 def _sql_column(text: _Text, ls: int, line: bytes, rel: int) -> str:
-    """For a value inside an SQL ``VALUES (…)`` tuple, the name of its column, else ""."""
-    opening = line.rfind(b"(", 0, rel)
-    if opening == -1:
-        return ""
-    header = _INSERT.search(line, 0, opening + 1)
-    if header is None:
-        if line[:opening].strip() not in (b"", b",", b"VALUES", b"values"):
+    """For a value inside an SQL ``VALUES (…)`` tuple, the name of its column, else "".
+
+    A small tokenizer (quote kind, backslash and doubled-quote escapes, parenthesis depth)
+    counts only top-level commas; a header from an earlier line counts only when every line
+    between is a tuple of the same statement. When unsure, no name: never a wrong one.
+    """
+    header = _INSERT.search(line, 0, rel)
+    if header is not None:
+        start = header.end()
+    else:
+        if not _TUPLE_START.match(line):
             return ""
+        start = 0
         for prev in text.prev_lines(ls, 30):
             header = _INSERT.search(prev)
             if header is not None:
                 break
+            if not (_TUPLE_START.match(prev) and prev.rstrip().endswith((b",", b"),"))):
+                return ""
         else:
             return ""
-    index, quoted = 0, 0
-    for ch in line[opening + 1 : rel]:
-        if ch in b"'\"":
-            quoted ^= 1
-        elif ch == 0x2C and not quoted:  # ','
+    index, depth, quote, i = 0, 0, 0, start
+    while i < rel:
+        ch = line[i]
+        if quote:
+            if ch == 0x5C:  # backslash escape
+                i += 1
+            elif ch == quote:
+                if line[i + 1 : i + 2] == bytes([quote]) and i + 1 < rel:
+                    i += 1  # doubled quote
+                else:
+                    quote = 0
+        elif ch in (0x27, 0x22):
+            quote = ch
+        elif ch == 0x28:  # (
+            depth += 1
+            if depth == 1:
+                index = 0
+        elif ch == 0x29:  # )
+            depth -= 1
+        elif ch == 0x2C and depth == 1:
             index += 1
+        i += 1
+    if depth != 1:
+        return ""
     columns = [c.strip(b" \t`\"[]").decode("utf-8", "replace") for c in header.group(1).split(b",")]
     return columns[index] if index < len(columns) else ""
 
@@ -396,24 +429,37 @@ def _pair(cands: list[Candidate]) -> None:
     for c in cands:
         if c.role in ("api_key", "secret_key"):
             c.kind = c.role
-    for named_only in (True, False):
-        for i, a in enumerate(cands):
-            if a.paired or (named_only and a.kind is None):
-                continue
-            for j in range(i + 1, len(cands)):  # no list slice per candidate: O(n) copies add up
-                b = cands[j]
-                if b.line - a.line > PAIR_WINDOW:
-                    break
-                if b.paired or (named_only and b.kind is None) or (a.kind is not None and a.kind == b.kind):
-                    continue
-                if a.kind is None and b.kind is None:
-                    a.kind, b.kind = "api_key", "secret_key"
-                elif a.kind is None:
-                    a.kind = "api_key" if b.kind == "secret_key" else "secret_key"
-                elif b.kind is None:
-                    b.kind = "api_key" if a.kind == "secret_key" else "secret_key"
-                _link(a, b)
+    # pass 1: a named value pairs with the next value (skipping values named as something
+    # else) when that one is named as its complement: never across another credential
+    for i, a in enumerate(cands):
+        if a.paired or a.kind is None:
+            continue
+        for b in cands[i + 1 : i + 4]:
+            if b.line - a.line > PAIR_WINDOW or b.paired:
                 break
+            if b.role == "other":
+                continue
+            if b.kind is not None and b.kind != a.kind:
+                _link(a, b)
+            break
+    # pass 2: unnamed values (positional arguments, bare lines, CSV cells) pair by order
+    for i, a in enumerate(cands):
+        if a.paired:
+            continue
+        for j in range(i + 1, len(cands)):  # no list slice per candidate: O(n) copies add up
+            b = cands[j]
+            if b.line - a.line > PAIR_WINDOW:
+                break
+            if b.paired or (a.kind is not None and a.kind == b.kind):
+                continue
+            if a.kind is None and b.kind is None:
+                a.kind, b.kind = "api_key", "secret_key"
+            elif a.kind is None:
+                a.kind = "api_key" if b.kind == "secret_key" else "secret_key"
+            elif b.kind is None:
+                b.kind = "api_key" if a.kind == "secret_key" else "secret_key"
+            _link(a, b)
+            break
     for c in cands:
         if c.kind is None:
             c.kind = "api_key"
@@ -429,13 +475,14 @@ def _confidence(c: Candidate, binance: bool) -> str:
 
 
 #: Path words that say an Ed25519 key serves something else (mail signing, SSH, TLS, tokens).
-_OTHER_KEY_USES = ("dkim", "ssh", "tls", "ssl", "acme", "jwt", "letsencrypt", "nginx", "dnssec",
-                   "wireguard", "mailer", "signing", "gpg", "pgp", "cert")
+_OTHER_KEY_USES = frozenset({"dkim", "ssh", "tls", "ssl", "acme", "jwt", "letsencrypt", "nginx",
+                             "dnssec", "wireguard", "mailer", "gpg", "pgp", "cert", "certs", "x509"})
+_PATH_WORDS = re.compile(r"[a-z0-9]+")
 
 
 def _other_use_path(path: str) -> bool:
-    low = path.lower()
-    return "binance" not in low and any(w in low for w in _OTHER_KEY_USES)
+    words = set(_PATH_WORDS.findall(path.lower()))
+    return "binance" not in words and not words.isdisjoint(_OTHER_KEY_USES)
 
 
 def _private_keys(text: _Text, hmac: list[Finding]) -> list[Finding]:
@@ -518,8 +565,8 @@ def scan_bytes(
             cands.extend(found)
             nested.extend(inner)
         prev_end = run.end
-    if denied:
-        cands = [c for c in cands if c.secret not in denied]
+    if denied:  # a value the file calls an id elsewhere: drop it unless named as a credential here
+        cands = [c for c in cands if c.secret not in denied or c.role in ("api_key", "secret_key", "call")]
     _pair(cands)
     binance = text.binance if (cands or has_pem) else False
     findings = [

@@ -32,7 +32,10 @@ def redact(secret: str) -> str:
 
 
 def scrub_keyshaped(text: str) -> str:
-    """Redact every standalone 64-character run of ``[A-Za-z0-9]`` that mixes cases or digits.
+    """Redact every run of 64+ ``[A-Za-z0-9]`` characters that mixes upper and lower case.
+
+    A key glued to other letters (``<key>backup.bin``) is inside a longer run, so the whole
+    run is redacted: over-redacting a long identifier in a path is the safe side.
 
     The last line of defence for anything printed that is not a finding's own redacted form:
     paths, names, error messages, skipped-file lists. It also catches secrets that were
@@ -50,7 +53,7 @@ def scrub_keyshaped(text: str) -> str:
         has_lower = any(c.islower() for c in run)
         return redact(run) if (has_digit + has_upper + has_lower) >= 2 and has_upper and has_lower else run
 
-    return re.sub(r"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])", sub, text)
+    return re.sub(r"[A-Za-z0-9]{64,}", sub, text)
 
 
 def fingerprint(rule: str, secret: str) -> str:

@@ -12,7 +12,7 @@ import os
 import sys
 
 from keytrap.errors import EXIT_CLEAN, EXIT_FINDINGS, UsageError
-from keytrap.findings import ScanResult
+from keytrap.findings import ScanResult, scrub_keyshaped
 
 
 
@@ -112,6 +112,9 @@ def run(args: argparse.Namespace) -> int:
     result = staged.scan_staged(top, config, only=args.files or None)
     if getattr(args, "verify", False) and result.findings:
         result = cli._assess(result, cli._verify(result, args))
+    for sk in result.stats.skipped:  # never silent: a file keytrap could not read is said
+        if sk.reason != "binary":
+            print(scrub_keyshaped(f"keytrap: warning: {sk.path} not scanned: {sk.reason}"), file=sys.stderr)
     if not result.findings:
         return EXIT_CLEAN
     _report(result, "commit refused")

@@ -95,7 +95,7 @@ def classify_name(name: str) -> Role:
         return "call"
     if any(w in low for w in _SECRET_WORDS):
         return "secret_key"
-    if any(w in low for w in _KEY_WORDS) or low in ("api", "apikey", "x_mbx_apikey"):
+    if any(w in low for w in _KEY_WORDS) or low.endswith("api") or low in ("apikey", "x_mbx_apikey"):
         return "api_key"
     return "other"
 
@@ -110,10 +110,15 @@ def label_from_strings(texts: list[str]) -> tuple[str, Role]:
     return "", "none"
 
 
+#: ``id``, ``video_id``, ``asset-id``, ``sessionId``, ``requestID``: case-aware, so ``valid``,
+#: ``grid`` or ``android`` are not identifiers.
+_ID_NAME = re.compile(r"(?:^|[_\-])(?:id|ID|Id)$|[a-z0-9](?:Id|ID)$|^(?:uid|UID|uuid|UUID|guid|GUID)$")
+
+
 def negative_name(name: str) -> str | None:
     low = name.lower()
-    ident = low.replace("-", "_").rsplit(".", 1)[-1].strip("_$@")
-    if ident == "id" or ident.endswith(("_id", "id")) and not ident.endswith(("apikeyid", "api_key_id")):
+    last = re.split(r"[\s.\[\]'\"]+", name.strip("_$@ "))[-1] if name.strip() else ""
+    if _ID_NAME.search(last) and classify_name(name) not in ("api_key", "secret_key"):
         return "named as an identifier"
     for word in OTHER_SERVICES:
         if word in low:

@@ -196,16 +196,18 @@ def _scan_blob(data: bytes | str | None, path: str, config: Config) -> list[Find
 def scan_staged(top: str, config: Config, only: Iterable[str] | None = None) -> ScanResult:
     """New secrets in the staged changes; with ``only``, just those files (index content)."""
     started = time.perf_counter()
-    staged = parse_raw(_git(top, "diff", "--cached", "--raw", "-z", "--no-abbrev", "--no-ext-diff", "--diff-filter=ACMRT"))
+    staged = parse_raw(
+        _git(top, "diff", "--cached", "--raw", "-z", "-M", "--no-abbrev", "--no-ext-diff", "--diff-filter=ACMRT")
+    )
     if only is not None:
         wanted = {os.path.normpath(p).replace(os.sep, "/") for p in only}
         staged = [s for s in staged if s.path in wanted]
         unstaged = sorted(wanted - {s.path for s in staged})
         if unstaged:  # e.g. pre-commit run --all-files: scan their index version whole
             staged.extend(_index_entries(top, unstaged))
-    staged = [s for s in staged if not config.is_excluded(s.path)]
+    staged = [s for s in staged if not config.excludes(os.path.join(top, s.path), s.path)]
     blobs = read_blobs(top, [s.blob for s in staged], config.max_file_size)
-    findings: list[Finding] = []
+    found: list[tuple[StagedFile, list[Finding]]] = []
     skipped: list[Skipped] = []
     files = nbytes = 0
     for s in staged:
@@ -216,14 +218,17 @@ def scan_staged(top: str, config: Config, only: Iterable[str] | None = None) -> 
         files += 1
         data = blobs[s.blob]
         nbytes += len(data) if isinstance(data, bytes) else 0
-        if got and s.base:
-            # the HEAD side at the widest setting: any secret already there is not new
-            wide = config.with_(min_confidence="low", allow_fingerprints=frozenset())
-            before = _scan_blob(read_blobs(top, [s.base], config.max_file_size).get(s.base), s.path, wide)
-            if isinstance(before, list):
-                old = {f.fingerprint for f in before}
-                got = [f for f in got if f.fingerprint not in old]
-        findings.extend(f.with_(git_status="staged") for f in got)
+        if got:
+            found.append((s, got))
+    # the HEAD side of files with findings, in one read, at the widest setting: a secret
+    # already committed there is not new (renames and moved lines never block a commit)
+    bases = read_blobs(top, [s.base for s, _ in found if s.base], config.max_file_size)
+    wide = config.with_(min_confidence="low", allow_fingerprints=frozenset())
+    findings: list[Finding] = []
+    for s, got in found:
+        before = _scan_blob(bases.get(s.base), s.path, wide) if s.base else []
+        old = {f.fingerprint for f in before} if isinstance(before, list) else set()
+        findings.extend(f.with_(git_status="staged") for f in got if f.fingerprint not in old)
     stats = ScanStats(
         files_scanned=files, bytes_scanned=nbytes, skipped=tuple(skipped),
         duration_s=time.perf_counter() - started,
