@@ -150,7 +150,7 @@ def main(argv=None) -> int:
             c.skip_note = tools[c.tool].note
 
     files, size = tree_stats(tree)
-    print(f"# keytrap working-tree benchmark\n")
+    print("# keytrap working-tree benchmark\n")
     print(f"- machine: {B.machine_line()}; load average at start {B.loadavg()}")
     print(f"- tree: {tree}: {files} files, {size:,} bytes ({size / 2**20:.1f} MiB), .git excluded")
     print(f"- origin: {describe_origin(tree, source)}")

@@ -28,15 +28,15 @@ import base64
 import hashlib
 import hmac
 import json
-import random
 import string
-import uuid
 from dataclasses import dataclass, field
 from typing import Callable
 
+from seeded import ALNUM, SeededGen
+
 try:
     from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519
     from cryptography.x509.oid import NameOID
 
@@ -44,8 +44,6 @@ try:
 except ImportError:  # pragma: no cover
     CRYPTO = False
 
-ALNUM = string.ascii_letters + string.digits
-HEX = "0123456789abcdef"
 B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 NIX32 = "0123456789abcdfghijklmnpqrsvwxyz"
@@ -86,51 +84,9 @@ class Spec:
 # random material
 
 
-class Gen:
-    def __init__(self, seed: int) -> None:
-        self.rng = random.Random(seed * 7919 + 17)
+class Gen(SeededGen):
+    SALT = (7919, 17)
 
-    def choice(self, seq):  # type: ignore[no-untyped-def]
-        return self.rng.choice(seq)
-
-    def chars(self, alphabet: str, n: int) -> str:
-        return "".join(self.rng.choice(alphabet) for _ in range(n))
-
-    def alnum(self, n: int) -> str:
-        return self.chars(ALNUM, n)
-
-    def hex(self, n: int) -> str:
-        return self.chars(HEX, n)
-
-    def raw(self, n: int) -> bytes:
-        return self.rng.randbytes(n)
-
-    def b64(self, n: int) -> str:
-        return base64.b64encode(self.raw(n)).decode()
-
-    def b64url(self, n: int) -> str:
-        return base64.urlsafe_b64encode(self.raw(n)).decode().rstrip("=")
-
-    def uuid(self) -> str:
-        return str(uuid.UUID(bytes=self.raw(16), version=4))
-
-    def int(self, a: int, b: int) -> int:
-        return self.rng.randrange(a, b)
-
-    def ts(self) -> int:
-        return 1_700_000_000_000 + self.rng.randrange(40_000_000_000)
-
-    def key(self) -> str:
-        """A Binance HMAC key or secret as the exchange issues them: 64 random [A-Za-z0-9]."""
-        while True:
-            k = self.alnum(64)
-            if any(c.isupper() for c in k) and any(c.islower() for c in k) and any(
-                c.isdigit() for c in k
-            ):
-                return k
-
-    def pair(self) -> tuple[str, str]:
-        return self.key(), self.key()
 
     # -- real key material (deterministic from the seed)
     def ed25519_pem(self) -> str:

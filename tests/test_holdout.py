@@ -17,8 +17,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -27,7 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import holdout as H  # noqa: E402
 
+import scoring  # noqa: E402
 from keytrap.engine import scan_bytes  # noqa: E402
+from scoring import Evaluation  # noqa: E402
 
 _DEFAULT_SEEDS = ",".join(str(i) for i in range(1, 21))
 SEEDS = [int(s) for s in os.environ.get("KEYTRAP_HOLDOUT_SEEDS", _DEFAULT_SEEDS).split(",")]
@@ -35,91 +35,8 @@ MIN_PRECISION = 0.98
 MIN_RECALL = 0.98
 
 
-def _redact(secret: str) -> str:
-    return f"{secret[:4]}…{secret[-4:]}" if len(secret) > 12 else "*" * len(secret)
-
-
-@dataclass
-class Row:
-    context: str
-    positive: bool
-    hardness: str
-    expected: int = 0
-    tp: int = 0
-    fn: list[str] = field(default_factory=list)
-    fp: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Evaluation:
-    label: str
-    rows: dict[str, Row]
-    tp: int
-    fp: int
-    fn: int
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
-
-    def summary(self) -> str:
-        return (
-            f"[{self.label}] precision={self.precision:.4f} recall={self.recall:.4f} "
-            f"(TP={self.tp} FP={self.fp} FN={self.fn}, {len(SEEDS)} seeds)"
-        )
-
-    def table(self, only_bad: bool = True) -> str:
-        out = [
-            self.summary(),
-            f"{'context':42} {'type':9} {'exp':>4} {'TP':>4} {'FN':>4} {'FP':>4}",
-        ]
-        for name, r in sorted(self.rows.items(), key=lambda kv: (not kv[1].positive, kv[0])):
-            if only_bad and not r.fn and not r.fp:
-                continue
-            typ = "pos" if r.positive else f"neg/{r.hardness}"
-            out.append(
-                f"{name:42} {typ:9} {r.expected:>4} {r.tp:>4} {len(r.fn):>4} {len(r.fp):>4}"
-            )
-            for m in r.fn[:3]:
-                out.append(f"    missed: {m}")
-            for m in r.fp[:3]:
-                out.append(f"    false:  {m}")
-        return "\n".join(out)
-
-
 def evaluate(files: list[H.HoldoutFile], kind_agnostic: bool = False) -> Evaluation:
-    rows: dict[str, Row] = {}
-    tp = fp = fn = 0
-    for f in files:
-        row = rows.setdefault(f.context, Row(f.context, f.positive, f.hardness))
-        row.expected += len(f.truths)
-        findings = scan_bytes(f.data, f.path)
-
-        def key(line: int, kind: str) -> tuple:
-            return (line,) if kind_agnostic else (line, kind)
-
-        remaining = Counter(key(t.line, t.kind) for t in f.truths)
-        for x in findings:
-            k = key(x.line, x.kind)
-            if remaining[k] > 0:
-                remaining[k] -= 1
-                row.tp += 1
-                tp += 1
-            else:
-                fp += 1
-                row.fp.append(
-                    f"{x.path}:{x.line} {x.kind} {x.confidence} {_redact(x.secret)}"
-                    + (f" enc={x.encoding}" if x.encoding else "")
-                )
-        for k, n in remaining.items():
-            for _ in range(n):
-                fn += 1
-                row.fn.append(f"{f.path}:{k[0]}" + ("" if kind_agnostic else f" {k[1]}"))
-    return Evaluation("kind-agnostic" if kind_agnostic else "strict", rows, tp, fp, fn)
+    return scoring.evaluate(files, kind_agnostic, seeds=len(SEEDS))
 
 
 @pytest.fixture(scope="module")

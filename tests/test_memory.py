@@ -47,7 +47,7 @@ def test_30mb_single_line_peak_rss_bounded(tmp_path: Path) -> None:
         fh.write(tail)
     rc, mb, stdout = peak_rss("scan", str(tmp_path), "--max-size", "40M", "-f", "json")
     assert rc == 1, stdout
-    assert f'"line": 1' in stdout
+    assert '"line": 1' in stdout
     assert mb < LIMIT_MB, f"peak RSS {mb:.0f} MB"
 
 

@@ -28,7 +28,7 @@ from keytrap.errors import (
     KeytrapError,
     UsageError,
 )
-from keytrap.findings import Finding, ScanResult, scrub_keyshaped
+from keytrap.findings import ScanResult, scrub_keyshaped
 
 FORMATS = ("text", "json", "sarif", "github")
 
