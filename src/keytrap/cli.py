@@ -145,12 +145,15 @@ def build_parser() -> argparse.ArgumentParser:
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _load_config(args: argparse.Namespace, root: str):  # -> Config
+def _load_config(args: argparse.Namespace, root: str, *, at_top: bool = False):  # -> Config
+    """Settings for a scan of ``root``: ``--config``, else the root's, else the repository
+    top's; then the command-line overrides. ``at_top`` skips the git call that finds the top
+    (the hook and ``--staged`` already run there)."""
     from keytrap import config as cfg
 
     explicit = getattr(args, "config", None)
     conf = cfg.load(root, explicit)
-    if explicit is None and conf.source is None:
+    if explicit is None and conf.source is None and not at_top:
         from keytrap.sources.gitstatus import toplevel
 
         top = toplevel(root)
@@ -164,9 +167,9 @@ def _load_config(args: argparse.Namespace, root: str):  # -> Config
     if getattr(args, "exclude", None):
         changes["exclude"] = conf.exclude + tuple(args.exclude)
     if getattr(args, "baseline", None):
-        from keytrap import baseline
-
         from pathlib import Path
+
+        from keytrap import baseline
 
         changes["allow_fingerprints"] = conf.allow_fingerprints | baseline.load(Path(args.baseline))
     return conf.with_(**changes) if changes else conf
@@ -300,7 +303,7 @@ def _scan_result(args: argparse.Namespace) -> ScanResult:
         from keytrap.sources import staged
 
         top = staged.repo_top(os.curdir)
-        conf = _load_config(args, top)
+        conf = _load_config(args, top, at_top=True)
         return staged.scan_staged(top, conf)
     from keytrap.sources.files import default_root, scan_paths
 

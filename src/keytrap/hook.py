@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     from keytrap.sources import staged
 
     top = staged.repo_top(os.curdir)
-    config = cli._load_config(args, top)
+    config = cli._load_config(args, top, at_top=True)
     if args.pre_push:
         from pathlib import Path
 
