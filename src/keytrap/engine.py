@@ -263,10 +263,22 @@ def _role_from_context(text: _Text, ls: int, start: int, prev_end: int) -> tuple
     return name, role
 
 
-def _other_service_section(text: _Text, ls: int, line: bytes) -> bool:
-    """The value sits in a section named for another service (``kucoin:``, ``typesense:``)."""
+#: Names too generic to judge alone: the enclosing section says what they are
+#: (``license: {key: …}``, ``session({secret: …})``).
+_GENERIC_LEAF = frozenset({"key", "secret", "value", "token", "password", "passphrase", "pass"})
+#: Sections whose generic ``key``/``secret`` is not an exchange credential.
+_SECTIONS_NOT_BINANCE = ("license", "licence", "session", "cookie", "jwt", "csrf", "webhook",
+                         "smtp", "mail", "database", "redis", "postgres", "mysql", "captcha",
+                         "encryption", "signing", "oauth", "sentry", "stripe", "paypal")
+
+
+def _other_use_section(text: _Text, ls: int, line: bytes, name: str) -> bool:
+    """The value sits in a section named for another service (``kucoin:``, ``typesense:``),
+    or, under a generic name, in a section named as a non-credential (``license:``,
+    ``session({``)."""
     if b"binance" in line.lower():
         return False
+    leaf = name.lower().rsplit(" ", 1)[-1].rsplit(".", 1)[-1].strip("\"'")
     for parent in text.parents(ls, line):
         low = parent.lower()
         if b"binance" in low:
@@ -274,7 +286,30 @@ def _other_service_section(text: _Text, ls: int, line: bytes) -> bool:
         words = low.decode("utf-8", "replace")
         if any(w in words for w in OTHER_SERVICES):
             return True
+        if leaf in _GENERIC_LEAF:
+            label = name_before(words).lower()
+            if label and any(w in label for w in _SECTIONS_NOT_BINANCE):
+                return True
     return False
+
+
+def _csv_column(text: _Text, line: bytes, rel: int) -> str:
+    """For a value in a CSV/TSV record, the header's name for its column, else ""."""
+    if not text.path.lower().endswith((".csv", ".tsv")):
+        return ""
+    end = text.data.find(b"\n", 0, 4096)
+    header = text.data[: end if end != -1 else 4096].rstrip(b"\r")
+    delimiter = max(b",\t;", key=header.count)
+    if header.count(delimiter) == 0:
+        return ""
+    index, quoted = 0, False
+    for ch in line[:rel]:
+        if ch == 0x22:
+            quoted = not quoted
+        elif ch == delimiter and not quoted:
+            index += 1
+    names = [c.strip(b" \"'") for c in header.split(bytes([delimiter]))]
+    return names[index].decode("utf-8", "replace") if index < len(names) else ""
 
 
 _INSERT = re.compile(rb"(?i)insert\s+into\s+[^\s(]+\s*\(([^)]{1,2000})\)\s*values")
@@ -365,8 +400,10 @@ def _raw_candidate(
     if role in ("none", "other"):
         if is_lockfile(text.path):
             return None
-        column_name = _sql_column(text, ls, line_bytes, rel)
-        if column_name:  # a VALUES tuple: the INSERT's column list names the value
+        column_name = _sql_column(text, ls, line_bytes, rel) or (
+            _csv_column(text, line_bytes, rel) if ls > 0 else ""
+        )
+        if column_name:  # a VALUES tuple or a CSV record: the header names the value
             name, role = column_name, classify_name(column_name)
         elif _compound_key(line_bytes, rel):
             return None
@@ -378,7 +415,7 @@ def _raw_candidate(
     if name and negative_name(name) and b"binance" not in line_bytes.lower():
         denied.add(token)  # the file calls this value an id/hash/…: not a secret anywhere in it
         return None
-    if _other_service_section(text, ls, line_bytes):
+    if _other_use_section(text, ls, line_bytes, name):
         return None
     column = text.column(ls, run.start)
     return Candidate(token, run.start, run.end, text.line_of(run.start), column, role, name)

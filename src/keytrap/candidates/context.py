@@ -47,6 +47,7 @@ NEGATIVE_NAME_WORDS: tuple[str, ...] = (
     "address", "wallet", "seed", "mnemonic", "listenkey", "listen_key", "fingerprint", "cid",
     "ipfs", "image", "avatar", "font", "icon", "glyph", "sri", "nextauth", "payload",
     "master_key", "basic", "bearer", "jwt_", "oauth", "refresh", "csrf", "cache",
+    "license", "licence", "passphrase", "cookie", "express",
 )
 
 #: Other services and exchanges: their credentials are not ours to report.
