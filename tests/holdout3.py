@@ -32,10 +32,10 @@ import hashlib
 import hmac
 import json
 import string
-from dataclasses import dataclass, field
-from typing import Callable
 
-from seeded import ALNUM, SeededGen
+from seeded import (  # noqa: F401 - the records are part of each holdout's interface
+    A, ALNUM, DOC_API_KEY, DOC_SECRET_KEY, HoldoutFile, P, Registry, S, SeededGen, Spec, Truth,
+)
 
 try:
     from cryptography.hazmat.primitives import serialization
@@ -50,37 +50,6 @@ BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 B64URL = ALNUM + "-_"
 
 #: Binance's public API documentation example pair. Must never be reported.
-DOC_API_KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
-DOC_SECRET_KEY = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
-
-A, S, P = "api_key", "secret_key", "private_key"
-
-
-@dataclass(frozen=True)
-class Truth:
-    path: str
-    line: int
-    kind: str
-
-
-@dataclass
-class HoldoutFile:
-    context: str
-    path: str
-    data: bytes
-    positive: bool
-    truths: list[Truth] = field(default_factory=list)
-    hardness: str = ""  # negatives only: "shape" or "context"
-    needles: list[str] = field(default_factory=list, repr=False)
-
-
-@dataclass
-class Spec:
-    path: str
-    text: str
-    marks: list[tuple[str, str]] = field(default_factory=list)  # (needle, kind)
-
-
 # --------------------------------------------------------------------------------------------
 # random material
 
@@ -121,33 +90,12 @@ class Gen(SeededGen):
 # --------------------------------------------------------------------------------------------
 # registry
 
-POSITIVE: dict[str, Callable[[Gen], Spec]] = {}
-NEGATIVE: dict[str, tuple[str, Callable[[Gen], Spec]]] = {}
-NEEDS_CRYPTO: set[str] = set()
-
-
-def positive(name: str, crypto: bool = False):  # type: ignore[no-untyped-def]
-    def deco(fn):  # type: ignore[no-untyped-def]
-        assert name not in POSITIVE
-        POSITIVE[name] = fn
-        if crypto:
-            NEEDS_CRYPTO.add(name)
-        return fn
-
-    return deco
-
-
-def negative(name: str, hardness: str, crypto: bool = False):  # type: ignore[no-untyped-def]
-    assert hardness in ("shape", "context")
-
-    def deco(fn):  # type: ignore[no-untyped-def]
-        assert name not in NEGATIVE
-        NEGATIVE[name] = (hardness, fn)
-        if crypto:
-            NEEDS_CRYPTO.add(name)
-        return fn
-
-    return deco
+_REGISTRY = Registry()
+POSITIVE = _REGISTRY.positives
+NEGATIVE = _REGISTRY.negatives
+NEEDS_CRYPTO = _REGISTRY.needs_crypto
+positive = _REGISTRY.positive
+negative = _REGISTRY.negative
 
 
 # ============================================================================================
@@ -954,33 +902,7 @@ def _(g: Gen) -> Spec:
 # assembly
 
 
-def _line_of(text: str, needle: str) -> int:
-    idx = text.find(needle)
-    if idx < 0:
-        raise AssertionError(f"needle not found ({needle[:6]}…)")
-    if not needle.startswith("-----BEGIN") and text.find(needle, idx + 1) != -1:
-        raise AssertionError("needle occurs more than once")
-    return text.count("\n", 0, idx) + 1
-
-
 def build_holdout3(seed: int, *, crypto: bool | None = None) -> list[HoldoutFile]:
     """Every context once, with fresh secrets drawn from ``seed``."""
     use_crypto = CRYPTO if crypto is None else (crypto and CRYPTO)
-    g = Gen(seed)
-    items: list[tuple[str, Callable[[Gen], Spec], bool, str]] = [
-        (n, f, True, "") for n, f in POSITIVE.items()
-    ] + [(n, f, False, h) for n, (h, f) in NEGATIVE.items()]
-    files: list[HoldoutFile] = []
-    for i, (name, fn, is_pos, hardness) in enumerate(items):
-        if name in NEEDS_CRYPTO and not use_crypto:
-            continue
-        spec = fn(g)
-        path = f"k{i:03d}/{spec.path}"
-        truths, needles = [], []
-        for needle, kind in spec.marks:
-            truths.append(Truth(path, _line_of(spec.text, needle), kind))
-            needles.append(needle)
-        files.append(
-            HoldoutFile(name, path, spec.text.encode("utf-8"), is_pos, truths, hardness, needles)
-        )
-    return files
+    return _REGISTRY.build(Gen(seed), "k", use_crypto)

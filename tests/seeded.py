@@ -1,4 +1,5 @@
-"""Seeded random material shared by the red-team holdout generators (tests/holdout*.py).
+"""What the red-team holdout generators (tests/holdout*.py) share: seeded random material,
+the file and truth records, the context registry and the assembly loop.
 
 Each generator subclasses ``SeededGen`` with its own seed salt, so the holdouts never draw the
 same keys for the same seed.
@@ -10,6 +11,8 @@ import base64
 import random
 import string
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 ALNUM = string.ascii_letters + string.digits
 HEX = "0123456789abcdef"
@@ -62,3 +65,97 @@ class SeededGen:
 
     def pair(self) -> tuple[str, str]:
         return self.key(), self.key()
+
+
+# --------------------------------------------------------------------------------------------
+# what every holdout is made of
+
+DOC_API_KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
+DOC_SECRET_KEY = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
+
+A, S, P = "api_key", "secret_key", "private_key"
+
+
+@dataclass(frozen=True)
+class Truth:
+    path: str
+    line: int
+    kind: str
+
+
+@dataclass
+class HoldoutFile:
+    context: str
+    path: str
+    data: bytes
+    positive: bool
+    truths: list[Truth] = field(default_factory=list)
+    hardness: str = ""  # negatives only: "shape" or "context"
+    needles: list[str] = field(default_factory=list, repr=False)
+
+
+@dataclass
+class Spec:
+    path: str
+    text: str
+    marks: list[tuple[str, str]] = field(default_factory=list)  # (needle, kind)
+
+
+class Registry:
+    """The contexts of one holdout: ``@positive(name)`` / ``@negative(name, hardness)``."""
+
+    def __init__(self) -> None:
+        self.positives: dict[str, Callable] = {}
+        self.negatives: dict[str, tuple[str, Callable]] = {}
+        self.needs_crypto: set[str] = set()
+
+    def positive(self, name: str, crypto: bool = False):  # type: ignore[no-untyped-def]
+        def deco(fn):  # type: ignore[no-untyped-def]
+            assert name not in self.positives
+            self.positives[name] = fn
+            if crypto:
+                self.needs_crypto.add(name)
+            return fn
+
+        return deco
+
+    def negative(self, name: str, hardness: str, crypto: bool = False):  # type: ignore[no-untyped-def]
+        assert hardness in ("shape", "context")
+
+        def deco(fn):  # type: ignore[no-untyped-def]
+            assert name not in self.negatives
+            self.negatives[name] = (hardness, fn)
+            if crypto:
+                self.needs_crypto.add(name)
+            return fn
+
+        return deco
+
+    def build(self, g: SeededGen, prefix: str, use_crypto: bool) -> list[HoldoutFile]:
+        """Every context once, with fresh secrets drawn from ``g``; paths ``<prefix>NNN/…``."""
+        items: list[tuple[str, Callable, bool, str]] = [
+            (n, f, True, "") for n, f in self.positives.items()
+        ] + [(n, f, False, h) for n, (h, f) in self.negatives.items()]
+        files: list[HoldoutFile] = []
+        for i, (name, fn, is_pos, hardness) in enumerate(items):
+            if name in self.needs_crypto and not use_crypto:
+                continue
+            spec = fn(g)
+            path = f"{prefix}{i:03d}/{spec.path}"
+            truths, needles = [], []
+            for needle, kind in spec.marks:
+                truths.append(Truth(path, line_of(spec.text, needle), kind))
+                needles.append(needle)
+            files.append(
+                HoldoutFile(name, path, spec.text.encode("utf-8"), is_pos, truths, hardness, needles)
+            )
+        return files
+
+
+def line_of(text: str, needle: str) -> int:
+    idx = text.find(needle)
+    if idx < 0:
+        raise AssertionError(f"needle not found ({needle[:6]}…)")
+    if not needle.startswith("-----BEGIN") and text.find(needle, idx + 1) != -1:
+        raise AssertionError("needle occurs more than once")
+    return text.count("\n", 0, idx) + 1
