@@ -56,16 +56,6 @@ NIX32 = "0123456789abcdfghijklmnpqrsvwxyz"
 class Gen(SeededGen):
     SALT = (7919, 17)
 
-
-    # -- real key material (deterministic from the seed)
-    def ed25519_pem(self) -> str:
-        key = ed25519.Ed25519PrivateKey.from_private_bytes(self.raw(32))
-        return key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ).decode()
-
     def ed25519_key(self):  # type: ignore[no-untyped-def]
         return ed25519.Ed25519PrivateKey.from_private_bytes(self.raw(32))
 
@@ -77,16 +67,6 @@ class Gen(SeededGen):
             serialization.PrivateFormat.TraditionalOpenSSL,
             serialization.NoEncryption(),
         ).decode()
-
-    def rsa_like_pem(self) -> str:
-        """A PKCS#8 RSA-2048 PEM: real DER header, seeded body (the engine never parses DER)."""
-        head = bytes.fromhex(
-            "308204bd020100300d06092a864886f70d0101010500048204a7308204a302010002820101" "00"
-        )
-        der = head + self.raw(1217 - len(head))
-        body = base64.b64encode(der).decode()
-        lines = [body[i : i + 64] for i in range(0, len(body), 64)]
-        return "-----BEGIN PRIVATE KEY-----\n" + "\n".join(lines) + "\n-----END PRIVATE KEY-----\n"
 
     def cert_der_b64(self, cn: str) -> str:
         import datetime as dt

@@ -27,7 +27,6 @@ Negatives carry a ``hardness`` tag:
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -38,8 +37,7 @@ from seeded import (  # noqa: F401 - the records are part of each holdout's inte
 )
 
 try:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ed25519
+    import cryptography  # noqa: F401 - real key material needs it (see SeededGen.ed25519_pem)
 
     CRYPTO = True
 except ImportError:  # pragma: no cover
@@ -56,35 +54,6 @@ B64URL = ALNUM + "-_"
 
 class Gen(SeededGen):
     SALT = (1299709, 31)  # neither holdout.py's nor holdout2.py's salt
-
-
-    def signature(self, secret: str, query: str) -> str:
-        return hmac.new(secret.encode(), query.encode(), hashlib.sha256).hexdigest()
-
-    def jwt(self, payload: dict) -> str:
-        def enc(d: dict) -> str:
-            return base64.urlsafe_b64encode(json.dumps(d, separators=(",", ":")).encode()).decode().rstrip("=")
-
-        return enc({"alg": "RS256", "kid": self.b64url(32)}) + "." + enc(payload) + "." + self.b64url(256)
-
-    # -- real key material (deterministic from the seed)
-    def ed25519_pem(self) -> str:
-        key = ed25519.Ed25519PrivateKey.from_private_bytes(self.raw(32))
-        return key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ).decode()
-
-    def rsa_like_pem(self) -> str:
-        """A PKCS#8 RSA-2048 PEM: real DER header, seeded body (the engine never parses DER)."""
-        head = bytes.fromhex(
-            "308204bd020100300d06092a864886f70d0101010500048204a7308204a302010002820101" "00"
-        )
-        der = head + self.raw(1217 - len(head))
-        body = base64.b64encode(der).decode()
-        lines = [body[i : i + 64] for i in range(0, len(body), 64)]
-        return "-----BEGIN PRIVATE KEY-----\n" + "\n".join(lines) + "\n-----END PRIVATE KEY-----\n"
 
 
 # --------------------------------------------------------------------------------------------

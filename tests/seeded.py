@@ -8,6 +8,9 @@ same keys for the same seed.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
+import json
 import random
 import string
 import uuid
@@ -65,6 +68,37 @@ class SeededGen:
 
     def pair(self) -> tuple[str, str]:
         return self.key(), self.key()
+
+    # -- real key material and signed artefacts, deterministic from the seed
+    def ed25519_pem(self) -> str:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ed25519
+
+        key = ed25519.Ed25519PrivateKey.from_private_bytes(self.raw(32))
+        return key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+
+    def rsa_like_pem(self) -> str:
+        """A PKCS#8 RSA-2048 PEM: real DER header, seeded body (the engine never parses DER)."""
+        head = bytes.fromhex(
+            "308204bd020100300d06092a864886f70d0101010500048204a7308204a302010002820101" "00"
+        )
+        der = head + self.raw(1217 - len(head))
+        body = base64.b64encode(der).decode()
+        lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+        return "-----BEGIN PRIVATE KEY-----\n" + "\n".join(lines) + "\n-----END PRIVATE KEY-----\n"
+
+    def jwt(self, payload: dict) -> str:
+        def enc(d: dict) -> str:
+            return base64.urlsafe_b64encode(json.dumps(d, separators=(",", ":")).encode()).decode().rstrip("=")
+
+        return enc({"alg": "RS256", "kid": self.b64url(32)}) + "." + enc(payload) + "." + self.b64url(256)
+
+    def signature(self, secret: str, query: str) -> str:
+        return hmac.new(secret.encode(), query.encode(), hashlib.sha256).hexdigest()
 
 
 # --------------------------------------------------------------------------------------------
