@@ -30,6 +30,8 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Callable
 
+from seeded import ALNUM, SeededGen
+
 try:  # real PEM/SSH material; optional
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
@@ -41,8 +43,6 @@ except ImportError:  # pragma: no cover - depends on the environment
     CRYPTO = False
 
 _SMALL_PRIMES = [p for p in range(3, 2000) if all(p % q for q in range(2, int(p**0.5) + 1))]
-ALNUM = string.ascii_letters + string.digits
-HEX = "0123456789abcdef"
 B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 B32L = "abcdefghijklmnopqrstuvwxyz234567"
 BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
@@ -94,32 +94,12 @@ class Spec:
 # random material
 
 
-class Gen:
+class Gen(SeededGen):
+    """The shared seeded material (``tests/seeded.py``) over a caller's ``random.Random``."""
+
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
         self._rsa: object | None = None
-
-    # -- generic
-    def choice(self, seq):  # type: ignore[no-untyped-def]
-        return self.rng.choice(seq)
-
-    def chars(self, alphabet: str, n: int) -> str:
-        return "".join(self.rng.choice(alphabet) for _ in range(n))
-
-    def alnum(self, n: int) -> str:
-        return self.chars(ALNUM, n)
-
-    def hex(self, n: int) -> str:
-        return self.chars(HEX, n)
-
-    def raw(self, n: int) -> bytes:
-        return self.rng.randbytes(n)
-
-    def b64(self, n: int) -> str:
-        return base64.b64encode(self.raw(n)).decode()
-
-    def b64url(self, n: int) -> str:
-        return base64.urlsafe_b64encode(self.raw(n)).decode().rstrip("=")
 
     def uuid(self) -> str:
         h = self.hex(32)

@@ -1,4 +1,4 @@
-"""Scoring shared by the red-team holdouts: precision and recall per context, redacted tables.
+"""Scoring shared by the evaluation corpora (tests/corpus.py and the red-team holdouts): precision and recall per context, redacted tables.
 
 A finding is a true positive when its (path, line, kind) matches a ground-truth row, each row
 matching once; the kind-agnostic variant matches on (path, line) only.
@@ -69,30 +69,51 @@ class Evaluation:
         return "\n".join(out)
 
 
+SWAP = {"api_key": "secret_key", "secret_key": "api_key"}
+
+
 def evaluate(files: list, kind_agnostic: bool = False, seeds: int = 0) -> Evaluation:
+    """Score ``scan_bytes`` on each file against its truth rows.
+
+    A file with ``ambiguous_kind`` set (two unlabelled values, e.g. a bare keys.txt) also
+    accepts a key/secret swap, matched only after every exact match.
+    """
     rows: dict[str, Row] = {}
     tp = fp = fn = 0
+
+    def key(line: int, kind: str) -> tuple:
+        return (line,) if kind_agnostic else (line, kind)
+
     for f in files:
-        row = rows.setdefault(f.context, Row(f.context, f.positive, f.hardness))
+        row = rows.setdefault(f.context, Row(f.context, f.positive, getattr(f, "hardness", "")))
         row.expected += len(f.truths)
-        findings = scan_bytes(f.data, f.path)
-
-        def key(line: int, kind: str) -> tuple:
-            return (line,) if kind_agnostic else (line, kind)
-
         remaining = Counter(key(t.line, t.kind) for t in f.truths)
-        for x in findings:
+        unmatched = []
+        for x in scan_bytes(f.data, f.path):
             k = key(x.line, x.kind)
             if remaining[k] > 0:
                 remaining[k] -= 1
                 row.tp += 1
                 tp += 1
             else:
-                fp += 1
-                row.fp.append(
-                    f"{x.path}:{x.line} {x.kind} {x.confidence} {redact_short(x.secret)}"
-                    + (f" enc={x.encoding}" if x.encoding else "")
-                )
+                unmatched.append(x)
+        if getattr(f, "ambiguous_kind", False):
+            still = []
+            for x in unmatched:
+                k = key(x.line, SWAP.get(x.kind, x.kind))
+                if remaining[k] > 0:
+                    remaining[k] -= 1
+                    row.tp += 1
+                    tp += 1
+                else:
+                    still.append(x)
+            unmatched = still
+        for x in unmatched:
+            fp += 1
+            row.fp.append(
+                f"{x.path}:{x.line} {x.kind} {x.confidence} {redact_short(x.secret)}"
+                + (f" enc={x.encoding}" if x.encoding else "")
+            )
         for k, n in remaining.items():
             for _ in range(n):
                 fn += 1

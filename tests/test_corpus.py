@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -23,99 +22,17 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import corpus as C  # noqa: E402
+import scoring  # noqa: E402
+from scoring import Evaluation  # noqa: E402
 
-from keytrap.engine import scan_bytes  # noqa: E402
 
 SEEDS = [int(s) for s in os.environ.get("KEYTRAP_CORPUS_SEEDS", "1,2,3,4,5,6").split(",")]
 MIN_PRECISION = 0.98
 MIN_RECALL = 0.98
-SWAP = {"api_key": "secret_key", "secret_key": "api_key"}
-
-
-@dataclass
-class Row:
-    context: str
-    positive: bool
-    expected: int = 0
-    tp: int = 0
-    fn: list[str] = field(default_factory=list)
-    fp: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Evaluation:
-    rows: dict[str, Row]
-    tp: int
-    fp: int
-    fn: int
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
-
-    def table(self, only_bad: bool = True) -> str:
-        out = [
-            f"precision={self.precision:.4f} recall={self.recall:.4f} "
-            f"(TP={self.tp} FP={self.fp} FN={self.fn}, seeds={SEEDS})",
-            f"{'context':44} {'type':4} {'exp':>4} {'TP':>4} {'FN':>4} {'FP':>4}",
-        ]
-        for name, r in sorted(self.rows.items(), key=lambda kv: (kv[1].positive, kv[0])):
-            if only_bad and not r.fn and not r.fp:
-                continue
-            out.append(
-                f"{name:44} {'pos' if r.positive else 'neg':4} {r.expected:>4} {r.tp:>4} "
-                f"{len(r.fn):>4} {len(r.fp):>4}"
-            )
-            for m in r.fn[:3]:
-                out.append(f"    missed: {m}")
-            for m in r.fp[:3]:
-                out.append(f"    false:  {m}")
-        return "\n".join(out)
 
 
 def evaluate(files: list[C.CorpusFile]) -> Evaluation:
-    rows: dict[str, Row] = {}
-    tp = fp = fn = 0
-    for f in files:
-        row = rows.setdefault(f.context, Row(f.context, f.positive))
-        row.expected += len(f.truths)
-        findings = scan_bytes(f.data, f.path)
-        remaining = Counter((t.line, t.kind) for t in f.truths)
-        unmatched = []
-        for x in findings:
-            key = (x.line, x.kind)
-            if remaining[key] > 0:
-                remaining[key] -= 1
-                row.tp += 1
-                tp += 1
-            else:
-                unmatched.append(x)
-        if f.ambiguous_kind:
-            still = []
-            for x in unmatched:
-                key = (x.line, SWAP.get(x.kind, x.kind))
-                if remaining[key] > 0:
-                    remaining[key] -= 1
-                    row.tp += 1
-                    tp += 1
-                else:
-                    still.append(x)
-            unmatched = still
-        for x in unmatched:
-            fp += 1
-            row.fp.append(
-                f"{x.path}:{x.line} {x.kind} {x.confidence} {x.secret_redacted}"
-                + (f" enc={x.encoding}" if x.encoding else "")
-            )
-        for (line, kind), n in remaining.items():
-            for _ in range(n):
-                fn += 1
-                row.fn.append(f"{f.path}:{line} {kind}")
-    return Evaluation(rows, tp, fp, fn)
+    return scoring.evaluate(files, seeds=len(SEEDS))
 
 
 @pytest.fixture(scope="module")
