@@ -392,6 +392,31 @@ def fmt_ratio(a: float, b: float | None) -> str:
     return f"{a / b:.2f}×"
 
 
+def table(cases: list[Case], first: str, ratios: list[tuple[str, float | None]]) -> list[str]:
+    """The markdown results table: one row per case, a ratio column per (title, reference)."""
+    extra = "".join(f" | {title}" for title, _ in ratios)
+    lines = [
+        f"| {first} | median wall s | min s | peak RSS MiB | CPU s | bytes scanned | findings{extra} | exit |",
+        "|---" * (8 + len(ratios)) + "|",
+    ]
+    for c in cases:
+        if not c.runs:
+            lines.append(f"| {c.label} | skipped |" + " |" * (5 + len(ratios)) + f" {c.skip_note} |")
+            continue
+        w = med([r.wall for r in c.runs])
+        rss = med([r.maxrss_kb for r in c.runs]) / 1024
+        cpu = med([r.cpu for r in c.runs])
+        rcs = sorted({r.rc for r in c.runs})
+        bad = f" (unexpected: {sorted(map(str, c.bad_rc))})" if c.bad_rc else ""
+        cells = "".join(f" | {fmt_ratio(w, ref)}" for _, ref in ratios)
+        lines.append(
+            f"| {c.label} | {fmt_s(w)} | {fmt_s(min(r.wall for r in c.runs))} | "
+            f"{rss:.0f} | {fmt_s(cpu)} | {fmt_bytes(c.scanned)} | "
+            f"{'–' if c.findings is None else c.findings}{cells} | {','.join(map(str, rcs))}{bad} |"
+        )
+    return lines
+
+
 def tool_lines(tools: dict) -> list[str]:
     out = ["| tool | version | executable | note |", "|---|---|---|---|"]
     for t in tools.values():

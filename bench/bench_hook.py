@@ -184,22 +184,7 @@ def main(argv=None) -> int:
     med = {c.label: B.med([r.wall for r in c.runs]) for c in cases if c.runs}
     bl_med = med.get("betterleaks git --staged")
     print()
-    print("| command | median wall s | min s | peak RSS MiB | CPU s | bytes scanned | findings "
-          "| × betterleaks | exit |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for c in cases:
-        if not c.runs:
-            print(f"| {c.label} | skipped | | | | | | | {c.skip_note} |")
-            continue
-        w = B.med([r.wall for r in c.runs])
-        rss = B.med([r.maxrss_kb for r in c.runs]) / 1024
-        cpu = B.med([r.cpu for r in c.runs])
-        rcs = sorted({r.rc for r in c.runs})
-        bad = f" (unexpected: {sorted(map(str, c.bad_rc))})" if c.bad_rc else ""
-        print(f"| {c.label} | {B.fmt_s(w)} | {B.fmt_s(min(r.wall for r in c.runs))} | "
-              f"{rss:.0f} | {B.fmt_s(cpu)} | {B.fmt_bytes(c.scanned)} | "
-              f"{'–' if c.findings is None else c.findings} | {B.fmt_ratio(w, bl_med)} | "
-              f"{','.join(map(str, rcs))}{bad} |")
+    print("\n".join(B.table(cases, "command", [("× betterleaks", bl_med)])))
     print()
     print(f"Peak RSS: {B.RSS_METHOD}; the largest single process, which can be a git "
           "child. CPU = user+sys of the tool and its children. gitleaks/betterleaks scan the staged diff; kingfisher, "

@@ -170,22 +170,7 @@ def main(argv=None) -> int:
     gl_med = rows.get("gitleaks dir")
     kt_med = rows.get("keytrap scan")
     print()
-    print("| tool | median wall s | min s | peak RSS MiB | CPU s | bytes scanned | findings "
-          "| × gitleaks | × keytrap | exit |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for c in cases:
-        if not c.runs:
-            print(f"| {c.label} | skipped | | | | | | | | {c.skip_note} |")
-            continue
-        w = B.med([r.wall for r in c.runs])
-        rss = B.med([r.maxrss_kb for r in c.runs]) / 1024
-        cpu = B.med([r.cpu for r in c.runs])
-        rcs = sorted({r.rc for r in c.runs})
-        bad = f" (unexpected: {sorted(map(str, c.bad_rc))})" if c.bad_rc else ""
-        print(f"| {c.label} | {B.fmt_s(w)} | {B.fmt_s(min(r.wall for r in c.runs))} | "
-              f"{rss:.0f} | {B.fmt_s(cpu)} | {B.fmt_bytes(c.scanned)} | "
-              f"{'–' if c.findings is None else c.findings} | {B.fmt_ratio(w, gl_med)} | "
-              f"{B.fmt_ratio(w, kt_med)} | {','.join(map(str, rcs))}{bad} |")
+    print("\n".join(B.table(cases, "tool", [("× gitleaks", gl_med), ("× keytrap", kt_med)])))
     print()
     print(f"Peak RSS: {B.RSS_METHOD}; the largest single process, which for a tool that "
           "spawns git can be the git child. CPU = user+sys of the tool and its children. Bytes scanned are as each tool reports them (kingfisher and "
