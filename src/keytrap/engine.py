@@ -624,6 +624,10 @@ def scan_bytes(
     if has_pem:
         findings.extend(_private_keys(text, findings))
     findings.extend(nested)
+    if findings:  # mainnet / testnet / demo, from the text around each finding
+        from keytrap import network  # imported only for files with findings: the hook stays lean
+
+        findings = network.annotate(data, text.path, findings, [c.start for c in cands])
     return select(findings, config)
 
 
