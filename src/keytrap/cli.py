@@ -81,6 +81,32 @@ def _timeout(text: str) -> float:
     return value
 
 
+def _deadline(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value <= 3600:  # also rejects nan and inf
+        raise argparse.ArgumentTypeError(f"deadline must be between 0 and 3600 seconds: {text!r}")
+    return value
+
+
+VERIFY_HELP = """\
+Each API key found with its HMAC secret or its Ed25519/RSA private key gets one signed,
+read-only GET, first to the network its context names (testnet=True, a testnet URL, ...;
+mainnet otherwise), then to the others only if that one says the key does not exist:
+  mainnet          GET /sapi/v1/account/apiRestrictions
+  spot testnet     GET /api/v3/account?omitZeroBalances=true  (testnet.binance.vision)
+  futures testnet  GET /fapi/v3/account                       (testnet.binancefuture.com)
+  demo trading     GET /api/v3/account?omitZeroBalances=true  (demo-api.binance.com)
+Sent: the X-MBX-APIKEY header, timestamp, recvWindow and the signature. Never sent: the
+secret or the private key. URLs come from flags or environment variables only (https, or
+http to loopback). Ed25519/RSA signing needs: pip install 'keytrap[verify]'.
+Severity: critical = live on mainnet with withdrawals on or no IP restriction; high = live
+on mainnet otherwise; low = live on testnet/demo (no real funds: rotate it anyway);
+info = revoked."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="keytrap",
@@ -103,10 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--no-worktree", action="store_true", help="with --history: skip the working tree")
     _add_filter_options(scan)
     _add_output_options(scan)
-    ver = scan.add_argument_group("verification (opt-in, talks to Binance)")
-    ver.add_argument("--verify", action="store_true", help="check found key pairs against Binance (one read-only request per pair)")
-    ver.add_argument("--binance-url", metavar="URL", help="API base URL for --verify (default: $KEYTRAP_BINANCE_URL or https://api.binance.com)")
-    ver.add_argument("--verify-timeout", type=_timeout, default=5.0, metavar="S", help="seconds per verification request (default 5, at most 60)")
+    ver = scan.add_argument_group("verification (opt-in, talks to Binance)", VERIFY_HELP)
+    ver.add_argument("--verify", action="store_true", help="check found key pairs against Binance (one signed read-only GET per pair per network)")
+    ver.add_argument("--only-verified", action="store_true", help="with --verify: report only the keys Binance confirmed live")
+    ver.add_argument("--binance-url", metavar="URL", help="mainnet base URL (default: $KEYTRAP_BINANCE_URL or https://api.binance.com)")
+    ver.add_argument("--binance-testnet-url", metavar="URL", help="spot testnet base URL (default: $KEYTRAP_BINANCE_TESTNET_URL or https://testnet.binance.vision)")
+    ver.add_argument("--binance-futures-testnet-url", metavar="URL", help="futures testnet base URL (default: $KEYTRAP_BINANCE_FUTURES_TESTNET_URL or https://testnet.binancefuture.com)")
+    ver.add_argument("--binance-demo-url", metavar="URL", help="demo trading base URL (default: $KEYTRAP_BINANCE_DEMO_URL or https://demo-api.binance.com)")
+    ver.add_argument("--verify-timeout", type=_timeout, default=5.0, metavar="S", help="seconds for one whole request: connect, headers and body (default 5, at most 60)")
+    ver.add_argument("--verify-deadline", type=_deadline, default=60.0, metavar="S", help="seconds for the whole --verify phase; pairs left are 'unverified: deadline' (default 60)")
     scan.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     scan.set_defaults(func=cmd_scan)
 
@@ -205,8 +236,9 @@ def _assess(result: ScanResult, verifications: dict | None) -> ScanResult:
         a = remediation.assess(f, v)
         extra: dict[str, object] = {"severity": a.severity, "actions": list(a.actions)}
         if v is not None:
-            extra["verification"] = v.summary()
-            extra["verification_status"] = v.status
+            from keytrap.verify import finding_extras
+
+            extra.update(finding_extras(v))
         out.append(f.with_extra(**extra))
     return result._replace(findings=tuple(out))
 
@@ -372,15 +404,19 @@ def _verify(result: ScanResult, args: argparse.Namespace) -> dict | None:
         return None
     from keytrap import verify
 
-    base = verify.resolve_base_url(getattr(args, "binance_url", None))
-    pairs = verify.pairs_from_findings(result.findings)
-    return verify.verify_pairs(pairs, base, timeout=getattr(args, "verify_timeout", verify.DEFAULT_TIMEOUT))
+    return verify.verify_findings(result.findings, args)
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
+    if args.only_verified and not args.verify:
+        raise UsageError("--only-verified needs --verify")
     result = _scan_result(args).printable()  # a non-UTF-8 file name must not break a report
     verifications = _verify(result, args)
     result = _assess(result, verifications)
+    if args.only_verified:
+        from keytrap.verify import only_live
+
+        result = only_live(result)
     _emit(result, args)
     return EXIT_FINDINGS if result.findings else EXIT_CLEAN
 
