@@ -31,13 +31,15 @@ def finding(git_status=None, commit=None, confidence="high", path="app/.env", **
 def live(withdrawals=False, ip=False, age=10) -> Verification:
     return Verification(
         "live", "ok", withdrawals=withdrawals, ip_restricted=ip, trading=("spot",),
-        reading=True, age_days=age,
+        reading=True, age_days=age, network="mainnet",
     )
 
 
 REVOKED = Verification("revoked", "rejected by Binance (-2014: API-key format invalid)", code=-2014)
 IP_ELSEWHERE = Verification("revoked", "rejected (-2015)", code=-2015)
 UNVERIFIED = Verification("unverified", "no answer in time (timeout)")
+WRONG_SECRET = Verification("revoked", "rejected (-1022)", code=-1022)
+LIVE_TESTNET = Verification("live", "ok", trading=("spot",), reading=True, network="testnet")
 
 
 @pytest.mark.parametrize(
@@ -46,9 +48,10 @@ UNVERIFIED = Verification("unverified", "no answer in time (timeout)")
         (finding("untracked"), live(withdrawals=True, ip=False), "critical"),
         (finding(commit="abc123"), live(withdrawals=True, ip=False), "critical"),
         (finding("ignored"), live(withdrawals=True, ip=False), "critical"),
-        (finding("untracked"), live(withdrawals=True, ip=True), "high"),
-        (finding("untracked"), live(withdrawals=False, ip=False), "high"),
-        (finding(commit="abc123"), live(), "high"),
+        (finding("untracked"), live(withdrawals=True, ip=True), "critical"),  # withdrawals on
+        (finding("untracked"), live(withdrawals=False, ip=False), "critical"),  # from anywhere
+        (finding(commit="abc123"), live(ip=True), "high"),  # trade/read only, IP-restricted
+        (finding("untracked"), live(withdrawals=False, ip=True), "high"),
         (finding(commit="abc123"), None, "high"),
         (finding("tracked"), None, "high"),
         (finding("tracked"), UNVERIFIED, "high"),
@@ -57,9 +60,16 @@ UNVERIFIED = Verification("unverified", "no answer in time (timeout)")
         (finding("staged"), None, "medium"),
         (finding(None), None, "medium"),
         (finding(None), NO_PAIR, "medium"),
-        (finding(commit="abc123"), REVOKED, "low"),
-        (finding("untracked"), REVOKED, "low"),
-        (finding(commit="abc123"), IP_ELSEWHERE, "medium"),
+        (finding(commit="abc123"), REVOKED, "info"),
+        (finding("untracked"), REVOKED, "info"),
+        (finding(commit="abc123"), IP_ELSEWHERE, "info"),
+        (finding(commit="abc123"), WRONG_SECRET, "medium"),  # the key exists: its secret may leak too
+        (finding(commit="abc123", network="testnet"), None, "low"),
+        (finding("untracked", network="demo"), UNVERIFIED, "low"),
+        (finding(commit="abc123", network="testnet"), REVOKED, "info"),
+        (finding(commit="abc123", network="mainnet"), None, "high"),
+        (finding(commit="abc123"), LIVE_TESTNET, "low"),
+        (finding(commit="abc123", network="testnet"), live(withdrawals=True), "critical"),  # mainnet said live
         (finding("tracked", confidence="low"), None, "medium"),
         (finding("untracked", confidence="low"), None, "low"),
         (finding("untracked", confidence="low"), live(withdrawals=True), "critical"),

@@ -39,6 +39,9 @@ def _report(result: ScanResult, header: str, what: str = "commit") -> None:
             where += f" (commit {f.commit[:10]})"
         name = f" as {f.name}" if f.name else ""
         enc = f", {f.encoding}-encoded" if f.encoding else ""
+        network = f.get("network")
+        if network in ("testnet", "demo"):
+            enc += f", {network} key"
         out.write(
             f"  {where}: {f.kind.replace('_', ' ')} {f.secret_redacted}{name} "
             f"[{f.confidence} confidence{enc}]\n"

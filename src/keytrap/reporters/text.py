@@ -16,7 +16,11 @@ _STATUS_NOTE = {
     "ignored": "ignored by git: not committed, but in plain text on disk",
 }
 _CONF_STYLE = {"high": "bold red", "medium": "yellow", "low": "dim"}
-_SEV_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "dim"}
+_SEV_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
+#: Networks worth saying in a report (mainnet is the default and goes unsaid).
+_SHOWN_NETWORKS = {"testnet": "testnet key", "demo": "demo-trading key"}
+#: "What to do now" lists at most this many keys, most severe first.
+TODO_LIMIT = 15
 _KIND_LABEL = {"api_key": "API key", "secret_key": "secret key", "private_key": "private key"}
 
 
@@ -118,6 +122,9 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
                 bits.append(f"{f.encoding}-encoded")
             if f.pair:
                 bits.append(f"pair {f.pair[:6]}")
+            network = f.get("network")
+            if network in _SHOWN_NETWORKS:
+                bits.append(_SHOWN_NETWORKS[str(network)])
             if f.get("location") == "working tree only":
                 bits.append("working tree only, not in history")
             severity = f.get("severity")
@@ -157,8 +164,15 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
     from keytrap.remediation import CHECKLIST, DELETE_NOW
 
     console.print("\n[bold]What to do now[/bold]")
-    for i, item in enumerate((DELETE_NOW + ".", *CHECKLIST), 1):
-        console.print(f"  {i}. {escape(item)}")
+    todo = todo_items(findings)
+    for i, (severity, line) in enumerate(todo[:TODO_LIMIT], 1):
+        label = f"[{_SEV_STYLE[severity]}]{severity:<8}[/]" if severity in _SEV_STYLE else f"{severity:<8}"
+        console.print(f"  {i}. {label} {escape(line)}")
+    if len(todo) > TODO_LIMIT:
+        console.print(f"  … and {len(todo) - TODO_LIMIT} more (listed above)")
+    console.print("  For every key:" if todo else "")
+    for item in (DELETE_NOW + ".", *CHECKLIST):
+        console.print(f"  - {escape(item)}")
     console.print(
         "\n[dim]Not a secret? Add `keytrap: allow` on the line, or record it with "
         "`keytrap baseline`.[/dim]"
@@ -168,6 +182,38 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
     for note in result.stats.notes:
         console.print(f"[dim]note: {escape(note)}[/dim]")
     final.write(Scrubber(findings)(out.getvalue()))
+
+
+def todo_items(findings: tuple[Finding, ...] | list[Finding]) -> list[tuple[str, str]]:
+    """One ``(severity, line)`` per credential (both halves of a pair count once), most severe
+    first. Says which keys Binance confirmed live, and where."""
+    from keytrap.remediation import SEVERITY_RANK
+
+    groups: dict[str, list[Finding]] = {}
+    for f in findings:
+        groups.setdefault(f.pair or f.fingerprint, []).append(f)
+    items: list[tuple[int, str, int, str, str]] = []
+    for members in groups.values():
+        lead = max(members, key=lambda m: (SEVERITY_RANK.get(str(m.get("severity")), -1), m.kind == "api_key"))
+        severity = str(lead.get("severity") or "")
+        rank = SEVERITY_RANK.get(severity, -1)
+        kinds = " + ".join(dict.fromkeys(_KIND_LABEL.get(m.kind, m.kind) for m in members))
+        first = min(members, key=lambda m: (m.path, m.line))
+        what = f"{kinds} {first.secret_redacted} ({first.path}:{first.line})"
+        actions = lead.get("actions")
+        action = str(actions[0]) if isinstance(actions, (list, tuple)) and actions else ""
+        status = lead.get("verification_status")
+        if status == "live":
+            where = {"testnet": "the testnet", "demo": "demo trading"}.get(str(lead.get("network")), "mainnet")
+            said = str(lead.get("verification") or "").removeprefix("live: ")
+            line = f"{what}: Binance confirmed it LIVE on {where} ({said}). {action}"
+        elif status == "revoked":
+            line = f"{what}: revoked, Binance rejected it. {action}"
+        else:
+            line = f"{what}: {action}"
+        items.append((-rank, first.path, first.line, severity or "-", line.rstrip(". ") + "."))
+    items.sort()
+    return [(sev, line) for _r, _p, _l, sev, line in items]
 
 
 def _print_skipped(console: object, result: ScanResult, verbose: bool) -> None:
