@@ -19,6 +19,7 @@ _CONF_STYLE = {"high": "bold red", "medium": "yellow", "low": "dim"}
 _SEV_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
 #: Networks worth saying in a report (mainnet is the default and goes unsaid).
 _SHOWN_NETWORKS = {"testnet": "testnet key", "demo": "demo-trading key"}
+_VERIFIED_ON = {"testnet": "the spot testnet", "futures-testnet": "the futures testnet", "demo": "demo trading"}
 #: "What to do now" lists at most this many keys, most severe first.
 TODO_LIMIT = 15
 _KIND_LABEL = {"api_key": "API key", "secret_key": "secret key", "private_key": "private key"}
@@ -203,12 +204,14 @@ def todo_items(findings: tuple[Finding, ...] | list[Finding]) -> list[tuple[str,
         actions = lead.get("actions")
         action = str(actions[0]) if isinstance(actions, (list, tuple)) and actions else ""
         status = lead.get("verification_status")
-        if status == "live":
-            where = {"testnet": "the testnet", "demo": "demo trading"}.get(str(lead.get("network")), "mainnet")
-            said = str(lead.get("verification") or "").removeprefix("live: ")
-            line = f"{what}: Binance confirmed it LIVE on {where} ({said}). {action}"
+        said = str(lead.get("verification") or "").split(": ", 1)[-1]
+        if status == "live" and lead.get("network") in _SHOWN_NETWORKS:
+            where = _VERIFIED_ON.get(str(lead.get("verified_on")), "a Binance test network")
+            line = f"{what}: Binance confirmed it LIVE on {where} (no real funds): delete it there anyway"
+        elif status == "live":
+            line = f"{what}: Binance confirmed it LIVE on mainnet ({said}): delete it in Binance API Management now"
         elif status == "revoked":
-            line = f"{what}: revoked, Binance rejected it. {action}"
+            line = f"{what}: revoked ({said}): it no longer works; remove it from the files"
         else:
             line = f"{what}: {action}"
         items.append((-rank, first.path, first.line, severity or "-", line.rstrip(". ") + "."))
