@@ -323,6 +323,10 @@ BAD_ARGS = [
     (("scan", "--max-size", "1e400"), "not a size: '1e400'"),
     (("scan", "--min-confidence", "x"), "invalid choice: 'x'"),
     (("scan", "--verify-timeout", "soon"), "not a number of seconds"),
+    (("scan", "--verify-deadline", "soon"), "not a number of seconds"),
+    (("scan", "--verify-deadline", "3601"), "deadline must be between 0 and 3600 seconds"),
+    (("scan", "--only-verified"), "--only-verified needs --verify"),
+    (("scan", "--verify", "--binance-testnet-url", "http://testnet.binance.vision"), "refusing plain http"),
     (("scan", "--staged", "--history"), "--staged cannot be combined"),
     (("scan", "--staged", "somepath"), "--staged scans the index of the current repository; give no PATH"),
 ]
