@@ -12,14 +12,16 @@ evidence either way). The evidence, strongest first:
    ``testnet.binancefuture.com``, ``demo-api.binance.com``, ``api.binance.com``…), then the bare
    words ``testnet`` / ``mainnet``;
 3. the path (``config/testnet.yaml``, ``.env.testnet``, ``demo-trading/``);
-4. the file as a whole, when all its flags and URLs point to one network.
+4. the file as a whole (its first ``FULL_SCAN`` bytes when larger), when all its flags and
+   URLs point to one network.
 
 A key and its secret (same ``pair``) get the network of the half with the strongest evidence.
 
-Cost: nothing on a clean file (the engine only calls this for files with findings). Then one
-lowercase copy of the file and ``bytes.find`` for a few keywords, with small anchored regexes
-at each hit, over the file when it is at most ``FULL_SCAN`` bytes, else over the merged
-windows around the findings plus a capped number of keyword hits: linear in the bytes read.
+Cost: nothing on a clean file (the engine only calls this for files with findings). Then a
+lowercase copy and ``bytes.find`` for a few keywords, with small anchored regexes at each hit,
+over the file's first ``FULL_SCAN`` bytes (at most ``MAX_FILE_HITS`` hits of each keyword:
+file-level evidence) and over the merged windows around the findings: linear in the bytes
+read, and bounded by ``FULL_SCAN`` + 2 x ``WINDOW`` per finding however large the file.
 """
 
 from __future__ import annotations
@@ -40,10 +42,11 @@ NETWORKS = (MAINNET, TESTNET, DEMO)
 
 #: Bytes looked at on each side of a finding for flags, URLs and words.
 WINDOW = 1536
-#: Files up to this size are read whole for evidence; larger ones around findings and hits.
+#: Files up to this size are read whole for evidence; of a larger one, this many bytes at its
+#: head stand for the file, plus the windows around its findings.
 FULL_SCAN = 256 * 1024
-#: In a larger file, at most this many hits of each keyword count as file-level evidence.
-MAX_FILE_HITS = 256
+#: Keyword hits looked at, per keyword, for file-level evidence.
+MAX_FILE_HITS = 512
 
 # strength of each kind of evidence (higher wins; pair halves take the strongest)
 BY_NAME, BY_FLAG, BY_URL, BY_WORD, BY_PATH, BY_FILE = 6, 5, 4, 3, 2, 1
@@ -166,19 +169,20 @@ def _at(data: bytes, low: bytes, kw: bytes, p: int) -> tuple[int, str] | None:
     return None
 
 
-def _scan(data: bytes, low: bytes, lo: int, hi: int, cap: int | None = None) -> list[Marker]:
-    """Every marker whose keyword starts in ``[lo, hi)``."""
+def _scan(data: bytes, lo: int, hi: int, cap: int | None = None) -> list[Marker]:
+    """Every marker whose keyword starts in ``data[lo:hi]`` (read from that slice only); at
+    most ``cap`` hits of each keyword are looked at."""
+    seg = data[lo:hi]
+    low = seg.lower()
     out: list[Marker] = []
     for kw in _KEYWORDS:
-        pos, n = low.find(kw, lo, hi), 0
-        while pos != -1:
-            found = _at(data, low, kw, pos)
+        pos, seen = low.find(kw), 0
+        while pos != -1 and (cap is None or seen < cap):
+            found = _at(seg, low, kw, pos)
             if found is not None:
-                out.append((pos, *found))
-            n += 1
-            if cap is not None and n >= cap:
-                break
-            pos = low.find(kw, pos + len(kw), hi)
+                out.append((lo + pos, *found))
+            seen += 1
+            pos = low.find(kw, pos + len(kw))
     return out
 
 
@@ -241,18 +245,14 @@ def annotate(
     for i, f in enumerate(findings):
         s = starts[i] if i < len(starts) else None
         pos.append(s if s is not None else lines.get(f.line, 0))
-    low = data.lower()
-    if len(data) <= FULL_SCAN:
-        markers = _scan(data, low, 0, len(data))
-        file_net = _file_level(markers)
-    else:
-        file_markers = _scan(data, low, 0, len(data), cap=MAX_FILE_HITS)
-        markers = list(file_markers)
-        for a, b in _merged(pos, len(data)):
-            markers.extend(_scan(data, low, a, b))
-        file_net = _file_level(file_markers)
-        markers = list({m[0]: m for m in markers}.values())
-    markers.sort()
+    # file-level evidence: the file (or its head, where settings live), a bounded number of
+    # keyword hits; then every marker in the windows around the findings
+    head = _scan(data, 0, min(len(data), FULL_SCAN), cap=MAX_FILE_HITS)
+    file_net = _file_level(head)
+    markers = list(head)
+    for a, b in _merged(pos, len(data)):
+        markers.extend(_scan(data, a, b))
+    markers = sorted({m[0]: m for m in markers}.values())
     positions = [m[0] for m in markers]
     path_net = from_path(path)
 
