@@ -38,7 +38,8 @@ def live(withdrawals=False, ip=False, age=10) -> Verification:
 REVOKED = Verification("revoked", "rejected by Binance (-2014: API-key format invalid)", code=-2014)
 IP_ELSEWHERE = Verification("revoked", "rejected (-2015)", code=-2015)
 UNVERIFIED = Verification("unverified", "no answer in time (timeout)")
-WRONG_SECRET = Verification("revoked", "rejected (-1022)", code=-1022)
+WRONG_SECRET = Verification("revoked", "rejected (-1022)", code=-1022, network="mainnet")
+WRONG_SECRET_TESTNET = Verification("revoked", "rejected (-1022)", code=-1022, network="testnet")
 LIVE_TESTNET = Verification("live", "ok", trading=("spot",), reading=True, network="testnet")
 
 
@@ -64,6 +65,7 @@ LIVE_TESTNET = Verification("live", "ok", trading=("spot",), reading=True, netwo
         (finding("untracked"), REVOKED, "info"),
         (finding(commit="abc123"), IP_ELSEWHERE, "info"),
         (finding(commit="abc123"), WRONG_SECRET, "medium"),  # the key exists: its secret may leak too
+        (finding(commit="abc123"), WRONG_SECRET_TESTNET, "low"),
         (finding(commit="abc123", network="testnet"), None, "low"),
         (finding("untracked", network="demo"), UNVERIFIED, "low"),
         (finding(commit="abc123", network="testnet"), REVOKED, "info"),
@@ -183,10 +185,28 @@ def test_worst():
             st.one_of(st.none(), st.booleans()),
             age_days=st.one_of(st.none(), st.integers(0, 5000)),
             code=st.one_of(st.none(), st.sampled_from([-2014, -2015, -1022, -2008])),
+            network=st.sampled_from([None, "mainnet", "testnet", "futures-testnet", "demo"]),
         ),
     ),
+    st.sampled_from([None, "mainnet", "testnet", "demo"]),
 )
-def test_assess_total(status, commit, confidence, v):
-    a = assess(finding(status, commit=commit, confidence=confidence), v)
+def test_assess_total(status, commit, confidence, v, network):
+    a = assess(finding(status, commit=commit, confidence=confidence, network=network), v)
     assert a.severity in SEVERITIES and a.actions
     assert len(set(a.actions)) == len(a.actions)
+
+
+def test_testnet_and_demo_keys_are_low_and_say_why():
+    a = assess(finding("tracked", network="testnet"), None)
+    assert a.severity == "low" and "testnet key: holds no real funds, rotate it anyway" in a.reasons
+    assert "rotate it anyway" in a.actions[0]
+    live_demo = Verification("live", "ok", network="demo")
+    b = assess(finding(commit="abc", network="demo"), live_demo)
+    assert b.severity == "low" and "live on the demo trading" in b.reasons[0]
+    assert b.actions[0].startswith("Binance confirms this key is live on the demo trading")
+
+
+def test_info_is_the_bottom_of_the_scale():
+    assert SEVERITIES[0] == "info"
+    assert worst([Assessment("info", ()), Assessment("low", ())]) == "low"
+    assert assess(finding("untracked", confidence="low"), REVOKED).severity == "info"

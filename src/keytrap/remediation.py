@@ -104,6 +104,8 @@ def severity(finding: Finding, verification: Verification | None) -> tuple[str, 
     reasons: list[str] = []
     if v is not None and v.status == "revoked":
         if v.code == -1022:
+            if (v.family or net) in _TEST_NETWORKS:
+                return "low", ("the key exists on a test network, but this secret is not its secret", NO_REAL_FUNDS)
             return "medium", ("the key exists on Binance, but this secret is not its secret",)
         return "info", ("revoked: rejected by Binance",)
     level = "high" if in_history else "medium"

@@ -93,7 +93,7 @@ SPOT_TESTNET = Network("testnet", "testnet", "Binance spot testnet", "https://te
 FUTURES_TESTNET = Network("futures-testnet", "testnet", "Binance futures testnet",
                           "https://testnet.binancefuture.com", "KEYTRAP_BINANCE_FUTURES_TESTNET_URL",
                           "--binance-futures-testnet-url", "/fapi/v3/account", "", "futures-account")
-DEMO = Network("demo", "demo", "Binance demo trading", "https://demo-api.binance.com",
+DEMO = Network("demo", "demo", "Binance demo trading environment", "https://demo-api.binance.com",
                "KEYTRAP_BINANCE_DEMO_URL", "--binance-demo-url", "/api/v3/account",
                "omitZeroBalances=true&", "spot-account")
 NETWORKS: dict[str, Network] = {n.name: n for n in (MAINNET, SPOT_TESTNET, FUTURES_TESTNET, DEMO)}
