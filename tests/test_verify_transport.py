@@ -136,3 +136,15 @@ def test_proxies_are_never_used_for_loopback(monkeypatch: pytest.MonkeyPatch) ->
     assert (host, port) == ("proxy.corp", 3128) and headers["Proxy-Authorization"].startswith("Basic ")
     monkeypatch.setenv("NO_PROXY", "binance.com")
     assert verify_transport._proxy_for("https", "api.binance.com") is None
+
+
+def test_slow_name_resolution_is_inside_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    def slow_getaddrinfo(*args: object, **kwargs: object) -> list:
+        time.sleep(5)
+        return []
+
+    monkeypatch.setattr(verify_transport.socket, "getaddrinfo", slow_getaddrinfo)
+    t0 = time.monotonic()
+    with pytest.raises(TimeoutError):
+        verify_transport.get("https://api.binance.invalid/x", {}, 0.5, 1000)
+    assert time.monotonic() - t0 < 1.5

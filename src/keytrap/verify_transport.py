@@ -6,8 +6,9 @@ headers + body together:
 
 * every read and write is given the time that is *left*, not a fresh ``timeout``
   (``_DeadlineSocket``), and fails with ``TimeoutError`` once none is left;
-* connect gets the time left too, and a watchdog shuts the socket down at the deadline, which
-  also cuts a TLS handshake or proxy CONNECT that trickles.
+* name resolution (in a helper thread) and connect get the time left too;
+* a watchdog shuts the socket down at the deadline, which also cuts a TLS handshake or a
+  proxy's CONNECT answer that trickles.
 
 Nothing is retried and redirects are never followed (http.client does not follow them): a 3xx
 comes back as its status, so the API key header is never resent to another host. The body is
@@ -101,6 +102,42 @@ def _proxy_for(scheme: str, host: str) -> tuple[str, int, dict[str, str]] | None
     return parts.hostname, parts.port or 8080, headers
 
 
+def _resolve(host: str, port: int, deadline: _Deadline) -> list[tuple]:
+    """getaddrinfo, which no socket timeout bounds, in a helper thread given the time left."""
+    box: list[object] = []
+
+    def work() -> None:
+        try:
+            box.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except OSError as exc:
+            box.append(exc)
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    thread.join(deadline.remaining())
+    if not box:
+        raise TimeoutError("no complete answer in time (name resolution)")
+    if isinstance(box[0], OSError):
+        raise box[0]
+    return box[0]  # type: ignore[return-value]
+
+
+def _connect(address: tuple[str, int], deadline: _Deadline) -> socket.socket:
+    """``socket.create_connection`` with name resolution and connect inside the deadline."""
+    host, port = address
+    error: OSError | None = None
+    for family, kind, proto, _name, addr in _resolve(host, port, deadline):
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(deadline.remaining())
+            sock.connect(addr)
+            return sock
+        except OSError as exc:
+            sock.close()
+            error = exc
+    raise error or OSError(f"cannot resolve {host}")
+
+
 def _cut(fds: list[tuple[int, int, int]]) -> None:
     """The watchdog: shut the connection down (through a duplicate of its descriptor, so it
     works while the TLS layer owns the socket)."""
@@ -145,7 +182,7 @@ def get(
     fds: list[tuple[int, int, int]] = []
 
     def create_connection(address, timeout=None, source_address=None, *args, **kwargs):  # noqa: ANN001
-        sock = socket.create_connection(address, deadline.remaining(), source_address)
+        sock = _connect(address, deadline)
         fds.append((sock.fileno(), sock.family, sock.type))
         return sock
 
