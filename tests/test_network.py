@@ -175,3 +175,23 @@ def test_clean_files_never_import_the_module() -> None:
 )
 def test_from_name(name: str | None, path: str, expected: str | None) -> None:
     assert network.from_name(name, path) == expected
+
+
+@pytest.mark.parametrize(
+    "path, template",
+    [
+        ("bot.py", '# try this on the testnet first\nAPI_KEY = "{k}"\nAPI_SECRET = "{s}"\n'),
+        ("sandbox/bot.py", 'API_KEY = "{k}"\nAPI_SECRET = "{s}"\n'),
+        ("notes.md", "Works on mainnet and testnet alike.\n\nkey: {k}\nsecret: {s}\n"),
+    ],
+)
+def test_prose_and_scratch_folders_are_no_evidence(path: str, template: str) -> None:
+    """A wrong "testnet" would lower a real key's severity: weak hints must not count."""
+    k, s = pair()
+    assert nets(template.format(k=k, s=s), path) == [None, None]
+
+
+def test_a_name_next_to_the_key_counts() -> None:
+    k, s = pair()
+    text = f'testnet_client = Client(\n    "{k}",\n    "{s}",\n)\n'
+    assert nets(text) == ["testnet", "testnet"]

@@ -9,9 +9,10 @@ evidence either way). The evidence, strongest first:
    flags and calls (``testnet=True``, ``"testnet": false``, ``TEST_TESTNET: "true"``,
    ``demo=True``, ``set_sandbox_mode(True)``, ``exchange.urls['test']``,
    ``network: testnet``, ``--testnet``), then base URLs (``testnet.binance.vision``,
-   ``testnet.binancefuture.com``, ``demo-api.binance.com``, ``api.binance.com``…), then the bare
-   words ``testnet`` / ``mainnet``;
-3. the path (``config/testnet.yaml``, ``.env.testnet``, ``demo-trading/``);
+   ``testnet.binancefuture.com``, ``demo-api.binance.com``, ``api.binance.com``…), then the
+   words ``testnet`` / ``mainnet`` inside other names (``BINANCE_TESTNET_KEY``, ``useTestnet``;
+   not in prose);
+3. the path (``config/testnet.yaml``, ``.env.testnet``, ``demo-trading/``; not ``sandbox/``);
 4. the file as a whole (its first ``FULL_SCAN`` bytes when larger), when all its flags and
    URLs point to one network.
 
@@ -111,7 +112,7 @@ def is_ci_config(path: str) -> bool:
 def from_path(path: str) -> str | None:
     """``config/testnet.yaml``, ``.env.testnet``, ``demo-trading/``: the path names a network."""
     words = _PATH_WORDS.findall(path.lower())
-    if "testnet" in words or "sandbox" in words:
+    if "testnet" in words:  # not "sandbox": a sandbox/ folder is anybody's scratch space
         return TESTNET
     joined = "-".join(words)
     if "demo-trading" in joined or "demotrading" in words or "demo-mode" in joined:
@@ -119,6 +120,12 @@ def from_path(path: str) -> str | None:
     if "mainnet" in words:
         return MAINNET
     return None
+
+
+def _in_identifier(before: bytes, after: bytes) -> bool:
+    """A word glued into a name (``BINANCE_TESTNET_KEY``, ``useTestnet``), not prose: a comment
+    saying "try it on the testnet" is no evidence about the key below it."""
+    return before == b"_" or after == b"_" or before.isalnum() or after.isalnum()
 
 
 def _at(data: bytes, low: bytes, kw: bytes, p: int) -> tuple[int, str] | None:
@@ -149,8 +156,8 @@ def _at(data: bytes, low: bytes, kw: bytes, p: int) -> tuple[int, str] | None:
             return BY_FLAG, net
         if low[max(0, p - 2) : p] == b"--" and not low[p - 3 : p - 2].isalnum():
             return BY_FLAG, net  # a --testnet / --demo command-line flag
-        if kw == b"testnet":
-            return BY_WORD, TESTNET
+        if kw == b"testnet" and _in_identifier(data[p - 1 : p] if p else b"", data[end : end + 1]):
+            return BY_WORD, TESTNET  # BINANCE_TESTNET_KEY, testnet_client, useTestnet
         return None
     if kw == b"binance":
         for m in _HOSTS.finditer(low, max(0, p - 24), min(len(low), p + 40)):
@@ -163,7 +170,9 @@ def _at(data: bytes, low: bytes, kw: bytes, p: int) -> tuple[int, str] | None:
             return (BY_FLAG, MAINNET) if flag.group(1) in _TRUE else None
         if _VALUE_BEFORE.search(low, max(0, p - 48), p):
             return BY_FLAG, MAINNET
-        return BY_WORD, MAINNET
+        if _in_identifier(data[p - 1 : p] if p else b"", data[end : end + 1]):
+            return BY_WORD, MAINNET
+        return None
     if kw == b"urls" and _CCXT_TEST_URLS.match(low, p):
         return BY_FLAG, TESTNET
     return None
