@@ -6,7 +6,7 @@ import json
 import time
 from pathlib import Path
 
-from fakebinance import FakeBinance, all_requests, fake_networks, network_env, network_flags
+from fakebinance import all_requests, fake_networks, network_env, network_flags
 from helpers import assert_redacted, random_secret
 from test_cli import run
 
