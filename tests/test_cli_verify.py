@@ -254,3 +254,24 @@ def test_verify_imports_stay_off_the_hook_path(repo: Path) -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True)
     assert proc.stdout.strip() == "0 []", proc.stdout + proc.stderr
+
+
+def test_library_api_verifies_on_every_network(tmp_path: Path) -> None:
+    """``keytrap.api.verify`` takes the same URLs as the flags; ``assess`` moves a live
+    finding's network to where Binance accepted it."""
+    from keytrap import api
+
+    with fake_networks() as fakes:
+        key, secret = fakes["futures-testnet"].new_account()
+        write_pair(tmp_path, "k.env", key, secret)
+        result = api.scan_paths([str(tmp_path)])
+        verdicts = api.verify(
+            result, base_url=fakes["mainnet"].url, testnet_url=fakes["testnet"].url,
+            futures_testnet_url=fakes["futures-testnet"].url, demo_url=fakes["demo"].url,
+            timeout=2, deadline=10,
+        )
+        assessed = api.assess(result, verdicts)
+    assert {f.get("verification_status") for f in assessed.findings} == {"live"}
+    assert {f.get("network") for f in assessed.findings} == {"testnet"}
+    assert {f.get("verified_on") for f in assessed.findings} == {"futures-testnet"}
+    assert {f.get("severity") for f in assessed.findings} == {"low"}

@@ -177,70 +177,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load_config(args: argparse.Namespace, root: str, *, at_top: bool = False):  # -> Config
-    """Settings for a scan of ``root``: ``--config``, else the root's, else the repository
-    top's; then the command-line overrides. ``at_top`` skips the git call that finds the top
-    (the hook and ``--staged`` already run there)."""
-    from keytrap import config as cfg
+    """Settings for a scan of ``root`` with the command line's overrides (see api.load_config)."""
+    from keytrap import api
 
-    explicit = getattr(args, "config", None)
-    conf = cfg.load(root, explicit)
-    if explicit is None and conf.source is None and not at_top:
-        from keytrap.sources.gitstatus import toplevel
-
-        top = toplevel(root)
-        if top and os.path.realpath(top) != os.path.realpath(root):
-            conf = cfg.load(top)
-    changes: dict[str, object] = {}
-    if getattr(args, "min_confidence", None):
-        changes["min_confidence"] = args.min_confidence
-    if getattr(args, "max_size", None):
-        changes["max_file_size"] = args.max_size
-    if getattr(args, "exclude", None):
-        changes["exclude"] = conf.exclude + tuple(args.exclude)
-    if getattr(args, "baseline", None):
-        from pathlib import Path
-
-        from keytrap import baseline
-
-        changes["allow_fingerprints"] = conf.allow_fingerprints | baseline.load(Path(args.baseline))
-    return conf.with_(**changes) if changes else conf
-
-
-def _with_git_status(result: ScanResult, root: str) -> ScanResult:
-    if not result.findings:
-        return result
-    from keytrap.sources.gitstatus import statuses
-
-    paths = {f.path: f.path if os.path.isabs(f.path) else os.path.join(root, f.path) for f in result.findings if not f.commit}
-    status = statuses(paths.values())
-    findings = tuple(
-        f.with_(git_status=status.get(paths[f.path])) if f.path in paths and not f.commit else f
-        for f in result.findings
+    return api.load_config(
+        root,
+        explicit=getattr(args, "config", None),
+        at_top=at_top,
+        min_confidence=getattr(args, "min_confidence", None),
+        max_file_size=getattr(args, "max_size", None),
+        exclude=getattr(args, "exclude", None) or (),
+        baseline=getattr(args, "baseline", None),
     )
-    return result._replace(findings=findings)
-
-
-def _assess(result: ScanResult, verifications: dict | None) -> ScanResult:
-    """Attach severity, remediation and verification to every finding (carried by every format)."""
-    if not result.findings:
-        return result
-    from keytrap import remediation
-
-    out = []
-    for f in result.findings:
-        v = None
-        if verifications is not None:
-            from keytrap.verify import verification_for
-
-            v = verification_for(f, verifications)
-        a = remediation.assess(f, v)
-        extra: dict[str, object] = {"severity": a.severity, "actions": list(a.actions)}
-        if v is not None:
-            from keytrap.verify import finding_extras
-
-            extra.update(finding_extras(v))
-        out.append(f.with_extra(**extra))
-    return result._replace(findings=tuple(out))
 
 
 def _render(result: ScanResult, args: argparse.Namespace, out: IO[str]) -> None:
@@ -322,6 +270,8 @@ class _RichProgress:
 
 
 def _scan_result(args: argparse.Namespace) -> ScanResult:
+    from keytrap import api
+
     paths = list(args.paths) or [os.curdir]
     rev_range = getattr(args, "rev_range", None)
     since_commit = getattr(args, "since_commit", None)
@@ -332,12 +282,11 @@ def _scan_result(args: argparse.Namespace) -> ScanResult:
             raise UsageError("--staged cannot be combined with --history/--range/--since-commit/--branch")
         if args.paths:
             raise UsageError("--staged scans the index of the current repository; give no PATH")
-        from keytrap.sources import staged
+        from keytrap.sources.staged import repo_top
 
-        top = staged.repo_top(os.curdir)
-        conf = _load_config(args, top, at_top=True)
-        return staged.scan_staged(top, conf)
-    from keytrap.sources.files import default_root, scan_paths
+        top = repo_top(os.curdir)
+        return api.scan_staged(top, _load_config(args, top, at_top=True))
+    from keytrap.sources.files import default_root
 
     for p in paths:
         if not os.path.lexists(p):
@@ -347,72 +296,39 @@ def _scan_result(args: argparse.Namespace) -> ScanResult:
     if history:
         if len(paths) != 1 or not os.path.isdir(paths[0]):
             raise UsageError("--history/--range take one repository folder as PATH")
-        from pathlib import Path
-
-        from keytrap.sources.history import scan_history
-
         with _progress(args) as progress:
-            hist = scan_history(
-                Path(paths[0]),
-                conf,
-                rev_range=rev_range,
-                since_commit=since_commit,
-                branch=branch,
-                progress=progress,
+            return api.scan_history(
+                paths[0], conf, rev_range=rev_range, since_commit=since_commit, branch=branch,
+                include_worktree=not getattr(args, "no_worktree", False), progress=progress,
             )
-        if rev_range or since_commit or getattr(args, "no_worktree", False):
-            return hist  # a range is about commits: the working tree is not part of it
-        from keytrap.sources.gitcat import open_repo
-
-        if open_repo(paths[0]).bare:
-            return hist  # a bare repository has no working tree to scan
-        from keytrap.sources.gitstatus import toplevel
-
-        top = toplevel(paths[0]) or root  # history paths are repository-relative: match them
-        tree = _with_git_status(scan_paths(paths, top, conf), top)
-        return merge_history_and_tree(hist, tree)
     with _progress(args) as progress:
-        result = scan_paths(paths, root, conf, progress)
-    return _with_git_status(result, root)
-
-
-def merge_history_and_tree(hist: ScanResult, tree: ScanResult) -> ScanResult:
-    """One report: history findings (attributed to commits), then secrets that live only in
-    the working tree (never committed: untracked or ignored files, or uncommitted edits).
-
-    A working-tree hit whose secret is already in history is the same leak: it is folded into
-    the history finding (which says whether the secret is still at HEAD) instead of repeated.
-    """
-    in_history = {f.fingerprint for f in hist.findings}
-    findings = list(hist.findings)
-    for f in tree.findings:
-        if f.fingerprint not in in_history:
-            findings.append(f.with_extra(location="working tree only"))
-    stats = hist.stats
-    merged = stats._replace(
-        files_scanned=tree.stats.files_scanned,
-        bytes_scanned=stats.bytes_scanned + tree.stats.bytes_scanned,
-        skipped=stats.skipped + tree.stats.skipped,
-        duration_s=stats.duration_s + tree.stats.duration_s,
-    )
-    return ScanResult(hist.root, tuple(findings), merged, hist.mode)
+        return api.scan_paths(paths, conf, progress=progress)
 
 
 def _verify(result: ScanResult, args: argparse.Namespace) -> dict | None:
     """Opt-in only: without --verify nothing is imported and nothing is sent."""
     if not getattr(args, "verify", False):
         return None
-    from keytrap import verify
+    from keytrap import api
 
-    return verify.verify_findings(result.findings, args)
+    return api.verify(
+        result,
+        base_url=getattr(args, "binance_url", None),
+        testnet_url=getattr(args, "binance_testnet_url", None),
+        futures_testnet_url=getattr(args, "binance_futures_testnet_url", None),
+        demo_url=getattr(args, "binance_demo_url", None),
+        timeout=getattr(args, "verify_timeout", None),
+        deadline=getattr(args, "verify_deadline", None),
+    )
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
+    from keytrap import api
+
     if args.only_verified and not args.verify:
         raise UsageError("--only-verified needs --verify")
     result = _scan_result(args).printable()  # a non-UTF-8 file name must not break a report
-    verifications = _verify(result, args)
-    result = _assess(result, verifications)
+    result = api.assess(result, _verify(result, args))
     if args.only_verified:
         from keytrap.verify import only_live
 
@@ -423,8 +339,10 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 def cmd_hook(args: argparse.Namespace) -> int:
     from keytrap import hook
+    from keytrap.sources.staged import repo_top
 
-    return hook.run(args)
+    top = repo_top(os.curdir)
+    return hook.run(args, top, _load_config(args, top, at_top=True))
 
 
 def cmd_baseline(args: argparse.Namespace) -> int:

@@ -65,25 +65,22 @@ class _GitFailed(Exception):
 def _git(
     root: Path, *args: str, ok_codes: tuple[int, ...] = (0,), stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+    """``git ARGS`` at the work tree top ``root``, through the hardened runner."""
+    from keytrap import gitrun
+
+    data = (stdin if stdin is not None else "").encode("utf-8", "surrogateescape")
     try:
-        proc = subprocess.run(
-            ["git", "-c", "core.quotepath=off", *args],
-            cwd=root,
-            env=env,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors="surrogateescape",
-            timeout=GIT_TIMEOUT,
-            input=stdin if stdin is not None else "",
-        )
+        raw = gitrun.run(str(root), "-c", "core.quotepath=off", *args, input=data, timeout=GIT_TIMEOUT)
     except FileNotFoundError:
         raise _GitFailed("git is not installed or not on PATH") from None
     except subprocess.TimeoutExpired:
         raise _GitFailed(f"git {args[0]} took more than {GIT_TIMEOUT}s") from None
     except OSError as exc:
         raise _GitFailed(f"cannot run git: {exc.strerror or exc}") from None
+    proc = subprocess.CompletedProcess(
+        raw.args, raw.returncode,
+        raw.stdout.decode("utf-8", "surrogateescape"), raw.stderr.decode("utf-8", "replace"),
+    )
     if proc.returncode not in ok_codes:
         first = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[0]
         raise _GitFailed(first)

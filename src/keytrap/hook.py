@@ -11,9 +11,9 @@ import argparse
 import os
 import sys
 
+from keytrap.config import Config
 from keytrap.errors import EXIT_CLEAN, EXIT_FINDINGS, UsageError
 from keytrap.findings import ScanResult, scrub_keyshaped
-
 
 
 def _is_zero(sha: str) -> bool:
@@ -79,42 +79,22 @@ def _push_ranges(stdin_text: str | None) -> list[str]:
     return ranges
 
 
-def run(args: argparse.Namespace) -> int:
-    from keytrap import cli
-    from keytrap.sources import staged
+def run(args: argparse.Namespace, top: str, config: Config) -> int:
+    """The hook at the repository top ``top`` with ``config`` (the command line built both)."""
+    from keytrap import api
 
-    top = staged.repo_top(os.curdir)
-    config = cli._load_config(args, top, at_top=True)
     if args.pre_push:
-        from pathlib import Path
-
-        from keytrap.sources.history import scan_history
-
         stdin_text = None if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
-        ranges = _push_ranges(stdin_text)
-        findings = []
-        result = None
-        for rev_range in ranges:
-            base, _, tip = rev_range.rpartition("..")
-            if base and staged.has_commit(top, base):
-                result = scan_history(Path(top), config, rev_range=rev_range)
-            else:
-                # a new branch, or a remote tip we do not have (force-push over others' work):
-                # every commit not already on a remote
-                result = scan_history(Path(top), config, new_to_remotes=tip)
-            seen = {f.fingerprint for f in findings}
-            findings.extend(f for f in result.findings if f.fingerprint not in seen)  # once per push
-        if not findings:
+        result = api.scan_push(top, _push_ranges(stdin_text), config)
+        if not result.findings:
             return EXIT_CLEAN
-        assert result is not None
-        merged = ScanResult(top, tuple(findings), result.stats, "range")
-        _report(merged, "push refused", "push")
+        _report(result, "push refused", "push")
         return EXIT_FINDINGS
     if args.files and os.path.realpath(os.curdir) != os.path.realpath(top):
         raise UsageError("keytrap hook expects to run at the repository top (as pre-commit does)")
-    result = staged.scan_staged(top, config, only=args.files or None)
+    result = api.scan_staged(top, config, only=args.files or None)
     if getattr(args, "verify", False) and result.findings:
-        result = cli._assess(result, cli._verify(result, args))
+        result = api.assess(result, api.verify(result, base_url=getattr(args, "binance_url", None)))
     for sk in result.stats.skipped:  # never silent: a file keytrap could not read is said
         if sk.reason != "binary":
             print(scrub_keyshaped(f"keytrap: warning: {sk.path} not scanned: {sk.reason}"), file=sys.stderr)

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import subprocess
 import sys
 import sysconfig
 from pathlib import Path
@@ -41,14 +40,14 @@ _MARKER_PREFIX = "# keytrap-managed-hook"  # any version counts as ours
 
 
 def _git(repo: Path, *args: str) -> str:
+    """``git ARGS`` at the repository ``repo`` belongs to, through the hardened runner."""
+    from keytrap import gitrun
+
+    loc = gitrun.locate(os.fspath(repo))
+    if loc is None:
+        raise GitError(f"not a git repository: {repo}")
     try:
-        out = subprocess.run(
-            ["git", *args],
-            cwd=repo,
-            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"},
-            capture_output=True,
-            check=False,
-        )
+        out = gitrun.run(loc, *args)
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH") from None
     except OSError as exc:
@@ -67,21 +66,24 @@ def hooks_dir(repo: Path) -> Path:
 
     Raises UsageError if ``repo`` is not a folder, GitError if it is not in a git work tree.
     """
+    from keytrap import gitrun
+
     repo = Path(repo)
     if not repo.exists():
         raise UsageError(f"path not found: {repo}")
     if not repo.is_dir():
         raise UsageError(f"not a folder: {repo}")
-    if _git(repo, "rev-parse", "--is-bare-repository") == "true":
+    loc = gitrun.locate(os.fspath(repo))
+    if loc is None:
+        raise GitError(f"not a git repository: {repo}")
+    if loc.bare:
         raise UsageError(f"{repo} is a bare repository: commits are not made there, install the hook in a clone")
-    if _git(repo, "rev-parse", "--is-inside-work-tree") != "true":
-        raise GitError(f"not inside a git work tree: {repo}")
-    # Printed relative to the current directory (or absolute for an absolute core.hooksPath);
-    # os.path.join keeps an absolute answer as it is.
+    # Printed relative to the top (or absolute for an absolute core.hooksPath); os.path.join
+    # keeps an absolute answer as it is.
     rel = _git(repo, "rev-parse", "--git-path", "hooks")
     if not rel:
         raise GitError(f"git rev-parse --git-path hooks gave no answer in {repo}")
-    return Path(os.path.normpath(os.path.join(os.path.abspath(repo), rel)))
+    return Path(os.path.normpath(os.path.join(loc.path, rel)))
 
 
 # --- the scripts -----------------------------------------------------------------------------
@@ -117,8 +119,8 @@ def _runner() -> str:
     lines.append(f"    {kw} command -v keytrap >/dev/null 2>&1; then keytrap \"$@\"")
     for p in pythons:
         q = _as_sh_path(p)
-        lines.append(f"    elif [ -x {q} ] && {q} -c 'import keytrap' >/dev/null 2>&1; then {q} -m keytrap \"$@\"")
-    lines.append("    elif command -v python3 >/dev/null 2>&1 && python3 -c 'import keytrap' >/dev/null 2>&1; then python3 -m keytrap \"$@\"")
+        lines.append(f"    elif [ -x {q} ] && {q} -I -c 'import keytrap' >/dev/null 2>&1; then {q} -I -m keytrap \"$@\"")
+    lines.append("    elif command -v python3 >/dev/null 2>&1 && python3 -I -c 'import keytrap' >/dev/null 2>&1; then python3 -I -m keytrap \"$@\"")
     lines.append("    else")
     lines.append("        echo \"keytrap: hook: keytrap not found (reinstall it, or rerun 'keytrap install')\" >&2")
     lines.append("        return 127")
@@ -248,7 +250,7 @@ def _outside(folder: Path, repo: Path) -> bool:
         common = _git(repo, "rev-parse", "--git-common-dir")
     except GitError:
         return False
-    inside = (Path(top), Path(os.path.join(os.path.abspath(repo), common)))
+    inside = (Path(top), Path(os.path.join(top, common)))  # git -C TOP: relative to the top
     real = os.path.realpath(folder)
     return not any(
         real == os.path.realpath(p) or real.startswith(os.path.realpath(p) + os.sep) for p in inside

@@ -1,9 +1,8 @@
 """A small, read-only reader over ``git cat-file`` and friends.
 
-Every git process started here gets :func:`git_env`: no optional locks (nothing is written to the
-repository, not even an index refresh), no lazy fetches from a partial clone's promisor remote
-(``GIT_NO_LAZY_FETCH`` on git >= 2.44; on older git every transport is disallowed instead, so a
-fetch fails at once and the object reads as missing), no prompts.
+Every git process started here goes through :mod:`keytrap.gitrun` (a known location, settings
+that disarm programs a hostile repository config names, no optional locks, no lazy fetches from a
+partial clone's promisor remote: the fetch fails at once and the object reads as missing).
 
 * :func:`open_repo` checks the path and says what kind of repository it is (bare, shallow,
   partial, linked worktree) or raises :class:`GitError` with one line.
@@ -31,26 +30,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from keytrap import gitrun
 from keytrap.errors import GitError
+from keytrap.gitrun import Location
 
-#: Bytes git itself looks at to decide that a file is binary.
 #: The null object id (an added or deleted side of a diff).
 NULL_OID = "0" * 40
-
-_ENV_FIXED = {
-    "GIT_OPTIONAL_LOCKS": "0",
-    "GIT_NO_LAZY_FETCH": "1",  # git >= 2.44
-    # older git: a lazy fetch would go through a transport; allow none, so it fails offline
-    "GIT_ALLOW_PROTOCOL": "keytrap-no-fetch",
-    "GIT_PROTOCOL_FROM_USER": "0",
-    "GIT_TERMINAL_PROMPT": "0",
-    "GIT_ASKPASS": "true",
-    "SSH_ASKPASS": "true",
-    "GIT_PAGER": "cat",
-    "LC_ALL": "C",
-}
-# set by the caller's environment but wrong for us: they would point git somewhere else
-_ENV_DROP = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR")
 
 #: Read settings that keep a long ``cat-file`` small: git maps pack windows and caches delta
 #: bases; by default both can grow to hundreds of MB on a big history.
@@ -60,11 +45,11 @@ READ_CONFIG = (
     "-c", "core.deltaBaseCacheLimit=48m",
 )
 
+Where = Location | Path | str
 
-def git_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _ENV_DROP}
-    env.update(_ENV_FIXED)
-    return env
+
+def _loc(where: Where) -> Location:
+    return where if isinstance(where, Location) else Location(top=os.fspath(where))
 
 
 def _first_line(stderr: bytes | str) -> str:
@@ -76,31 +61,20 @@ def _first_line(stderr: bytes | str) -> str:
     return "unknown error"
 
 
-def run_git(repo: Path | str, *args: str, check: bool = True) -> bytes:
-    """Run a git command in ``repo`` and return stdout; raise GitError with one line."""
+def run_git(where: Where, *args: str, check: bool = True) -> bytes:
+    """Run a git command at ``where`` and return stdout; raise GitError with one line."""
+    loc = _loc(where)
     try:
-        proc = subprocess.run(
-            ["git", "-C", os.fspath(repo), *args],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            env=git_env(),
-        )
+        proc = gitrun.run(loc, *args)
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH") from None
     if check and proc.returncode != 0:
-        raise GitError(f"git {args[0]} failed in {repo}: {_first_line(proc.stderr)}")
+        raise GitError(f"git {args[0]} failed in {loc.path}: {_first_line(proc.stderr)}")
     return proc.stdout
 
 
 def git_version() -> tuple[int, int]:
-    out = subprocess.run(
-        ["git", "--version"], capture_output=True, env=git_env(), check=False
-    ).stdout.decode()
-    try:
-        major, minor = out.split()[2].split(".")[:2]
-        return int(major), int(minor)
-    except (IndexError, ValueError):
-        return (0, 0)
+    return gitrun.version()
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +85,7 @@ class RepoInfo:
     shallow: bool
     partial: bool  # has a promisor remote: objects may be missing on purpose
     linked_worktree: bool
+    loc: Location  # where every git command for this repository is pointed
 
     @property
     def bare(self) -> bool:
@@ -118,22 +93,23 @@ class RepoInfo:
 
 
 def open_repo(path: Path | str) -> RepoInfo:
-    """Check that ``path`` is (inside) a git repository and describe it."""
+    """Check that ``path`` is (inside) a git repository and describe it.
+
+    The repository is found by walking up to ``.git`` (or ``path`` is a bare repository), never
+    by letting git discover one: a bare repository committed inside a work tree is not one.
+    """
     p = Path(path)
     if not p.exists():
         raise GitError(f"not a git repository: {p} does not exist")
     if not p.is_dir():
         raise GitError(f"not a git repository: {p} is not a directory")
+    loc = gitrun.locate(os.fspath(p))
+    if loc is None:
+        raise GitError(f"not a git repository: {p}")
     try:
-        proc = subprocess.run(
-            [
-                "git", "-C", os.fspath(p), "rev-parse",
-                "--absolute-git-dir", "--git-common-dir", "--is-bare-repository",
-                "--is-shallow-repository",
-            ],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            env=git_env(),
+        proc = gitrun.run(
+            loc, "rev-parse", "--absolute-git-dir", "--git-common-dir", "--is-bare-repository",
+            "--is-shallow-repository",
         )
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH") from None
@@ -146,14 +122,10 @@ def open_repo(path: Path | str) -> RepoInfo:
     git_dir = Path(lines[0])
     common = Path(lines[1])
     if not common.is_absolute():
-        common = (p / common).resolve()
-    bare = lines[2] == "true"
+        common = (Path(loc.path) / common).resolve()
     shallow = lines[3] == "true"
-    work_tree = None
-    if not bare:
-        top = run_git(p, "rev-parse", "--show-toplevel", check=False).decode("utf-8", "surrogateescape")
-        work_tree = Path(top.strip()) if top.strip() else None  # None: inside .git itself
-    cfg = run_git(p, "config", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$",
+    work_tree = Path(loc.top) if loc.top is not None else None
+    cfg = run_git(loc, "config", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$",
                   check=False)
     partial = any(
         line.split(b" ", 1)[-1].strip().lower() not in (b"false", b"")
@@ -166,6 +138,7 @@ def open_repo(path: Path | str) -> RepoInfo:
         shallow=shallow,
         partial=partial,
         linked_worktree=git_dir.resolve() != common.resolve(),
+        loc=loc,
     )
 
 
@@ -175,19 +148,19 @@ class ObjectInfo(NamedTuple):
     size: int
 
 
-def iter_objects(repo: Path | str, types: Iterable[str] | None = ("blob",)) -> Iterator[ObjectInfo]:
+def iter_objects(repo: Where, types: Iterable[str] | None = ("blob",)) -> Iterator[ObjectInfo]:
     """Every object in the store (packs in pack order, then loose), with type and size.
 
     Objects that are only promised by a partial clone's remote are not in the store and are
     not listed: nothing is fetched.
     """
     wanted = None if types is None else {t.encode() for t in types}
-    args = ["git", "-C", os.fspath(repo), *READ_CONFIG, "cat-file", "--batch-all-objects",
-            "--unordered", "--batch-check=%(objectname) %(objecttype) %(objectsize)"]
+    loc = _loc(repo)
     errfile = tempfile.TemporaryFile()
     try:
-        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=errfile, env=git_env())
+        proc = gitrun.popen(loc, *READ_CONFIG, "cat-file", "--batch-all-objects", "--unordered",
+                            "--batch-check=%(objectname) %(objecttype) %(objectsize)",
+                            stdout=subprocess.PIPE, stderr=errfile)
     except FileNotFoundError:
         errfile.close()
         raise GitError("git is not installed or not on PATH") from None
@@ -207,7 +180,7 @@ def iter_objects(repo: Path | str, types: Iterable[str] | None = ("blob",)) -> I
         err = errfile.read()
         errfile.close()
     if rc != 0:
-        raise GitError(f"cannot list objects in {repo}: {_first_line(err)}")
+        raise GitError(f"cannot list objects in {loc.path}: {_first_line(err)}")
 
 
 _TYPES = (b"blob", b"tree", b"commit", b"tag")
@@ -233,8 +206,8 @@ class CatFile:
     "too_large" (their bytes are read from the pipe in pieces and dropped).
     """
 
-    def __init__(self, repo: Path | str, *, max_size: int | None = None) -> None:
-        self.repo = os.fspath(repo)
+    def __init__(self, repo: Where, *, max_size: int | None = None) -> None:
+        self.loc = _loc(repo)
         self.max_size = max_size
         self._proc: subprocess.Popen[bytes] | None = None
         self._errfiles: dict[int, Any] = {}
@@ -242,14 +215,14 @@ class CatFile:
 
     # -- process ------------------------------------------------------------------------
     def _spawn(self) -> subprocess.Popen[bytes]:
-        args = ["git", "-C", self.repo, *READ_CONFIG, "cat-file", "--batch"]
+        args = [*READ_CONFIG, "cat-file", "--batch"]
         if self._z:
             args.append("-z")
         errfile = tempfile.TemporaryFile()
         try:
-            proc = subprocess.Popen(
-                args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=errfile, env=git_env(), bufsize=1 << 16,
+            proc = gitrun.popen(
+                self.loc, *args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=errfile, bufsize=1 << 16,
             )
         except FileNotFoundError:
             errfile.close()

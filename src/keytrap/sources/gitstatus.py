@@ -1,61 +1,63 @@
 """Git status of the files that hold findings: tracked, untracked or ignored.
 
-Asked only when there are findings, so a clean scan never pays for it. Read-only: every git
-call runs with ``GIT_OPTIONAL_LOCKS=0`` (no index refresh, no lock files).
+Asked only when there are findings, so a clean scan never pays for it. Read-only and pointed at
+known repository tops only (the tops of the paths the user named, found by walking up to
+``.git``): a repository nested inside the scanned tree is never asked, so its config never runs.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterable
 
-def git_env() -> dict[str, str]:
-    """The caller's environment (GIT_DIR, GIT_INDEX_FILE… kept) with no locks and no prompts."""
-    return {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"}
+from keytrap import gitrun
 
 
 def toplevel(path: str) -> str | None:
-    """The work tree that contains ``path``, or None outside git (or in a bare repo)."""
-    folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"],
-            cwd=folder,
-            env=git_env(),
-            capture_output=True,
-            check=False,
-        )
-    except OSError:
-        return None
-    if out.returncode != 0:
-        return None
-    top = out.stdout.decode("utf-8", "surrogateescape").strip()
-    return top or None
+    """The work tree that contains ``path``, or None outside git (or in a bare repo).
+
+    Found by walking up to ``.git``, without running git.
+    """
+    return gitrun.find_top(path)
 
 
 def _git_z(top: str, args: list[str], stdin: bytes | None = None) -> set[str]:
-    out = subprocess.run(
-        ["git", *args],
-        cwd=top,
-        env=git_env(),
-        input=stdin,
-        capture_output=True,
-        check=False,
-    )
+    try:
+        out = gitrun.run(top, *args, input=stdin)
+    except OSError:
+        return set()
     return {p for p in out.stdout.decode("utf-8", "surrogateescape").split("\0") if p}
 
 
-def statuses(abs_paths: Iterable[str]) -> dict[str, str]:
-    """Map each absolute path to ``tracked``/``untracked``/``ignored`` (absent outside git)."""
+def _owner(path: str, tops: list[str]) -> str | None:
+    """The deepest of ``tops`` that contains ``path``."""
+    real = os.path.realpath(path)
+    for top in tops:  # deepest first
+        if real == top or real.startswith(top.rstrip(os.sep) + os.sep):
+            return top
+    return None
+
+
+def statuses(abs_paths: Iterable[str], scan_paths: Iterable[str]) -> dict[str, str]:
+    """Map each absolute path to ``tracked``/``untracked``/``ignored`` (absent outside git).
+
+    ``scan_paths`` are the paths the user named: their repository tops are the only ones git
+    is asked about.
+    """
+    tops = sorted(
+        {os.path.realpath(t) for t in (toplevel(p) for p in scan_paths) if t is not None},
+        key=len, reverse=True,
+    )
+    if not tops:
+        return {}
     by_top: dict[str, list[str]] = {}
     for p in abs_paths:
-        top = toplevel(p)
+        top = _owner(p, tops)
         if top is not None:
             by_top.setdefault(top, []).append(p)
     result: dict[str, str] = {}
     for top, paths in by_top.items():
-        rel = {p: os.path.relpath(os.path.realpath(p), os.path.realpath(top)) for p in paths}
+        rel = {p: os.path.relpath(os.path.realpath(p), top) for p in paths}
         wanted = sorted(set(rel.values()))
         tracked = _git_z(top, ["--literal-pathspecs", "ls-files", "-z", "--", *wanted]) if wanted else set()
         rest = [r for r in wanted if r not in tracked]

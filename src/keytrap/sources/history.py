@@ -36,6 +36,7 @@ from __future__ import annotations
 import os
 import pickle
 import selectors
+import stat
 import subprocess
 import sys
 import tempfile
@@ -50,12 +51,13 @@ from keytrap.engine import scan_bytes
 from keytrap.errors import GitError, UsageError
 from keytrap.findings import CONFIDENCE_RANK, Finding, ScanResult, ScanStats, Skipped
 from keytrap.sources.files import decode_for_scan
+from keytrap import gitrun
+from keytrap.gitrun import Location
 from keytrap.sources.gitcat import (
     NULL_OID,
     READ_CONFIG,
     CatFile,
     RepoInfo,
-    git_env,
     iter_objects,
     open_repo,
     run_git,
@@ -95,19 +97,17 @@ class LogIndex:
 def _log_args(revs: list[str]) -> list[str]:
     return [
         *READ_CONFIG, "log", "--topo-order", "--raw", "-c", "--root", "--no-renames",
-        "--no-abbrev", "-z", "--no-color", "--no-ext-diff", "--no-textconv", "--source",
+        "--no-abbrev", "-z", "--no-color", "--no-ext-diff", "--no-textconv", "--no-show-signature",
+        "--source",
         "--format=%x01%H %S", *revs, "--",
     ]
 
 
-def read_log(repo: Path, revs: list[str], wanted: set[str] | None = None) -> LogIndex:
+def read_log(repo: Location, revs: list[str], wanted: set[str] | None = None) -> LogIndex:
     """Parse ``git log --raw -c`` for ``revs``; keep only ``wanted`` blob ids if given."""
     index = LogIndex()
     errfile = tempfile.TemporaryFile()
-    proc = subprocess.Popen(
-        ["git", "-C", os.fspath(repo), *_log_args(revs)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errfile, env=git_env(),
-    )
+    proc = gitrun.popen(repo, *_log_args(revs), stdout=subprocess.PIPE, stderr=errfile)
     assert proc.stdout is not None
     pos = -1
     meta: bytes | None = None
@@ -134,7 +134,7 @@ def read_log(repo: Path, revs: list[str], wanted: set[str] | None = None) -> Log
         errfile.close()
     if rc != 0:
         msg = err[0].removeprefix("fatal: ") if err else f"exit {rc}"
-        raise GitError(f"git log failed in {repo}: {msg}")
+        raise GitError(f"git log failed in {repo.path}: {msg}")
     return index
 
 
@@ -224,7 +224,7 @@ def worker_main() -> None:
     """A scan worker: reads (repo, config), then id lists; answers each with a _ChunkResult."""
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     repo, config = _recv(stdin)  # type: ignore[misc]
-    cat = CatFile(repo, max_size=config.max_file_size)
+    cat = CatFile(repo, max_size=config.max_file_size)  # a Location: the known repository
     while True:
         chunk = _recv(stdin)
         if chunk is None:
@@ -233,20 +233,19 @@ def worker_main() -> None:
 
 
 class _Worker:
-    def __init__(self, repo: Path, config: Config) -> None:
-        pkg_root = str(Path(__file__).resolve().parents[2])  # the folder holding ``keytrap``
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [pkg_root, env.get("PYTHONPATH")]))
+    def __init__(self, repo: Location, config: Config) -> None:
         self.errfile = tempfile.TemporaryFile()
+        # isolated (-I) and started outside the scanned tree: a ``keytrap/`` package committed in
+        # the repository is never imported
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", _WORKER_CODE],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errfile, env=env,
+            gitrun.python_argv(_WORKER_CODE),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errfile, cwd=gitrun.PACKAGE_ROOT,
         )
         self.fd = self.proc.stdout.fileno()  # type: ignore[union-attr]
         self.buf = bytearray()
         self.pending = 0  # chunks sent, not answered
         self.closed = False
-        _send(self.proc.stdin, (os.fspath(repo), config))
+        _send(self.proc.stdin, (repo, config))
 
     def give(self, chunk: list[str] | None) -> None:
         """Send a list of ids, or None: no more work, exit when done."""
@@ -316,7 +315,7 @@ def _chunks(blobs: list[tuple[str, int]], jobs: int) -> list[list[str]]:
 
 
 def _scan_blobs(
-    repo: Path,
+    repo: Location,
     blobs: list[tuple[str, int]],
     config: Config,
     jobs: int,
@@ -395,12 +394,9 @@ def _decode_path(raw: bytes) -> str:
     return raw.decode("utf-8", "backslashreplace")
 
 
-def _head_blobs(repo: Path) -> tuple[set[str], list[str]] | None:
+def _head_blobs(repo: Location) -> tuple[set[str], list[str]] | None:
     """Blob ids in HEAD's tree and submodule paths; None when there is no HEAD commit."""
-    proc = subprocess.run(
-        ["git", "-C", os.fspath(repo), "ls-tree", "-r", "-z", "--full-tree", "HEAD"],
-        stdin=subprocess.DEVNULL, capture_output=True, env=git_env(),
-    )
+    proc = gitrun.run(repo, "ls-tree", "-r", "-z", "--full-tree", "HEAD")
     if proc.returncode != 0:
         return None
     blobs: set[str] = set()
@@ -419,7 +415,7 @@ def _head_blobs(repo: Path) -> tuple[set[str], list[str]] | None:
     return blobs, gitlinks
 
 
-def _commit_meta(repo: Path, shas: Iterable[str]) -> dict[str, tuple[str, str, str, str]]:
+def _commit_meta(repo: Location, shas: Iterable[str]) -> dict[str, tuple[str, str, str, str]]:
     """sha -> (author name, author email, author date ISO, subject)."""
     shas = list(dict.fromkeys(shas))
     if not shas:
@@ -435,21 +431,35 @@ def _commit_meta(repo: Path, shas: Iterable[str]) -> dict[str, tuple[str, str, s
     return meta
 
 
-def _refs_containing(repo: Path, sha: str) -> list[str]:
+def _refs_containing(repo: Location, sha: str) -> list[str]:
     out = run_git(repo, "for-each-ref", "--contains", sha, "--format=%(refname)", check=False)
     return [r for r in out.decode("utf-8", "replace").splitlines() if r]
 
 
 def _in_worktree(work_tree: Path | None, raw_paths: Iterable[bytes], secret: str) -> bool | None:
+    """Does the work tree still hold ``secret`` at one of these repository paths?
+
+    Paths come from the scanned repository's trees, so they are not trusted: a path that
+    leaves the work tree (``..``, absolute, or through a symlink) is never read.
+    """
     if work_tree is None:
         return None
     needle = secret.encode()
+    root = os.path.realpath(work_tree)
     for raw in raw_paths:
-        target = Path(os.fsdecode(os.fsencode(work_tree) + b"/" + raw))
+        parts = raw.split(b"/")
+        if raw.startswith(b"/") or b".." in parts or b".git" in (p.lower() for p in parts):
+            continue
+        target = os.path.join(os.fsencode(root), raw)
+        real = os.path.realpath(target)
+        if real != target and not real.startswith(os.fsencode(root) + b"/"):
+            continue
         try:
-            if target.is_file() and target.stat().st_size <= 64 * 1024 * 1024:
-                if needle in target.read_bytes():
-                    return True
+            st = os.lstat(target)
+            if stat.S_ISREG(st.st_mode) and st.st_size <= 64 * 1024 * 1024:
+                with open(target, "rb") as fh:
+                    if needle in fh.read():
+                        return True
         except OSError:
             continue
     return False
@@ -459,24 +469,21 @@ def _in_worktree(work_tree: Path | None, raw_paths: Iterable[bytes], secret: str
 # the entry point
 
 
-def _check_rev(repo: Path, rev: str, what: str) -> None:
+def _check_rev(rev: str, what: str) -> None:
     if not rev or rev.startswith("-"):
         raise UsageError(f"invalid {what}: {rev!r}")
 
 
-def _resolve(repo: Path, rev: str, what: str) -> str:
-    _check_rev(repo, rev, what)
-    proc = subprocess.run(
-        ["git", "-C", os.fspath(repo), "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
-        stdin=subprocess.DEVNULL, capture_output=True, env=git_env(),
-    )
+def _resolve(repo: Location, rev: str, what: str) -> str:
+    _check_rev(rev, what)
+    proc = gitrun.run(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
     if proc.returncode != 0:
-        raise GitError(f"unknown {what} in {repo}: {rev}")
+        raise GitError(f"unknown {what} in {repo.path}: {rev}")
     return proc.stdout.decode().strip()
 
 
 def _scope(
-    repo: Path,
+    repo: Location,
     rev_range: str | None,
     since_commit: str | None,
     branch: str | None,
@@ -490,7 +497,7 @@ def _scope(
         _resolve(repo, new_to_remotes, "commit")
         return "range", [new_to_remotes, "--not", "--remotes"]
     if rev_range is not None:
-        _check_rev(repo, rev_range, "range")
+        _check_rev(rev_range, "range")
         if ".." not in rev_range:
             raise UsageError(f"invalid range {rev_range!r}: expected BASE..HEAD")
         base, _, tip = rev_range.replace("...", "..").partition("..")
@@ -506,11 +513,9 @@ def _scope(
     return "history", ["--all"]
 
 
-def _count_commits(repo: Path, revs: list[str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        ["git", "-C", os.fspath(repo), "rev-list", "--count", *revs, "--"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=git_env(),
-    )
+def _count_commits(repo: Location, revs: list[str]) -> subprocess.Popen[bytes]:
+    return gitrun.popen(repo, "rev-list", "--count", *revs, "--", stdout=subprocess.PIPE,
+                        stderr=subprocess.DEVNULL)
 
 
 def scan_history(
@@ -531,10 +536,11 @@ def scan_history(
     """
     started = time.perf_counter()
     info = open_repo(repo)
-    mode, revs = _scope(repo, rev_range, since_commit, branch, new_to_remotes)
-    counter = _count_commits(repo, revs)
+    loc = info.loc
+    mode, revs = _scope(loc, rev_range, since_commit, branch, new_to_remotes)
+    counter = _count_commits(loc, revs)
     try:
-        return _scan(repo, config, info, mode, revs, counter, progress, jobs, started)
+        return _scan(loc, config, info, mode, revs, counter, progress, jobs, started)
     finally:
         if counter.poll() is None:
             counter.kill()
@@ -542,7 +548,7 @@ def scan_history(
 
 
 def _scan(
-    repo: Path, config: Config, info: RepoInfo, mode: str, revs: list[str],
+    repo: Location, config: Config, info: RepoInfo, mode: str, revs: list[str],
     counter: subprocess.Popen[bytes], progress: Progress | None, jobs: int, started: float,
 ) -> ScanResult:
     full = revs == ["--all"]
@@ -641,7 +647,7 @@ def _where(log: LogIndex | None, oid: str) -> str:
 
 
 def _attribute(
-    repo: Path,
+    repo: Location,
     info: RepoInfo,
     config: Config,
     hits: list[tuple[str, list[Finding]]],

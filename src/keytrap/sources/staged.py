@@ -15,12 +15,12 @@ import time
 from collections.abc import Iterable
 from collections import namedtuple
 
+from keytrap import gitrun
 from keytrap.config import Config
 from keytrap.engine import scan_bytes
 from keytrap.errors import GitError
 from keytrap.findings import Finding, ScanResult, ScanStats, Skipped
 from keytrap.sources.files import decode_for_scan
-from keytrap.sources.gitstatus import git_env  # keeps GIT_INDEX_FILE: `git commit -a` needs it
 
 ZERO = "0" * 40
 _REGULAR_MODES = frozenset({"100644", "100755"})
@@ -33,9 +33,11 @@ class StagedFile(namedtuple("StagedFile", "path blob base")):
     base: str | None  # the blob it replaces (HEAD side), None when added
 
 
-def _git(cwd: str, *args: str) -> bytes:
+def _git(top: str, *args: str) -> bytes:
+    # the hook runs inside the repository git commits to: its GIT_DIR/GIT_INDEX_FILE are kept
+    # (``git commit -a`` names a temporary index)
     try:
-        proc = subprocess.run(["git", *args], cwd=cwd, env=git_env(), capture_output=True, check=False)
+        proc = gitrun.run(top, *args, keep_repo_env=True)
     except OSError as exc:
         raise GitError(f"cannot run git: {exc.strerror}") from None
     if proc.returncode != 0:
@@ -49,20 +51,16 @@ def _git(cwd: str, *args: str) -> bytes:
 
 def repo_top(cwd: str) -> str:
     """The work tree top, found without spawning git (a walk up to the nearest ``.git``)."""
-    folder = os.path.abspath(cwd)
-    while True:
-        if os.path.exists(os.path.join(folder, ".git")):
-            return folder
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            raise GitError("not a git repository (or any parent up to the filesystem root)")
-        folder = parent
+    top = gitrun.find_top(cwd)
+    if top is None:
+        raise GitError("not a git repository (or any parent up to the filesystem root)")
+    return top
 
 
-def has_commit(cwd: str, rev: str) -> bool:
-    proc = subprocess.run(
-        ["git", "cat-file", "-e", f"{rev}^{{commit}}"], cwd=cwd, env=git_env(), capture_output=True, check=False
-    )
+def has_commit(top: str, rev: str) -> bool:
+    if not rev or rev.startswith("-"):
+        return False
+    proc = gitrun.run(top, "cat-file", "-e", f"{rev}^{{commit}}", keep_repo_env=True)
     return proc.returncode == 0
 
 
@@ -97,7 +95,7 @@ def parse_raw(out: bytes) -> list[StagedFile]:
     return files
 
 
-def read_blobs(cwd: str, shas: Iterable[str], max_size: int) -> dict[str, bytes | str]:
+def read_blobs(top: str, shas: Iterable[str], max_size: int) -> dict[str, bytes | str]:
     """sha -> content, or sha -> reason it was not read. One ``cat-file --batch-command``.
 
     Sizes are asked first (``info``), so a blob over ``max_size`` is never read into memory:
@@ -107,9 +105,9 @@ def read_blobs(cwd: str, shas: Iterable[str], max_size: int) -> dict[str, bytes 
     if not wanted:
         return {}
     try:
-        proc = subprocess.Popen(
-            ["git", "cat-file", "--batch-command", "--buffer"],
-            cwd=cwd, env=git_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        proc = gitrun.popen(
+            top, "cat-file", "--batch-command", "--buffer", keep_repo_env=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
     except OSError as exc:
         raise GitError(f"cannot run git: {exc.strerror}") from None

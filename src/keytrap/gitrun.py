@@ -1,0 +1,214 @@
+"""The one door to git (and to child interpreters). Every git process keytrap starts is built here.
+
+keytrap runs on repositories it must not trust: a fresh clone of someone else's code, a pull
+request from a fork, a folder received as an archive. Git reads that repository's own
+``.git/config``, and some settings there name programs git will run. So every git call:
+
+* is pointed at a **known location**: ``-C TOP`` (the work tree top found by walking up to
+  ``.git``) or ``--git-dir DIR`` for a bare repository, never a folder inside the scanned tree
+  (a committed ``vendor/lib/`` holding ``HEAD``/``objects``/``refs``/``config`` is a repository
+  git would otherwise discover and obey);
+* carries :data:`SAFE_CONFIG`, command-line settings that win over any repository config:
+  no fsmonitor hook (``core.fsmonitor``), no signature checks (``log.showSignature`` would run
+  ``gpg.program``), no implicit bare repositories (``safe.bareRepository=explicit``), no
+  transport at all (``protocol.allow=never``: a lazy fetch of a partial clone would run
+  ``core.sshCommand`` or an ``ext::`` helper), no credential helpers, no pager, no automatic gc
+  or maintenance (none of the commands keytrap runs starts a hook);
+* runs with :func:`env`: ``GIT_OPTIONAL_LOCKS=0`` (a scan writes nothing, not even an index
+  refresh), no lazy fetch, no prompts, ``LC_ALL=C``.
+
+Commands that could still run a configured program are avoided or disarmed at the call site:
+diffs use ``--no-ext-diff --no-textconv`` and only ``--raw`` output; no command that runs
+filters (``cat-file --filters``, ``status``, ``checkout``) is used.
+
+Child Python interpreters (history workers) start isolated: ``python -I`` ignores ``PYTHONPATH``,
+the user site and the current folder, and the code puts keytrap's own package folder first on
+``sys.path``, so a ``keytrap/`` package committed in a scanned repository is never imported.
+
+Stdlib only and cheap to import: the pre-commit hook uses it on every commit.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+#: Settings passed with ``-c`` on every git call; command-line config beats repository config.
+SAFE_CONFIG: tuple[str, ...] = (
+    "-c", "core.fsmonitor=false",
+    "-c", "core.pager=cat",
+    "-c", "log.showSignature=false",
+    "-c", "safe.bareRepository=explicit",
+    "-c", "protocol.allow=never",
+    "-c", "credential.helper=",
+    "-c", "gc.auto=0",
+    "-c", "maintenance.auto=false",
+    "-c", "core.untrackedCache=false",
+)
+
+_ENV_FIXED = {
+    "GIT_OPTIONAL_LOCKS": "0",
+    "GIT_NO_LAZY_FETCH": "1",  # git >= 2.44
+    # older git: a lazy fetch goes through a transport; allow none, so it fails offline
+    "GIT_ALLOW_PROTOCOL": "keytrap-no-fetch",
+    "GIT_PROTOCOL_FROM_USER": "0",
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_ASKPASS": "true",
+    "SSH_ASKPASS": "true",
+    "GIT_PAGER": "cat",
+    "LC_ALL": "C",
+}
+#: Set by the caller's environment but wrong for a scan of a given repository: they would point
+#: git somewhere else. Kept for the hook (git itself sets them for the repository it runs in).
+_REPO_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR",
+             "GIT_NAMESPACE", "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM")
+
+
+def env(*, keep_repo_env: bool = False) -> dict[str, str]:
+    """The environment for a git child. ``keep_repo_env`` keeps ``GIT_DIR``/``GIT_INDEX_FILE``…
+    (the hook runs inside the repository git is committing to: ``commit -a`` uses a temporary
+    index named by ``GIT_INDEX_FILE``)."""
+    out = dict(os.environ) if keep_repo_env else {k: v for k, v in os.environ.items() if k not in _REPO_ENV}
+    out.update(_ENV_FIXED)
+    return out
+
+
+class Location:
+    """Where git is pointed: a work tree top (``-C``) or a bare repository (``--git-dir``)."""
+
+    __slots__ = ("top", "git_dir")
+
+    def __init__(self, top: str | None = None, git_dir: str | None = None) -> None:
+        if (top is None) == (git_dir is None):
+            raise ValueError("give exactly one of top and git_dir")
+        self.top = os.path.abspath(top) if top is not None else None
+        self.git_dir = os.path.abspath(git_dir) if git_dir is not None else None
+
+    @property
+    def bare(self) -> bool:
+        return self.git_dir is not None
+
+    @property
+    def path(self) -> str:
+        return self.top if self.top is not None else self.git_dir  # type: ignore[return-value]
+
+    def args(self) -> list[str]:
+        if self.git_dir is not None:
+            return ["--git-dir", self.git_dir]
+        return ["-C", self.top]  # type: ignore[list-item]
+
+    def __repr__(self) -> str:
+        return f"Location({'git_dir' if self.bare else 'top'}={self.path!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Location) and (self.top, self.git_dir) == (other.top, other.git_dir)
+
+    def __hash__(self) -> int:
+        return hash((self.top, self.git_dir))
+
+
+def looks_like_git_dir(path: str) -> bool:
+    """``path`` holds ``HEAD``, ``objects/`` and ``refs/``: a git directory (bare or ``.git``)."""
+    return (
+        os.path.isfile(os.path.join(path, "HEAD"))
+        and os.path.isdir(os.path.join(path, "objects"))
+        and os.path.isdir(os.path.join(path, "refs"))
+    )
+
+
+def find_top(path: str) -> str | None:
+    """The nearest folder at or above ``path`` that holds a ``.git`` entry, without running git.
+
+    Nested bare repositories inside a work tree are not repositories for keytrap: only a
+    ``.git`` (folder or gitfile) marks a work tree top.
+    """
+    folder = os.path.abspath(path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path)))
+    while True:
+        if os.path.lexists(os.path.join(folder, ".git")):
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+def locate(path: str) -> Location | None:
+    """The repository ``path`` belongs to: the work tree above it, else ``path`` itself when it
+    is a bare repository (a mirror, ``repo.git``) or a ``.git`` folder. None outside git."""
+    top = find_top(path)
+    if top is not None:
+        real = os.path.realpath(path)
+        git_entry = os.path.realpath(os.path.join(top, ".git"))
+        if real == git_entry or real.startswith(git_entry + os.sep):
+            return Location(git_dir=git_entry)  # asked about the .git folder itself
+        return Location(top=top)
+    if os.path.isdir(path) and looks_like_git_dir(path):
+        return Location(git_dir=path)
+    return None
+
+
+def argv(where: Location | str, *args: str) -> list[str]:
+    """The full command line for ``git ARGS`` at ``where`` (a Location, or a work tree top)."""
+    loc = where if isinstance(where, Location) else Location(top=where)
+    return ["git", *loc.args(), *SAFE_CONFIG, *args]
+
+
+def run(
+    where: Location | str,
+    *args: str,
+    input: bytes | None = None,
+    keep_repo_env: bool = False,
+    timeout: float | None = None,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run git and capture its output. Raises OSError if git cannot be started."""
+    return subprocess.run(
+        argv(where, *args),
+        input=input,
+        stdin=None if input is not None else subprocess.DEVNULL,
+        capture_output=True,
+        env=env(keep_repo_env=keep_repo_env),
+        timeout=timeout,
+        check=False,
+    )
+
+
+def popen(
+    where: Location | str, *args: str, keep_repo_env: bool = False, **kwargs: object
+) -> subprocess.Popen[bytes]:
+    """Start git with pipes chosen by the caller (``stdin``/``stdout``/``stderr`` kwargs)."""
+    kwargs.setdefault("stdin", subprocess.DEVNULL)
+    return subprocess.Popen(argv(where, *args), env=env(keep_repo_env=keep_repo_env), **kwargs)  # type: ignore[call-overload]
+
+
+_VERSION: tuple[int, int] | None = None
+
+
+def version() -> tuple[int, int]:
+    """git's (major, minor), asked once per process; (0, 0) if unknown."""
+    global _VERSION
+    if _VERSION is None:
+        try:
+            out = subprocess.run(["git", "--version"], capture_output=True, env=env(), check=False).stdout
+            major, minor = out.decode().split()[2].split(".")[:2]
+            _VERSION = (int(major), int(minor))
+        except (OSError, IndexError, ValueError):
+            _VERSION = (0, 0)
+    return _VERSION
+
+
+# --- child interpreters ------------------------------------------------------------------------
+
+#: The folder that holds the ``keytrap`` package this process runs (site-packages or src/).
+PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def python_argv(code: str) -> list[str]:
+    """A child interpreter running ``code`` isolated from the folder it starts in.
+
+    ``-I``: no ``PYTHONPATH``, no user site, no current folder on ``sys.path``; then keytrap's
+    own package folder goes first, so the child imports this very keytrap and nothing a scanned
+    repository holds.
+    """
+    boot = f"import sys; sys.path.insert(0, {PACKAGE_ROOT!r}); {code}"
+    return [sys.executable, "-I", "-c", boot]
