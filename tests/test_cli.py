@@ -375,3 +375,31 @@ def test_staged_old_low_confidence_secret_is_not_new(repo: Path, key: str) -> No
     (repo / "data.txt").write_text(f"# binance\n{key}\n")  # now medium, but not new
     git(repo, "add", ".")
     assert run("hook", "data.txt", "--min-confidence", "medium", cwd=repo).returncode == 0
+
+
+def test_output_file_still_says_what_happened_on_stderr(tmp_path: Path, key: str) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "k.env").write_text(f"BINANCE_API_KEY={key}\n")
+    out = tmp_path / "report.sarif"
+    proc = run("scan", str(tmp_path / "src"), "-f", "sarif", "-o", str(out))
+    assert proc.returncode == 1 and proc.stdout == ""
+    line = one_line_error(proc)
+    assert line.startswith("keytrap: 1 Binance secret found (1 high, 0 medium, 0 low confidence)")
+    assert f"sarif report written to {out}" in line and "Scanned 1 file " in line
+    assert_redacted(proc.stderr, [key])
+    (tmp_path / "empty").mkdir()
+    proc = run("scan", str(tmp_path / "empty"), "-f", "json", "-o", str(out))
+    assert proc.returncode == 0 and "no Binance secrets found" in one_line_error(proc)
+
+
+def test_github_format_appends_the_step_summary(tmp_path: Path, key: str) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "k.env").write_text(f"BINANCE_API_KEY={key}\n")
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n")
+    proc = run("scan", str(tmp_path / "src"), "-f", "github", env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert proc.returncode == 1
+    text = summary.read_text()
+    assert text.startswith("earlier step\n### keytrap: 1 leaked Binance secret found")
+    assert "k\\.env" in text
+    assert_redacted(text, [key])

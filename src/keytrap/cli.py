@@ -192,6 +192,8 @@ def _emit(result: ScanResult, args: argparse.Namespace) -> None:
         buf = io.StringIO()
         _render(result, args, buf)
         write_atomic(Path(args.output), buf.getvalue())
+        # the report is in a file: the log still says what happened, in one line
+        print(scrub_keyshaped(output_summary(result, args.format, args.output)), file=sys.stderr)
         return
     try:
         _render(result, args, sys.stdout)
@@ -202,6 +204,20 @@ def _emit(result: ScanResult, args: argparse.Namespace) -> None:
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
         except OSError:
             pass
+
+
+def output_summary(result: ScanResult, fmt: str, path: str) -> str:
+    """The one line on stderr when the report goes to a file: counts, where, and what was read."""
+    from keytrap.reporters.text import summary_line
+
+    findings = result.findings
+    n = len(findings)
+    if n:
+        counts = [f"{sum(f.confidence == c for f in findings)} {c}" for c in ("high", "medium", "low")]
+        head = f"{n} Binance secret{'s' if n != 1 else ''} found ({', '.join(counts)} confidence)"
+    else:
+        head = "no Binance secrets found"
+    return f"keytrap: {head}; {fmt} report written to {path}. {summary_line(result)}"
 
 
 def _progress(args: argparse.Namespace):  # -> context manager yielding a callback or None
@@ -290,7 +306,20 @@ def cmd_scan(args: argparse.Namespace) -> int:
     result = _scan_result(args).printable()  # a non-UTF-8 file name must not break a report
     result = api.assess(result, _verify(result, args))
     _emit(result, args)
+    if args.format == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
+        _append_step_summary(result, os.environ["GITHUB_STEP_SUMMARY"])
     return EXIT_FINDINGS if result.findings else EXIT_CLEAN
+
+
+def _append_step_summary(result: ScanResult, path: str) -> None:
+    """GitHub's job summary: appended to (other steps write there too), never fatal."""
+    from keytrap.reporters import github
+
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(github.step_summary(result))
+    except OSError as exc:
+        print(f"keytrap: warning: cannot write the step summary: {exc.strerror or exc}", file=sys.stderr)
 
 
 def cmd_hook(args: argparse.Namespace) -> int:
