@@ -403,3 +403,24 @@ def test_github_format_appends_the_step_summary(tmp_path: Path, key: str) -> Non
     assert text.startswith("earlier step\n### keytrap: 1 leaked Binance secret found")
     assert "k\\.env" in text
     assert_redacted(text, [key])
+
+
+def test_gitlab_format_through_the_cli(repo: Path, key: str, secret: str) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    from keytrap.reporters import gitlab
+
+    (repo / "settings.py").write_text(f"BINANCE_API_KEY = '{key}'\nBINANCE_API_SECRET = '{secret}'\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "leak")
+    head = git(repo, "rev-parse", "HEAD").strip()
+    out = repo.parent / "gl-secret-detection-report.json"
+    proc = run("scan", str(repo), "-f", "gitlab", "-o", str(out), env={"CI_COMMIT_SHA": head})
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(out.read_text())
+    schema = json.loads((Path(__file__).parent / "data" / f"gitlab-secret-detection-report-format-{gitlab.SCHEMA_VERSION}.json").read_text())
+    jsonschema.Draft7Validator(schema).validate(doc)
+    assert [v["location"]["commit"]["sha"] for v in doc["vulnerabilities"]] == [head, head]
+    assert {v["severity"] for v in doc["vulnerabilities"]} == {"High"}
+    hist = run("scan", str(repo), "--history", "-f", "gitlab")
+    jsonschema.Draft7Validator(schema).validate(json.loads(hist.stdout))
+    assert_redacted(out.read_text() + hist.stdout + proc.stderr, [key, secret])

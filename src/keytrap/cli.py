@@ -30,7 +30,7 @@ from keytrap.errors import (
 )
 from keytrap.findings import ScanResult, scrub_keyshaped
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "github", "gitlab")
 
 EPILOG = """\
 exit codes: 0 no findings, 1 findings, 2 usage or fatal error, 3 internal error, 130 interrupted
@@ -43,7 +43,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_output_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", "-f", choices=FORMATS, default="text", help="report format (default: text)")
+    p.add_argument("--format", "-f", choices=FORMATS, default="text", help="report format (default: text); gitlab: GitLab's secret-detection report")
     p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour in text reports")
     p.add_argument("--verbose", "-v", action="store_true", help="list every skipped file")
@@ -169,6 +169,14 @@ def _render(result: ScanResult, args: argparse.Namespace, out: IO[str]) -> None:
         if color is None and (os.environ.get("NO_COLOR") or not out.isatty()):
             color = False
         text.render(result, out, color=color, verbose=args.verbose)
+        return
+    if fmt == "gitlab":
+        import re
+
+        from keytrap.reporters import gitlab
+
+        head = os.environ.get("CI_COMMIT_SHA", "")  # the commit a GitLab pipeline tests
+        out.write(gitlab.render(result, head=head if re.fullmatch(r"[0-9a-f]{7,64}", head) else None))
         return
     if fmt == "json":
         from keytrap.reporters import json_ as mod
