@@ -93,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     scan = sub.add_parser("scan", help="scan files, folders, the staged index or git history", epilog=EPILOG,
                           formatter_class=argparse.RawDescriptionHelpFormatter)
-    scan.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: .)")
+    scan.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: .); - reads standard input")
+    scan.add_argument("--stdin-name", metavar="NAME", help="with -: the name to report (and read path hints from) instead of -")
     mode = scan.add_argument_group("what to scan")
     mode.add_argument("--staged", action="store_true", help="scan what is staged in the index (run inside the repo)")
     mode.add_argument("--history", action="store_true", help="also scan every blob in the git history of all refs")
@@ -101,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--since-commit", metavar="REV", help="scan blobs introduced after REV (same as --range REV..HEAD)")
     mode.add_argument("--branch", metavar="REF", help="scan history reachable from REF only")
     mode.add_argument("--no-worktree", action="store_true", help="with --history: skip the working tree")
+    mode.add_argument("--include-deps", action="store_true",
+                      help="also walk virtualenvs, node_modules and tool caches (.tox, .mypy_cache, .pytest_cache), skipped by default")
     _add_filter_options(scan)
     _add_output_options(scan)
     ver = scan.add_argument_group("verification (opt-in, talks to Binance)")
@@ -121,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     base = sub.add_parser("baseline", help="record current findings so that only new ones fail")
     base.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: .)")
     base.add_argument("--history", action="store_true", help="include findings from git history")
+    base.add_argument("--include-deps", action="store_true", help="also walk virtualenvs, node_modules and tool caches")
     base.add_argument("--output", "-o", metavar="FILE", default=None, help="baseline file (default: .keytrap-baseline.json in the scanned folder)")
     _add_filter_options(base)
     base.set_defaults(func=cmd_baseline)
@@ -279,6 +283,10 @@ def _scan_result(args: argparse.Namespace) -> ScanResult:
 
         top = repo_top(os.curdir)
         return api.scan_staged(top, _load_config(args, top, at_top=True))
+    if "-" in paths:
+        return _scan_stdin(args, paths, history)
+    if getattr(args, "stdin_name", None):
+        raise UsageError("--stdin-name goes with - (standard input) as PATH")
     from keytrap.sources.files import default_root
 
     for p in paths:
@@ -295,7 +303,20 @@ def _scan_result(args: argparse.Namespace) -> ScanResult:
                 include_worktree=not getattr(args, "no_worktree", False), progress=progress,
             )
     with _progress(args) as progress:
-        return api.scan_paths(paths, conf, progress=progress)
+        return api.scan_paths(paths, conf, progress=progress, include_deps=getattr(args, "include_deps", False))
+
+
+def _scan_stdin(args: argparse.Namespace, paths: list[str], history: bool) -> ScanResult:
+    """``keytrap scan -``: the bytes on standard input, as one file named ``--stdin-name``."""
+    from keytrap import api
+
+    if len(paths) != 1 or history:
+        raise UsageError("- (standard input) is scanned alone: no other PATH, no --history/--range")
+    name = args.stdin_name or "-"
+    conf = _load_config(args, os.curdir)
+    stream = sys.stdin.buffer if sys.stdin is not None else None
+    data = stream.read(conf.max_file_size + 1) if stream is not None else b""
+    return api.scan_data(data, name, conf)
 
 
 def _verify(result: ScanResult, args: argparse.Namespace) -> dict | None:
