@@ -21,7 +21,7 @@ class Scenario:
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
         self.repo = tmp / "checkout"
-        self.repo.mkdir()
+        self.repo.mkdir(parents=True)
         self.keys = [random_secret(), random_secret()]
         g = self.git
         g("init", "-q", "-b", "main")
