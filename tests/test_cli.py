@@ -247,7 +247,7 @@ def test_hook_imports_stay_light(repo: Path) -> None:
     git(repo, "add", "ok.py")
     code = (
         "import sys; from keytrap.cli import main; rc = main(['hook', 'ok.py']);"
-        "heavy = [m for m in ('rich', 'git', 'keytrap.sources.history', 'keytrap.verify') if m in sys.modules];"
+        "heavy = [m for m in ('rich', 'git', 'keytrap.sources.history', 'keytrap.verify', 'pathspec', 'tomli', 'yaml', 'keytrap.reporters.gitlab') if m in sys.modules];"
         "print(rc, heavy)"
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True)
