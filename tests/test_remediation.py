@@ -104,13 +104,38 @@ def test_committed_actions_start_with_delete_now():
 def test_tracked_actions():
     a = assess(finding("tracked", path="conf/keys.py"), None)
     assert a.actions[0] == DELETE_NOW
-    assert any("environment variables or a secret manager" in x and "conf/keys.py to .gitignore"
-               in x for x in a.actions)
+    assert any("environment variables or a secret manager" in x for x in a.actions)
+    assert not any(".gitignore" in x for x in a.actions)  # a source file is not to be ignored
+    b = assess(finding("tracked", path="deploy/.env"), None)
+    assert any("git rm --cached deploy/.env" in x and ".gitignore" in x for x in b.actions)
 
 
 def test_untracked_actions():
     a = assess(finding("untracked", path=".env"), None)
     assert a.actions == ("Add .env to .gitignore before the next `git add`",)
+
+
+@pytest.mark.parametrize("path", ["bot.py", "src/trade.js", "main.go", "notebook.ipynb", ".env.example"])
+def test_untracked_source_file_is_not_to_be_ignored(path):
+    (action,) = assess(finding("untracked", path=path), None).actions
+    assert ".gitignore" not in action and "Move the key out of" in action and "source code" in action
+
+
+@pytest.mark.parametrize("path", [".env", "prod.env", ".env.local", "user_data/config.json", "k.pem",
+                                  "settings.local.json", "app.ini", "secrets.yaml"])
+def test_untracked_config_file_is_to_be_ignored(path):
+    (action,) = assess(finding("untracked", path=path), None).actions
+    assert action == f"Add {path} to .gitignore before the next `git add`"
+
+
+def test_history_findings_get_purge_steps_after_rotation():
+    a = assess(finding(commit="abc123"), None)
+    assert a.actions[0] == DELETE_NOW
+    text = " ".join(a.actions)
+    assert "git filter-repo --replace-text" in text
+    assert "Rotate first" in a.actions[1]
+    assert all(w in text for w in ("Forks", "pull-request refs", "caches"))
+    assert text.index("Rotate first") < text.index("git filter-repo")
 
 
 def test_ignored_actions():

@@ -37,6 +37,7 @@ __all__ = [
     "assess",
     "load_config",
     "merge_history_and_tree",
+    "scan_data",
     "scan_history",
     "scan_paths",
     "scan_push",
@@ -103,9 +104,11 @@ def scan_paths(
     config: Config | None = None,
     *,
     progress: Progress | None = None,
+    include_deps: bool = False,
 ) -> ScanResult:
     """Scan files and folders (the working tree). Findings in a git work tree carry their
-    ``git_status`` (tracked, untracked, ignored)."""
+    ``git_status`` (tracked, untracked, ignored). Virtualenvs, ``node_modules`` and tool caches
+    met on the walk are skipped and listed unless ``include_deps``."""
     from keytrap.sources.files import default_root
     from keytrap.sources.files import scan_paths as _scan
 
@@ -113,7 +116,38 @@ def scan_paths(
     _check_paths(names)
     root = default_root(names)
     conf = config if config is not None else load_config(root)
-    return _with_git_status(_scan(names, root, conf, progress), root, names)
+    return _with_git_status(_scan(names, root, conf, progress, include_deps), root, names)
+
+
+def scan_data(data: bytes, name: str = "-", config: Config | None = None) -> ScanResult:
+    """Scan one blob of bytes (``keytrap scan -`` reads it from stdin), reported as ``name``:
+    the name also feeds the path hints (``prod.env`` reads as a settings file). Larger than
+    ``max_file_size`` or binary: skipped and listed, as for a file."""
+    import time
+
+    from keytrap.engine import scan_bytes
+    from keytrap.findings import ScanStats, Skipped
+    from keytrap.sources.files import decode_for_scan
+
+    started = time.perf_counter()
+    conf = config if config is not None else load_config(os.curdir)
+    skipped: tuple[Skipped, ...] = ()
+    findings: list = []
+    scanned = 0
+    if len(data) > conf.max_file_size:
+        skipped = (Skipped(name, f"larger than the {conf.max_file_size} byte limit"),)
+    else:
+        text = decode_for_scan(data)
+        if text is None:
+            skipped = (Skipped(name, "binary"),)
+        else:
+            scanned = len(text)
+            findings = scan_bytes(text, name, conf)
+    stats = ScanStats(
+        files_scanned=0 if skipped else 1, bytes_scanned=scanned, skipped=skipped,
+        duration_s=time.perf_counter() - started,
+    )
+    return ScanResult(os.curdir, tuple(findings), stats, "worktree")
 
 
 def scan_staged(

@@ -30,7 +30,7 @@ from keytrap.errors import (
 )
 from keytrap.findings import ScanResult, scrub_keyshaped
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "github", "gitlab")
 
 EPILOG = """\
 exit codes: 0 no findings, 1 findings, 2 usage or fatal error, 3 internal error, 130 interrupted
@@ -43,7 +43,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_output_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", "-f", choices=FORMATS, default="text", help="report format (default: text)")
+    p.add_argument("--format", "-f", choices=FORMATS, default="text", help="report format (default: text); gitlab: GitLab's secret-detection report")
     p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour in text reports")
     p.add_argument("--verbose", "-v", action="store_true", help="list every skipped file")
@@ -119,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     scan = sub.add_parser("scan", help="scan files, folders, the staged index or git history", epilog=EPILOG,
                           formatter_class=argparse.RawDescriptionHelpFormatter)
-    scan.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: .)")
+    scan.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: .); - reads standard input")
+    scan.add_argument("--stdin-name", metavar="NAME", help="with -: the name to report (and read path hints from) instead of -")
     mode = scan.add_argument_group("what to scan")
     mode.add_argument("--staged", action="store_true", help="scan what is staged in the index (run inside the repo)")
     mode.add_argument("--history", action="store_true", help="also scan every blob in the git history of all refs")
@@ -127,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--since-commit", metavar="REV", help="scan blobs introduced after REV (same as --range REV..HEAD)")
     mode.add_argument("--branch", metavar="REF", help="scan history reachable from REF only")
     mode.add_argument("--no-worktree", action="store_true", help="with --history: skip the working tree")
+    mode.add_argument("--include-deps", action="store_true",
+                      help="also walk virtualenvs, node_modules and tool caches (.tox, .mypy_cache, .pytest_cache), skipped by default")
     _add_filter_options(scan)
     _add_output_options(scan)
     ver = scan.add_argument_group("verification (opt-in, talks to Binance)", VERIFY_HELP)
@@ -152,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     base = sub.add_parser("baseline", help="record current findings so that only new ones fail")
     base.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: .)")
     base.add_argument("--history", action="store_true", help="include findings from git history")
+    base.add_argument("--include-deps", action="store_true", help="also walk virtualenvs, node_modules and tool caches")
     base.add_argument("--output", "-o", metavar="FILE", default=None, help="baseline file (default: .keytrap-baseline.json in the scanned folder)")
     _add_filter_options(base)
     base.set_defaults(func=cmd_baseline)
@@ -201,6 +205,14 @@ def _render(result: ScanResult, args: argparse.Namespace, out: IO[str]) -> None:
             color = False
         text.render(result, out, color=color, verbose=args.verbose)
         return
+    if fmt == "gitlab":
+        import re
+
+        from keytrap.reporters import gitlab
+
+        head = os.environ.get("CI_COMMIT_SHA", "")  # the commit a GitLab pipeline tests
+        out.write(gitlab.render(result, head=head if re.fullmatch(r"[0-9a-f]{7,64}", head) else None))
+        return
     if fmt == "json":
         from keytrap.reporters import json_ as mod
     elif fmt == "sarif":
@@ -223,6 +235,8 @@ def _emit(result: ScanResult, args: argparse.Namespace) -> None:
         buf = io.StringIO()
         _render(result, args, buf)
         write_atomic(Path(args.output), buf.getvalue())
+        # the report is in a file: the log still says what happened, in one line
+        print(scrub_keyshaped(output_summary(result, args.format, args.output)), file=sys.stderr)
         return
     try:
         _render(result, args, sys.stdout)
@@ -233,6 +247,20 @@ def _emit(result: ScanResult, args: argparse.Namespace) -> None:
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
         except OSError:
             pass
+
+
+def output_summary(result: ScanResult, fmt: str, path: str) -> str:
+    """The one line on stderr when the report goes to a file: counts, where, and what was read."""
+    from keytrap.reporters.text import summary_line
+
+    findings = result.findings
+    n = len(findings)
+    if n:
+        counts = [f"{sum(f.confidence == c for f in findings)} {c}" for c in ("high", "medium", "low")]
+        head = f"{n} Binance secret{'s' if n != 1 else ''} found ({', '.join(counts)} confidence)"
+    else:
+        head = "no Binance secrets found"
+    return f"keytrap: {head}; {fmt} report written to {path}. {summary_line(result)}"
 
 
 def _progress(args: argparse.Namespace):  # -> context manager yielding a callback or None
@@ -286,6 +314,10 @@ def _scan_result(args: argparse.Namespace) -> ScanResult:
 
         top = repo_top(os.curdir)
         return api.scan_staged(top, _load_config(args, top, at_top=True))
+    if "-" in paths:
+        return _scan_stdin(args, paths, history)
+    if getattr(args, "stdin_name", None):
+        raise UsageError("--stdin-name goes with - (standard input) as PATH")
     from keytrap.sources.files import default_root
 
     for p in paths:
@@ -302,7 +334,20 @@ def _scan_result(args: argparse.Namespace) -> ScanResult:
                 include_worktree=not getattr(args, "no_worktree", False), progress=progress,
             )
     with _progress(args) as progress:
-        return api.scan_paths(paths, conf, progress=progress)
+        return api.scan_paths(paths, conf, progress=progress, include_deps=getattr(args, "include_deps", False))
+
+
+def _scan_stdin(args: argparse.Namespace, paths: list[str], history: bool) -> ScanResult:
+    """``keytrap scan -``: the bytes on standard input, as one file named ``--stdin-name``."""
+    from keytrap import api
+
+    if len(paths) != 1 or history:
+        raise UsageError("- (standard input) is scanned alone: no other PATH, no --history/--range")
+    name = args.stdin_name or "-"
+    conf = _load_config(args, os.curdir)
+    stream = sys.stdin.buffer if sys.stdin is not None else None
+    data = stream.read(conf.max_file_size + 1) if stream is not None else b""
+    return api.scan_data(data, name, conf)
 
 
 def _verify(result: ScanResult, args: argparse.Namespace) -> dict | None:
@@ -334,7 +379,20 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
         result = only_live(result)
     _emit(result, args)
+    if args.format == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
+        _append_step_summary(result, os.environ["GITHUB_STEP_SUMMARY"])
     return EXIT_FINDINGS if result.findings else EXIT_CLEAN
+
+
+def _append_step_summary(result: ScanResult, path: str) -> None:
+    """GitHub's job summary: appended to (other steps write there too), never fatal."""
+    from keytrap.reporters import github
+
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(github.step_summary(result))
+    except OSError as exc:
+        print(f"keytrap: warning: cannot write the step summary: {exc.strerror or exc}", file=sys.stderr)
 
 
 def cmd_hook(args: argparse.Namespace) -> int:

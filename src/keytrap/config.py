@@ -41,36 +41,138 @@ class Config(
     def with_(self, **changes: Any) -> Config:
         return self._replace(**changes)
 
-    def excludes(self, abs_path: str, rel_path: str) -> bool:
+    def excludes(self, abs_path: str, rel_path: str, is_dir: bool = False) -> bool:
         """Exclusion for a file met on a walk. A glob matches the path relative to the scan root
         or relative to the config file's folder, so ``scan .`` and ``scan tests`` agree on the
         config's globs and ``--exclude`` keeps its meaning whether a config file exists."""
         if not self.exclude:
             return False
-        if self.is_excluded(rel_path):  # relative to the scan root (how --exclude reads)
+        if self.is_excluded(rel_path, is_dir):  # relative to the scan root (how --exclude reads)
             return True
         if self.base is not None:  # relative to the config file's folder
             rel = os.path.relpath(abs_path, self.base)
             if not rel.startswith(os.pardir):
-                return self.is_excluded(rel.replace(os.sep, "/"))
+                return self.is_excluded(rel.replace(os.sep, "/"), is_dir)
         return False
 
-    def is_excluded(self, rel_path: str) -> bool:
-        """Glob match against the /-separated path and each of its parent folders."""
+    def is_excluded(self, rel_path: str, is_dir: bool = False) -> bool:
+        """gitignore semantics (see ``gitignore_regex``) against the /-separated path: a pattern
+        excludes a path when it matches the path or one of its parent folders; the last
+        matching pattern wins, so ``!pattern`` re-includes."""
         if not self.exclude:
             return False
-        import fnmatch
-
-        parts = rel_path.split("/")
-        prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-        for pattern in self.exclude:
-            pat = pattern.rstrip("/")
-            for candidate in prefixes:
-                if fnmatch.fnmatchcase(candidate, pat) or fnmatch.fnmatchcase(
-                    candidate.rsplit("/", 1)[-1], pat
-                ):
-                    return True
+        parts = [p for p in rel_path.split("/") if p not in ("", ".")]
+        if not parts:
+            return False
+        compiled = _compiled(self.exclude)
+        # a folder that is excluded excludes everything in it (as in git: no re-inclusion below)
+        for depth in range(1, len(parts) + 1):
+            candidate = "/".join(parts[:depth])
+            candidate_is_dir = depth < len(parts) or is_dir
+            excluded = False
+            for negated, dir_only, regex in compiled:
+                if dir_only and not candidate_is_dir:
+                    continue
+                if regex.match(candidate):
+                    excluded = not negated
+            if excluded:
+                return True
         return False
+
+
+_CACHE: dict[tuple[str, ...], list] = {}
+
+
+def _compiled(patterns: tuple[str, ...]) -> list:
+    got = _CACHE.get(patterns)
+    if got is None:
+        got = [c for c in (gitignore_regex(p) for p in patterns) if c is not None]
+        if len(_CACHE) > 64:
+            _CACHE.clear()
+        _CACHE[patterns] = got
+    return got
+
+
+def gitignore_regex(pattern: str):  # -> tuple[bool, bool, re.Pattern[str]] | None
+    """One gitignore line as ``(negated, dir_only, regex)`` over a /-separated relative path.
+
+    The rules of gitignore(5): a pattern with no ``/`` but at its end matches a name at any
+    depth; otherwise it is anchored to the base folder. ``*`` and ``?`` never match ``/``;
+    ``[...]`` is a class (``[!...]`` negated); a leading ``**/``, a trailing ``/**`` and an
+    inner ``/**/`` span folders; a trailing ``/`` matches folders only; ``!`` negates; ``\\``
+    escapes. Blank lines and ``#`` comments match nothing.
+
+    Written here rather than taken from ``pathspec``: the hook applies excludes on every commit
+    and must not pay a third-party import, and these rules fit in one screen (the tests compare
+    the result with ``git check-ignore``).
+    """
+    import re
+
+    pat = pattern.rstrip("\n\r")
+    if not pat.strip() or pat.startswith("#"):
+        return None
+    # trailing spaces are ignored unless escaped
+    while pat.endswith(" ") and not pat.endswith("\\ "):
+        pat = pat[:-1]
+    negated = pat.startswith("!")
+    if negated:
+        pat = pat[1:]
+    elif pat.startswith("\\!") or pat.startswith("\\#"):
+        pat = pat[1:]
+    dir_only = pat.endswith("/")
+    pat = pat.rstrip("/")
+    if not pat:
+        return None
+    anchored = "/" in pat
+    pat = pat.lstrip("/") if anchored else pat
+    out: list[str] = []
+    i, n = 0, len(pat)
+    while i < n:
+        c = pat[i]
+        if c == "*":
+            j = i
+            while j < n and pat[j] == "*":
+                j += 1
+            stars = j - i
+            at_start = i == 0 or pat[i - 1] == "/"
+            at_end = j == n or pat[j] == "/"
+            if stars >= 2 and at_start and at_end:
+                if j == n:  # trailing "**" (after "/", or the whole pattern): everything
+                    out.append(".*")
+                else:  # "**/": zero or more folders
+                    out.append("(?:[^/]*/)*")
+                    j += 1  # the slash is part of the folder run
+            else:
+                out.append("[^/]*")
+            i = j
+            continue
+        if c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            j = i + 1
+            if j < n and pat[j] in "!^":
+                j += 1
+            if j < n and pat[j] == "]":
+                j += 1
+            while j < n and pat[j] != "]":
+                j += 1
+            if j >= n:  # no closing bracket: a literal "["
+                out.append("\\[")
+            else:
+                body = pat[i + 1 : j]
+                if body[:1] in ("!", "^"):
+                    body = "^" + body[1:]
+                out.append("[" + body.replace("\\", "\\\\") + "]")
+                i = j
+        elif c == "\\" and i + 1 < n:
+            i += 1
+            out.append(re.escape(pat[i]))
+        else:
+            out.append(re.escape(c))
+        i += 1
+    body = "".join(out)
+    regex = ("" if anchored else "(?:.*/)?") + body + r"\Z"
+    return negated, dir_only, re.compile(regex, re.DOTALL)
 
 
 DEFAULT = Config()
@@ -129,7 +231,10 @@ def parse(table: dict[str, Any], where: str, base: str | None = None) -> Config:
 
 
 def _read_toml(path: str) -> dict[str, Any]:
-    import tomllib
+    try:
+        import tomllib  # novermin
+    except ModuleNotFoundError:  # pragma: no cover - Python 3.10 (a conditional dependency)
+        import tomli as tomllib  # type: ignore[no-redef]
 
     try:
         with open(path, "rb") as fh:
@@ -140,6 +245,20 @@ def _read_toml(path: str) -> dict[str, Any]:
         raise UsageError(f"{path}: invalid TOML: {exc}") from None
     except UnicodeDecodeError:
         raise UsageError(f"{path}: invalid TOML: not UTF-8") from None
+
+
+def dedicated_table(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """The settings of a ``.keytrap.toml``: its top level, or its ``[tool.keytrap]`` table when
+    that is all it holds (a table copied from pyproject.toml keeps working)."""
+    tool = data.get("tool")
+    if set(data) == {"tool"} and isinstance(tool, dict) and "keytrap" in tool:
+        others = sorted(k for k in tool if k != "keytrap")
+        if others:
+            raise UsageError(f"{where}: unknown table [tool.{others[0]}] (only [tool.keytrap] is read)")
+        if not isinstance(tool["keytrap"], dict):
+            raise UsageError(f"{where}: [tool.keytrap] must be a table")
+        return tool["keytrap"]
+    return data
 
 
 def load(root: str | Path, explicit: str | Path | None = None) -> Config:
@@ -156,7 +275,7 @@ def load(root: str | Path, explicit: str | Path | None = None) -> Config:
         return parse(table, explicit, os.path.dirname(os.path.abspath(explicit)))
     dedicated = os.path.join(root, ".keytrap.toml")
     if os.path.isfile(dedicated):
-        return parse(_read_toml(dedicated), dedicated, os.path.abspath(root))
+        return parse(dedicated_table(_read_toml(dedicated), dedicated), dedicated, os.path.abspath(root))
     pyproject = os.path.join(root, "pyproject.toml")
     if os.path.isfile(pyproject):
         data = _read_toml(pyproject)

@@ -118,29 +118,77 @@ def severity(finding: Finding, verification: Verification | None) -> tuple[str, 
     return level, tuple(reasons)
 
 
+#: File names (lower-cased) that hold settings rather than code: ignoring them is the fix.
+_CONFIG_NAMES = (
+    ".env", ".env.*", "*.env", ".envrc", "*.pem", "*.key", "*.p12", "*.pfx", "secrets.*", "*.secret",
+    "*.secrets", "credentials*", "*.ini", "*.cfg", "*.conf", "config*.json", "config*.yaml",
+    "config*.yml", "config*.toml", "settings*.json", "*.local.json", "*.local.yaml", "*.local.yml",
+    ".npmrc", ".pypirc", ".netrc",
+)
+
+#: Purging a key from history: what it takes, and what it cannot reach. Shown after DELETE_NOW.
+PURGE_STEPS: tuple[str, ...] = (
+    "Rotate first: rewriting history does not un-leak a key. Forks, clones, pull-request refs "
+    "(refs/pull/*, refs/merge-requests/*), CI caches and the host's cached views keep the old "
+    "commits, so the key must already be deleted in Binance API Management",
+    "Then purge it from history in a fresh clone: write the key into a replacements file "
+    "outside the repository as a line `<the key>==>REMOVED`, run "
+    "`git filter-repo --replace-text <that file>`, delete the file, check with "
+    "`keytrap scan . --history`, force-push every branch and tag "
+    "(`git push --force --all && git push --force --tags`) and have everyone re-clone",
+    "Ask the host's support to drop cached views and pull-request refs of the old commits; "
+    "copies in forks stay out of your reach",
+)
+
+
+def is_config_like(path: str) -> bool:
+    """Does ``path`` name a settings or credentials file (``.env``, ``config.json``, ``*.pem``),
+    the kind that belongs in .gitignore, rather than source code that must not be ignored?"""
+    import fnmatch
+
+    name = path.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    if name in (".env.example", ".env.sample", ".env.template"):
+        return False
+    return any(fnmatch.fnmatchcase(name, pat) for pat in _CONFIG_NAMES)
+
+
+def _move_out(path: str) -> str:
+    return f"Move the key out of {path} into environment variables or a secret manager"
+
+
 def _where_actions(finding: Finding, where: str) -> list[str]:
     path = finding.path
+    config = is_config_like(path)
     if where == "committed":
-        return [DELETE_NOW]
+        return [DELETE_NOW, *PURGE_STEPS]
     if where == "tracked":
-        return [
-            DELETE_NOW,
-            f"Move the key out of {path} into environment variables or a secret manager, "
-            f"and add {path} to .gitignore",
-        ]
+        if config:
+            return [
+                DELETE_NOW,
+                f"{_move_out(path)}, then stop tracking the file (git rm --cached {path}) "
+                f"and add it to .gitignore",
+                *PURGE_STEPS,
+            ]
+        return [DELETE_NOW, f"{_move_out(path)}; {path} is source code: keep it tracked, without the key", *PURGE_STEPS]
     if where == "staged":
+        fix = "add the file to .gitignore" if config else "stage the file again without it"
         return [
             f"Unstage {path} (git restore --staged {path}) before committing, move the key to "
-            "environment variables or a secret manager, and add the file to .gitignore",
+            f"environment variables or a secret manager, and {fix}",
         ]
     if where == "untracked":
-        return [f"Add {path} to .gitignore before the next `git add`"]
+        if config:
+            return [f"Add {path} to .gitignore before the next `git add`"]
+        return [
+            f"{_move_out(path)} before the next `git add`: {path} is source code that will be "
+            "committed, so ignoring it is no fix"
+        ]
     if where == "ignored":
         return [
             f"{path} is ignored by git but still holds the key in plain text on disk: "
             "move it to a secret manager"
         ]
-    return [f"Move the key out of {path} into environment variables or a secret manager"]
+    return [_move_out(path)]
 
 
 def assess(finding: Finding, verification: Verification | None = None) -> Assessment:

@@ -25,6 +25,16 @@ TODO_LIMIT = 15
 _KIND_LABEL = {"api_key": "API key", "secret_key": "secret key", "private_key": "private key"}
 
 
+#: What the two columns mean; printed under every report with findings.
+LEGEND = (
+    "confidence: how sure keytrap is that this is a Binance key (high: named or paired and in "
+    "Binance context; medium: one of the two; low: a bare key-shaped token).\n"
+    "severity: how urgent it is (critical: live with withdrawals on and no IP restriction; "
+    "high: committed to git, or confirmed live; medium: only on disk, not committed; "
+    "low: rejected by Binance). Verification (--verify) refines it."
+)
+
+
 def _human_bytes(n: int) -> str:
     value = float(n)
     for unit in ("B", "KB", "MB", "GB"):
@@ -34,12 +44,17 @@ def _human_bytes(n: int) -> str:
     return f"{n} B"
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def summary_line(result: ScanResult) -> str:
     s = result.stats
-    what = f"{s.files_scanned} files"
+    what = _n(s.files_scanned, "file")
     if result.mode in ("history", "range"):
-        what = f"{s.blobs_scanned} blobs in {s.commits} commits" + (
-            f" and {s.files_scanned} working-tree files" if s.files_scanned else ""
+        # a bare repository, a range or --no-worktree read no working tree: say nothing of one
+        what = f"{_n(s.blobs_scanned, 'blob')} in {_n(s.commits, 'commit')}" + (
+            f" and {_n(s.files_scanned, 'working-tree file')}" if s.files_scanned else ""
         )
     line = f"Scanned {what} ({_human_bytes(s.bytes_scanned)}) in {s.duration_s:.2f} s"
     if s.skipped:
@@ -73,9 +88,10 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
     if not findings:  # the common case stays plain: no rich import on a clean run
         lines = [f"No Binance secrets found. {summary_line(result)}"]
         skipped = result.stats.skipped
-        lines += [f"  skipped {sk.path}: {sk.reason}" for sk in (skipped if verbose else skipped[:5])]
-        if len(skipped) > 5 and not verbose:
-            lines.append(f"  … and {len(skipped) - 5} more (--verbose lists all)")
+        if verbose:
+            lines += [f"  skipped {sk.path}: {sk.reason}" for sk in skipped]
+        elif skipped:  # the counts by reason are in the summary line
+            lines.append("  (--verbose lists every skipped file)")
         lines += [f"note: {note}" for note in result.stats.notes]
         out.write(scrub_keyshaped("\n".join(lines) + "\n"))  # a skipped path can hold a key
         return
@@ -164,6 +180,7 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
                     console.print(f"    [cyan]→[/cyan] {escape(str(act))}")
     from keytrap.remediation import CHECKLIST, DELETE_NOW
 
+    console.print(f"\n[dim]{escape(LEGEND)}[/dim]")
     console.print("\n[bold]What to do now[/bold]")
     todo = todo_items(findings)
     for i, (severity, line) in enumerate(todo[:TODO_LIMIT], 1):
@@ -225,8 +242,8 @@ def _print_skipped(console: object, result: ScanResult, verbose: bool) -> None:
     skipped = result.stats.skipped
     if not skipped:
         return
-    shown = skipped if verbose else skipped[:5]
-    for sk in shown:
+    if not verbose:  # the counts by reason are in the summary line
+        console.print("[dim]  (--verbose lists every skipped file)[/dim]")  # type: ignore[attr-defined]
+        return
+    for sk in skipped:
         console.print(f"[dim]  skipped {escape(sk.path)}: {escape(sk.reason)}[/dim]")  # type: ignore[attr-defined]
-    if len(skipped) > len(shown):
-        console.print(f"[dim]  … and {len(skipped) - len(shown)} more (--verbose lists all)[/dim]")  # type: ignore[attr-defined]

@@ -626,7 +626,7 @@ def _scan(
         commits = 0
 
     stats = ScanStats(
-        files_scanned=scanned.blobs,
+        files_scanned=0,  # blobs are counted in blobs_scanned; files are working-tree files
         bytes_scanned=scanned.bytes,
         skipped=tuple(skipped),
         duration_s=time.perf_counter() - started,
