@@ -268,8 +268,5 @@ def _verify(reports: list[RepoReport], config: Config, base_url: str, timeout: f
     return results
 
 
-def replace_repo(report: RepoReport, **changes: object) -> RepoReport:
-    return replace(report, **changes)  # type: ignore[arg-type]
-
 
 __all__ = ["Progress", "audit", "available_cores", "build_secrets", "collect_targets", "RepoStats"]

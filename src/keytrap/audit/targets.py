@@ -164,8 +164,8 @@ def from_spec(spec: str) -> list[Target]:
         found = discover(path)
         if not found:
             raise UsageError(f"no git repository in {spec}")
-        return [Target(name=os.path.normpath(p), path=p) for p in found]
-    return [Target(name=os.path.normpath(spec), path=path)]
+        return [Target(name=os.path.normpath(p), path=os.path.abspath(p)) for p in found]
+    return [Target(name=os.path.normpath(spec), path=os.path.abspath(path))]
 
 
 def read_list(path: str) -> list[str]:
