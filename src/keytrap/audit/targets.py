@@ -120,7 +120,7 @@ def check_url(url: str) -> str:
         raise UsageError(f"invalid URL {shown!r}") from None
     if scheme != "file" and (not host or host.startswith("-")):
         raise UsageError(f"invalid URL {shown!r}: no host")
-    if scheme == "file" and not parts.path.startswith("/"):
+    if scheme == "file" and (host not in ("", "localhost") or not parts.path.startswith("/")):
         raise UsageError(f"invalid URL {shown!r}: file:// needs an absolute path")
     return url
 
