@@ -12,6 +12,8 @@ shared by three repositories). Then, in the same run:
   URL and an empty cache (so it clones the same mirrors);
 * **keytrap audit (warm)**: the same audit again: fetch every mirror, scan nothing new;
 * **keytrap audit (1 new commit)**: after one commit in one repository;
+* **keytrap audit (local paths)**: the same repositories named by path: scanned in place, no
+  clone (what kingfisher's multi-path mode does);
 * **kingfisher** (multi-path mode: ``kingfisher scan PATH…`` over the local repositories, full
   history, no clone), when it is installed. trufflehog is not installed on the benchmark machine.
 
@@ -146,7 +148,7 @@ def main() -> int:
         rows: list[dict] = []
         for r in range(args.rounds):
             work = root / f"round{r}"
-            for sub in ("loop", "cache"):
+            for sub in ("loop", "cache", "cache-local"):
                 shutil.rmtree(work / sub, ignore_errors=True)
             (work / "loop").mkdir(parents=True)
             cases = [
@@ -160,6 +162,12 @@ def main() -> int:
                                                         str(work / "cache"), "--format", "json", "-o", str(work / "inc.json"),
                                                         "--no-progress", *jobs], str(work / "inc.json")),
             ]
+            paths = root / "paths.txt"
+            paths.write_text("".join(f"{r}\n" for r in repos))
+            cases.append(("keytrap audit (local paths, no clone, cold cache)",
+                          [keytrap.path, "audit", "--repos", str(paths), "--cache", str(work / "cache-local"),
+                           "--format", "json", "-o", str(work / "local.json"), "--no-progress", *jobs],
+                          str(work / "local.json")))
             if kingfisher:
                 cases.append(("kingfisher scan PATH… (local repos, no clone)",
                               [kingfisher, "scan", *map(str, repos), "--no-validate", "--no-update-check", "--format",

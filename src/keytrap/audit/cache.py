@@ -80,6 +80,7 @@ class RepoState:
     stats: RepoStats = field(default_factory=RepoStats)
     updated: str = ""
     blobs_file_sha: str = ""  # ties the .blobs file to this state
+    store: str = ""  # refs + object counts when it was written: unchanged means nothing to do
 
 
 class Cache:
@@ -137,7 +138,7 @@ class Cache:
                 target=doc["target"], digest=doc["digest"], head=doc.get("head"),
                 findings=[RepoFinding.from_dict(d) for d in doc.get("findings", [])],
                 stats=RepoStats(**doc.get("stats", {})), updated=doc.get("updated", ""),
-                blobs_file_sha=doc["blobs_sha"],
+                blobs_file_sha=doc["blobs_sha"], store=doc.get("store", ""),
             )
         except (OSError, ValueError, KeyError, TypeError):
             return None, set()
@@ -152,6 +153,7 @@ class Cache:
             "target": state.target,
             "digest": state.digest,
             "head": state.head,
+            "store": state.store,
             "updated": state.updated,
             "blobs_sha": sha,
             "stats": asdict(state.stats),

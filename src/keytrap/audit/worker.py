@@ -145,6 +145,14 @@ def _audit(task: RepoTask, cache: Cache, started: float) -> RepoReport:
         loc = _local(target)
     digest = config_digest(task.config, keytrap.__version__)
     state, seen = cache.load(target.key, digest)
+    store = _store_id(loc)
+    if state is not None and store and state.store == store:
+        # nothing changed since the last audit (same refs, same objects): its findings stand
+        stats = replace(state.stats, blobs_scanned=0, bytes_scanned=0, fetch_s=fetch_s, incremental=True,
+                        duration_s=time.perf_counter() - started)
+        return RepoReport(target=target.name, status=STATUS_SCANNED, error=warning, stats=stats,
+                          findings=tuple(state.findings), key=target.key, head=state.head,
+                          location=loc.path, host=socket.gethostname())
     ledger = BlobLedger(skip=frozenset(seen))
     result = scan_history(loc, task.config, jobs=max(1, task.scan_jobs), ledger=ledger)
 
@@ -169,7 +177,7 @@ def _audit(task: RepoTask, cache: Cache, started: float) -> RepoReport:
     )
     merged.sort(key=lambda f: (_ts(f.date), f.path, f.line, f.kind, f.fingerprint))
     new_state = RepoState(target=target.name, digest=digest, head=head, findings=merged, stats=stats,
-                          updated=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                          updated=datetime.now(timezone.utc).isoformat(timespec="seconds"), store=store or "")
     cache.save(target.key, new_state, listed)
     return RepoReport(
         target=target.name, status=STATUS_SCANNED, error=warning, stats=stats, findings=tuple(merged),
@@ -237,6 +245,19 @@ def _merge(old: list[RepoFinding], new: list[RepoFinding]) -> list[RepoFinding]:
 def _rev(loc: Location, rev: str) -> str | None:
     proc = gitrun.run(loc, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
     return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+
+
+def _store_id(loc: Location) -> str | None:
+    """A digest of every ref (HEAD included) and of the object store's counts (loose objects,
+    packs, sizes): equal digests mean the repository has not changed. Taken before the scan, so
+    anything that arrives during it is seen next time. None when git cannot tell."""
+    import hashlib
+
+    refs = gitrun.run(loc, "show-ref", "--head")
+    objs = gitrun.run(loc, "count-objects", "-v")
+    if objs.returncode != 0 or refs.returncode not in (0, 1):
+        return None
+    return hashlib.sha256(refs.stdout + b"\0" + objs.stdout).hexdigest()
 
 
 def _head_blobs(loc: Location) -> set[str] | None:
