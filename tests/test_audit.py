@@ -285,3 +285,37 @@ def test_missing_dask_is_one_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_pa
     GitRepo(tmp_path / "r").commit("x")
     with pytest.raises(UsageError, match=r"pip install 'keytrap\[dask\]'"):
         api.audit([str(tmp_path / "r")], cache=tmp_path / "c", dask="local", config=DEFAULT)
+
+
+def test_verify_reads_each_pair_again_from_where_it_was_found(tmp_path: Path) -> None:
+    """One request per distinct pair, the secret read again from a mirror or a local repository;
+    a re-run with nothing new (no scan at all) still verifies."""
+    import time as _time
+
+    from fakebinance import FakeBinance
+
+    with FakeBinance() as fake:
+        old = int((_time.time() - 10 * 86400) * 1000)
+        live = fake.new_account(enableWithdrawals=True, ipRestrict=False, createTime=old)
+        dead = fake.new_account()
+        fake.revoke(dead[0])
+        names = []
+        for i, pair in enumerate((live, live, dead)):
+            repo = GitRepo(tmp_path / f"r{i}")
+            repo.commit("keys", {"deploy/binance.env": env_file(*pair)})
+            if i == 1:
+                repo.commit("remove", remove=("deploy/binance.env",))
+            names.append(repo.path.as_uri() if i == 1 else str(repo.path))
+        names.reverse()  # the live pair is first met in a mirror (r1), not in place
+        cache = tmp_path / "cache"
+        result = api.audit(names, cache=cache, jobs=2, config=DEFAULT, verify=True, binance_url=fake.url)
+        assert len(fake.log) == 2
+        again = api.audit(names, cache=cache, jobs=2, config=DEFAULT, verify=True, binance_url=fake.url)
+        assert len(fake.log) == 4 and again.stats.blobs_scanned == 0
+    by_fp = {s.fingerprint: s for s in result.secrets}
+    assert by_fp[fp(live[0])].verification_status == "live" and by_fp[fp(live[0])].severity == "critical"
+    assert len(by_fp[fp(live[0])].repos) == 2
+    assert by_fp[fp(dead[1])].verification_status == "revoked"
+    assert result.stats.live == 2  # both halves of the live pair
+    assert [s.verification_status for s in again.secrets] == [s.verification_status for s in result.secrets]
+    assert result.secrets[0].severity == "critical"
