@@ -23,6 +23,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable, Iterable, Mapping, Sequence
     from pathlib import Path
 
+    from keytrap.audit.records import AuditResult
+    from keytrap.audit.run import Progress as AuditProgress
     from keytrap.verify import Verification
 
     Progress = Callable[[int, int], None]
@@ -35,6 +37,7 @@ __all__ = [
     "Config",
     "ScanResult",
     "assess",
+    "audit",
     "load_config",
     "merge_history_and_tree",
     "scan_data",
@@ -278,6 +281,52 @@ def _with_git_status(result: ScanResult, root: str, scan_paths: Sequence[str]) -
         for f in result.findings
     )
     return result._replace(findings=findings)
+
+
+# --- many repositories -------------------------------------------------------------------------
+
+
+def audit(
+    targets: Sequence[str | os.PathLike[str]] = (),
+    config: Config | None = None,
+    *,
+    repos_file: str | os.PathLike[str] | None = None,
+    github_org: str | None = None,
+    gitlab_group: str | None = None,
+    github_api_url: str | None = None,
+    gitlab_api_url: str | None = None,
+    skip_forks: bool = False,
+    skip_archived: bool = False,
+    cache: str | os.PathLike[str] | None = None,
+    jobs: int | None = None,
+    dask: str | None = None,
+    verify: bool = False,
+    binance_url: str | None = None,
+    verify_timeout: float | None = None,
+    progress: Callable[[AuditProgress], None] | None = None,
+) -> AuditResult:
+    """Audit many repositories' full histories: local repositories, folders of them, git URLs,
+    a ``repos_file`` (one a line), a GitHub organisation or a GitLab group.
+
+    Remote repositories are mirrored into ``cache`` (default ``$XDG_CACHE_HOME/keytrap``) and
+    fetched on later runs; each run scans only the blobs the cache has not seen. Repositories
+    run in a local process pool (``jobs``, default: the available cores) or, with ``dask``
+    (a scheduler address or ``"local"``), on a Dask cluster. Every secret comes back once, with
+    all its locations (see ``keytrap.audit.records``); no record holds a secret. The audited
+    repositories' own ``.keytrap.toml`` files are never read: ``config`` (default: the current
+    folder's settings) applies to all of them.
+    """
+    from keytrap.audit.run import audit as _audit
+
+    conf = config if config is not None else load_config(os.curdir, at_top=True)
+    return _audit(
+        [os.fspath(t) for t in targets], config=conf,
+        repos_file=os.fspath(repos_file) if repos_file is not None else None,
+        github_org=github_org, gitlab_group=gitlab_group, github_api_url=github_api_url,
+        gitlab_api_url=gitlab_api_url, skip_forks=skip_forks, skip_archived=skip_archived,
+        cache=os.fspath(cache) if cache is not None else None, jobs=jobs, dask=dask,
+        verify=verify, binance_url=binance_url, verify_timeout=verify_timeout, progress=progress,
+    )
 
 
 # --- verification and assessment ---------------------------------------------------------------

@@ -170,6 +170,31 @@ def build_parser() -> argparse.ArgumentParser:
     uninst.add_argument("--repo", default=".", help="repository (default: .)")
     uninst.set_defaults(func=cmd_uninstall)
 
+    aud = sub.add_parser("audit", help="audit the full history of many repositories (folders, URLs, an org)",
+                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    aud.add_argument("targets", nargs="*", metavar="TARGET",
+                     help="a repository, a folder of repositories, or a git URL (https://, ssh://, git://, file://)")
+    src = aud.add_argument_group("where the repositories come from")
+    src.add_argument("--repos", metavar="FILE", help="one TARGET a line ('#' starts a comment)")
+    src.add_argument("--github-org", metavar="ORG", help="every repository of a GitHub organisation (token: $GITHUB_TOKEN)")
+    src.add_argument("--gitlab-group", metavar="GROUP", help="every project of a GitLab group (token: $GITLAB_TOKEN)")
+    src.add_argument("--github-api-url", metavar="URL", help="GitHub Enterprise API (default https://api.github.com)")
+    src.add_argument("--gitlab-api-url", metavar="URL", help="self-hosted GitLab API (default https://gitlab.com/api/v4)")
+    src.add_argument("--skip-forks", action="store_true", help="leave out forks listed by --github-org/--gitlab-group")
+    src.add_argument("--skip-archived", action="store_true", help="leave out archived repositories")
+    run = aud.add_argument_group("how it runs")
+    run.add_argument("--cache", metavar="DIR", help="mirrors and scan state (default $KEYTRAP_CACHE or $XDG_CACHE_HOME/keytrap)")
+    run.add_argument("--jobs", "-j", type=int, metavar="N", help="repositories at once (default: the available cores)")
+    run.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster (scheduler address, or 'local'); needs keytrap[dask]")
+    _add_filter_options(aud)
+    aud.add_argument("--format", "-f", choices=("text", "json", "sarif", "html"), default="text", help="report format (default: text)")
+    aud.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    aud.add_argument("--verify", action="store_true", help="check each distinct key pair against Binance (one read-only request per pair)")
+    aud.add_argument("--binance-url", metavar="URL", help="API base URL for --verify")
+    aud.add_argument("--verify-timeout", type=_timeout, default=5.0, metavar="S", help="seconds per verification request")
+    aud.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
+    aud.set_defaults(func=cmd_audit)
+
     doc = sub.add_parser("doctor", help="check repository hygiene: hooks, ignored .env files, config, baseline")
     doc.add_argument("path", nargs="?", default=".", help="repository (default: .)")
     doc.add_argument("--baseline", metavar="FILE", help="baseline file to check (default: .keytrap-baseline.json)")
@@ -435,6 +460,64 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
     from keytrap import install
 
     return install.uninstall(Path(args.repo))
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from keytrap import api
+    from keytrap.reporters import audit_text
+
+    if args.output == "":
+        raise UsageError("--output needs a file name")
+    progress = None
+    if not args.no_progress and (args.format == "text" or sys.stderr.isatty()):
+        def progress(p) -> None:  # type: ignore[no-untyped-def]
+            print(audit_text.progress_line(p.done, p.total, p.report.target, p.report.status,
+                                           p.blobs_scanned, p.blobs_per_s, p.report.error),
+                  file=sys.stderr, flush=True)
+
+    result = api.audit(
+        args.targets, _load_config(args, os.curdir, at_top=True), repos_file=args.repos,
+        github_org=args.github_org, gitlab_group=args.gitlab_group, github_api_url=args.github_api_url,
+        gitlab_api_url=args.gitlab_api_url, skip_forks=args.skip_forks, skip_archived=args.skip_archived,
+        cache=args.cache, jobs=args.jobs, dask=args.dask, verify=args.verify,
+        binance_url=args.binance_url, verify_timeout=args.verify_timeout, progress=progress,
+    )
+    if args.format == "text":
+        import io
+
+        buf = io.StringIO()
+        audit_text.render(result, buf)
+        text = buf.getvalue()
+    elif args.format == "json":
+        from keytrap.reporters import audit_json
+
+        text = audit_json.render(result)
+    elif args.format == "sarif":
+        from keytrap.reporters import audit_sarif
+
+        text = audit_sarif.render(result)
+    else:
+        from keytrap.reporters import audit_html
+
+        text = audit_html.render(result)
+    if args.output:
+        from pathlib import Path
+
+        from keytrap.baseline import write_atomic
+
+        write_atomic(Path(args.output), text)
+    else:
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            try:
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+            except OSError:
+                pass
+    if result.secrets:
+        return EXIT_FINDINGS
+    return EXIT_USAGE if result.stats.repos_failed else EXIT_CLEAN
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

@@ -92,18 +92,21 @@ class RepoInfo:
         return self.work_tree is None
 
 
-def open_repo(path: Path | str) -> RepoInfo:
+def open_repo(path: Path | str | Location) -> RepoInfo:
     """Check that ``path`` is (inside) a git repository and describe it.
 
     The repository is found by walking up to ``.git`` (or ``path`` is a bare repository), never
     by letting git discover one: a bare repository committed inside a work tree is not one.
+    A caller that already knows where the repository is (``keytrap audit``: a mirror in its
+    cache) passes a Location, used as it is.
     """
-    p = Path(path)
+    given = path if isinstance(path, Location) else None
+    p = Path(given.path if given is not None else path)
     if not p.exists():
         raise GitError(f"not a git repository: {p} does not exist")
     if not p.is_dir():
         raise GitError(f"not a git repository: {p} is not a directory")
-    loc = gitrun.locate(os.fspath(p))
+    loc = given if given is not None else gitrun.locate(os.fspath(p))
     if loc is None:
         raise GitError(f"not a git repository: {p}")
     try:

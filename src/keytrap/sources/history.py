@@ -79,6 +79,21 @@ INLINE_BYTES = 8 * 1024 * 1024
 MIN_CHUNK_BYTES = 1 << 20
 
 
+@dataclass(slots=True)
+class BlobLedger:
+    """The hook for incremental audits (``keytrap.audit``): blob ids to leave unread because an
+    earlier scan read them, and, filled by the scan, what it saw.
+
+    ``listed``: every in-scope blob id that was read or skipped here (not the corrupt or missing
+    ones: they are tried again next time). ``holding``: (fingerprint, kind) -> every blob id that
+    holds that secret, so a caller can later tell whether it is still at HEAD.
+    """
+
+    skip: frozenset[str] | set[str] = frozenset()
+    listed: set[str] = field(default_factory=set)
+    holding: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+
+
 # ---------------------------------------------------------------------------------------------
 # git log --raw: which commits add which blobs, at which paths
 
@@ -519,7 +534,7 @@ def _count_commits(repo: Location, revs: list[str]) -> subprocess.Popen[bytes]:
 
 
 def scan_history(
-    repo: Path,
+    repo: Path | Location,
     config: Config,
     *,
     rev_range: str | None = None,
@@ -528,11 +543,13 @@ def scan_history(
     new_to_remotes: str | None = None,
     progress: Progress | None = None,
     jobs: int = 2,
+    ledger: BlobLedger | None = None,
 ) -> ScanResult:
     """Scan the history of ``repo``: all of it, a range (``A..B``), ``X..HEAD`` or one branch.
 
     Returns one grouped Finding per secret, placed at the commit that first introduced it.
     Raises GitError (one line) when ``repo`` is not a readable git repository.
+    With a ``ledger``, blobs in ``ledger.skip`` are not read (see :class:`BlobLedger`).
     """
     started = time.perf_counter()
     info = open_repo(repo)
@@ -540,7 +557,7 @@ def scan_history(
     mode, revs = _scope(loc, rev_range, since_commit, branch, new_to_remotes)
     counter = _count_commits(loc, revs)
     try:
-        return _scan(loc, config, info, mode, revs, counter, progress, jobs, started)
+        return _scan(loc, config, info, mode, revs, counter, progress, jobs, started, ledger)
     finally:
         if counter.poll() is None:
             counter.kill()
@@ -550,6 +567,7 @@ def scan_history(
 def _scan(
     repo: Location, config: Config, info: RepoInfo, mode: str, revs: list[str],
     counter: subprocess.Popen[bytes], progress: Progress | None, jobs: int, started: float,
+    ledger: BlobLedger | None = None,
 ) -> ScanResult:
     full = revs == ["--all"]
     notes: list[str] = []
@@ -571,6 +589,8 @@ def _scan(
         if not full and obj.oid not in log.blobs:  # type: ignore[union-attr]
             continue  # not in scope
         store.add(obj.oid)
+        if ledger is not None and obj.oid in ledger.skip:
+            continue  # read by an earlier scan
         if obj.size > config.max_file_size:
             oversize.append((obj.oid, obj.size))
         else:
@@ -592,10 +612,12 @@ def _scan(
         bad = set(corrupt)
         missing.extend(oid for oid in log.blobs if oid not in store and oid not in bad)
     missing = sorted(set(missing))
+    if ledger is not None:
+        ledger.listed.update(store.difference(corrupt, missing))
 
     # 3. attribute the hits
     head = _head_blobs(repo)
-    findings = _attribute(repo, info, config, scanned.hits, log, head)
+    findings = _attribute(repo, info, config, scanned.hits, log, head, ledger)
 
     # stats and notes
     where = (lambda oid: _where(log, oid))
@@ -653,6 +675,7 @@ def _attribute(
     hits: list[tuple[str, list[Finding]]],
     log: LogIndex | None,
     head: tuple[set[str], list[str]] | None,
+    ledger: BlobLedger | None = None,
 ) -> list[Finding]:
     if not hits:
         return []
@@ -703,6 +726,8 @@ def _attribute(
         commits = list(dict.fromkeys(o.commit for o in occs))
         paths = list(dict.fromkeys(o.path for o in occs))
         blobs = {o.blob for o in occs}
+        if ledger is not None:
+            ledger.holding.setdefault((_fp, _kind), set()).update(blobs)
         extra: dict[str, object] = {
             "commit_author": author,
             "commit_email": email,
@@ -735,6 +760,8 @@ def _attribute(
 
     for (_fp, _kind), items in unreachable.items():
         oid, f = items[0]
+        if ledger is not None:
+            ledger.holding.setdefault((_fp, _kind), set()).update(o for o, _ in items)
         out.append(
             f.with_(path=f"(unreachable blob {oid[:12]})").with_extra(
                 blob=oid, occurrences=len(items), blobs=len({o for o, _ in items}),
