@@ -287,14 +287,18 @@ def test_missing_dask_is_one_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_pa
         api.audit([str(tmp_path / "r")], cache=tmp_path / "c", dask="local", config=DEFAULT)
 
 
-def test_verify_reads_each_pair_again_from_where_it_was_found(tmp_path: Path) -> None:
-    """One request per distinct pair, the secret read again from a mirror or a local repository;
-    a re-run with nothing new (no scan at all) still verifies."""
+def test_verify_reads_each_pair_again_from_where_it_was_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One request per distinct pair per network asked (as ``scan --verify``), the secret read
+    again from a mirror or a local repository; a re-run with nothing new (no scan at all) still
+    verifies."""
     import time as _time
 
-    from fakebinance import FakeBinance
+    from fakebinance import all_requests, fake_networks, network_env
 
-    with FakeBinance() as fake:
+    with fake_networks() as fakes:
+        for var, value in network_env(fakes).items():
+            monkeypatch.setenv(var, value)
+        fake = fakes["mainnet"]
         old = int((_time.time() - 10 * 86400) * 1000)
         live = fake.new_account(enableWithdrawals=True, ipRestrict=False, createTime=old)
         dead = fake.new_account()
@@ -308,10 +312,12 @@ def test_verify_reads_each_pair_again_from_where_it_was_found(tmp_path: Path) ->
             names.append(repo.path.as_uri() if i == 1 else str(repo.path))
         names.reverse()  # the live pair is first met in a mirror (r1), not in place
         cache = tmp_path / "cache"
-        result = api.audit(names, cache=cache, jobs=2, config=DEFAULT, verify=True, binance_url=fake.url)
-        assert len(fake.log) == 2
-        again = api.audit(names, cache=cache, jobs=2, config=DEFAULT, verify=True, binance_url=fake.url)
-        assert len(fake.log) == 4 and again.stats.blobs_scanned == 0
+        result = api.audit(names, cache=cache, jobs=2, config=DEFAULT, verify=True)
+        # the live pair: mainnet accepts it; the dead one: no network knows it (one ask each)
+        per_run = 1 + len(fakes)
+        assert len(all_requests(fakes)) == per_run
+        again = api.audit(names, cache=cache, jobs=2, config=DEFAULT, verify=True)
+        assert len(all_requests(fakes)) == 2 * per_run and again.stats.blobs_scanned == 0
     by_fp = {s.fingerprint: s for s in result.secrets}
     assert by_fp[fp(live[0])].verification_status == "live" and by_fp[fp(live[0])].severity == "critical"
     assert len(by_fp[fp(live[0])].repos) == 2
@@ -319,3 +325,27 @@ def test_verify_reads_each_pair_again_from_where_it_was_found(tmp_path: Path) ->
     assert result.stats.live == 2  # both halves of the live pair
     assert [s.verification_status for s in again.secrets] == [s.verification_status for s in result.secrets]
     assert result.secrets[0].severity == "critical"
+
+
+def test_verify_checks_private_key_pairs_like_scan_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An Ed25519 pair (freqtrade config, the PEM ``\\n``-escaped in JSON) read again from the
+    repository is signed and verified as ``scan --verify`` does; only the signature is sent."""
+    import json as _json
+
+    from fakebinance import all_requests, fake_networks, network_env
+
+    pytest.importorskip("cryptography")
+    with fake_networks() as fakes:
+        for var, value in network_env(fakes).items():
+            monkeypatch.setenv(var, value)
+        ed_key, ed_pem = fakes["mainnet"].new_ed25519_account(enableWithdrawals=False, ipRestrict=True)
+        config = {"exchange": {"name": "binance", "key": ed_key, "secret": ed_pem}, "dry_run": False}
+        repo = GitRepo(tmp_path / "bot")
+        repo.commit("config", {"user_data/config.json": _json.dumps(config, indent=4)})
+        result = api.audit([str(repo.path)], cache=tmp_path / "cache", config=DEFAULT, verify=True)
+        log = all_requests(fakes)
+    assert len(log) == 1
+    statuses = {s.kind: s.verification_status for s in result.secrets}
+    assert statuses == {"api_key": "live", "private_key": "live"}
+    body = "".join(ed_pem.strip().splitlines()[1:-1])
+    assert body[10:40] not in log[0].raw()

@@ -121,11 +121,11 @@ def audit(
     t0 = time.perf_counter()
     if jobs is not None and jobs < 1:
         raise UsageError("--jobs must be at least 1")
-    base_url = None
+    urls: dict[str, str] = {}
     if verify:
         from keytrap import verify as v
 
-        base_url = v.resolve_base_url(binance_url)  # a bad URL fails before any work
+        urls = v.resolve_urls({"mainnet": binance_url})  # a bad URL fails before any work
     targets, bad, notes = collect_targets(
         specs, repos_file=repos_file, github_org=github_org, gitlab_group=gitlab_group,
         github_api_url=github_api_url, gitlab_api_url=gitlab_api_url, skip_forks=skip_forks,
@@ -163,7 +163,7 @@ def audit(
                    for t in targets] + bad
         verifications = None
         if verify:
-            verifications = _verify(ordered, config, base_url or "", verify_timeout, backend)
+            verifications = _verify(ordered, config, urls, verify_timeout, backend)
     finally:
         if backend is not None:
             backend.close()
@@ -237,9 +237,11 @@ def build_secrets(reports: Sequence[RepoReport], verifications: dict | None = No
     return tuple(out)
 
 
-def _verify(reports: list[RepoReport], config: Config, base_url: str, timeout: float | None,
+def _verify(reports: list[RepoReport], config: Config, urls: dict[str, str], timeout: float | None,
             backend: object | None) -> dict:
-    """One request per distinct pair, at most ``verify.MAX_PAIRS``, each read again from the
+    """One request per distinct pair per network asked (as ``scan --verify``: HMAC secrets and
+    Ed25519/RSA private keys, the context's network first), at most ``verify.MAX_PAIRS`` pairs,
+    within one ``verify.DEFAULT_DEADLINE`` for the whole phase; each pair is read again from the
     first repository that holds both halves."""
     from keytrap import verify as v
     from keytrap.audit.worker import verify_here
@@ -250,21 +252,24 @@ def _verify(reports: list[RepoReport], config: Config, base_url: str, timeout: f
             continue
         halves: dict[str, dict[str, RepoFinding]] = {}
         for f in r.findings:
-            if f.pair and f.kind in ("api_key", "secret_key"):
+            if f.pair and f.kind in ("api_key", "secret_key", "private_key"):
                 halves.setdefault(f.pair, {}).setdefault(f.kind, f)
         for pid, parts in halves.items():
-            if pid not in chosen and len(parts) == 2 and len(chosen) < v.MAX_PAIRS:
+            complete = "api_key" in parts and ("secret_key" in parts or "private_key" in parts)
+            if pid not in chosen and complete and len(chosen) < v.MAX_PAIRS:
                 chosen[pid] = (r, list(parts.values()))
     by_repo: dict[str, tuple[RepoReport, list]] = {}
     for pid, (r, halves_) in chosen.items():
         by_repo.setdefault(r.key, (r, []))[1].append((pid, halves_))
     results: dict = {}
     per = timeout if timeout is not None else v.DEFAULT_TIMEOUT
+    end = time.monotonic() + v.DEFAULT_DEADLINE
     for r, specs in by_repo.values():
+        left = max(0.0, end - time.monotonic())
         if backend is not None:
-            results.update(backend.verify(r.host, r.location, specs, config, base_url, per))  # type: ignore[attr-defined]
+            results.update(backend.verify(r.host, r.location, specs, config, urls, per, left))  # type: ignore[attr-defined]
         else:
-            results.update(verify_here(r.location or "", specs, config, base_url, per))
+            results.update(verify_here(r.location or "", specs, config, urls, per, left))
     return results
 
 

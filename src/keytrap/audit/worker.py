@@ -335,19 +335,18 @@ def _removals(loc: Location, findings: list[RepoFinding], head: str | None,
 
 
 def recover_pairs(location: str, specs: list[tuple[str, list[RepoFinding]]],
-                  config: Config) -> list[tuple[str, str, str]]:
-    """``(pair id, api key, secret key)`` for each pair, read again from the blobs that hold its
-    halves (each blob rescanned under its path). A half that cannot be read is left empty."""
+                  config: Config) -> list[Finding]:
+    """The findings (secrets included) of each pair's halves, read again from the blobs that hold
+    them (each blob rescanned under its path). A half that cannot be read is left out."""
     from keytrap.engine import scan_bytes
     from keytrap.sources.files import decode_for_scan
     from keytrap.sources.gitcat import CatFile
 
     loc = Location(git_dir=location) if gitrun.looks_like_git_dir(location) else Location(top=location)
     floor = config.with_(min_confidence="low")
-    out = []
+    out: list[Finding] = []
     with CatFile(loc) as cat:
         for pid, halves in specs:
-            found: dict[str, str] = {}
             for half in halves:
                 for oid in ([half.blob] if half.blob else []) + [b for b in half.blob_ids[:5] if b != half.blob]:
                     blob = cat.read(oid)
@@ -358,16 +357,24 @@ def recover_pairs(location: str, specs: list[tuple[str, list[RepoFinding]]],
                     hit = next((f for f in scan_bytes(data, path, floor)
                                 if f.fingerprint == half.fingerprint and f.kind == half.kind), None)
                     if hit is not None:
-                        found[half.kind] = hit.secret
+                        out.append(hit.with_(pair=pid))
                         break
-            out.append((pid, found.get("api_key", ""), found.get("secret_key", "")))
     return out
 
 
 def verify_here(location: str, specs: list[tuple[str, list[RepoFinding]]], config: Config,
-                base_url: str, timeout: float) -> dict[str, object]:
-    """Read the pairs again and verify them from this machine: pair id -> Verification.
-    The secrets never leave the process that read them."""
+                urls: dict[str, str], timeout: float, deadline: float) -> dict[str, object]:
+    """Read the pairs again and verify them from this machine, on every network their context
+    allows (see ``keytrap.verify``): pair id -> Verification. The secrets never leave the
+    process that read them."""
     from keytrap import verify as v
 
-    return v.verify_pairs(recover_pairs(location, specs, config), base_url, timeout=timeout)  # type: ignore[return-value]
+    creds = v.credentials_from_findings(recover_pairs(location, specs, config))
+    found = {c.pid for c in creds}
+    results: dict[str, object] = dict(
+        v.verify_pairs(creds, urls=urls, timeout=timeout, deadline=deadline)
+    )
+    for pid, _halves in specs:
+        if pid not in found:
+            results[pid] = v.NO_PAIR  # a half could not be read again
+    return results
