@@ -93,6 +93,7 @@ def evaluate(repos: list[dict], labels: dict[str, dict[str, dict]], results: dic
         hit_by_class: Counter = Counter()
         fp_by_class: Counter = Counter()
         fp_unlabelled = 0
+        fp_vendored = 0
         conf_tp: Counter = Counter()
         conf_fp: Counter = Counter()
         kind_ok = kind_n = 0
@@ -137,6 +138,7 @@ def evaluate(repos: list[dict], labels: dict[str, dict[str, dict]], results: dic
                     conf_fp[conf] += 1
                     for c in L["classes"]:
                         fp_by_class[c] += 1
+                    fp_vendored += "vendored" in L["classes"]
             r_pos = 0
             for fpr, L in lab.items():
                 if L["label"] != "positive":
@@ -159,6 +161,7 @@ def evaluate(repos: list[dict], labels: dict[str, dict[str, dict]], results: dic
             "negatives": sum(1 for n in names for L in labels.get(n, {}).values() if L["label"] == "negative"),
             "tp": tp, "fp": fp, "fn": fn,
             "precision": ratio(tp, tp + fp), "recall": ratio(tp, tp + fn),
+            "fp_vendored": fp_vendored, "precision_without_vendored": ratio(tp, tp + fp - fp_vendored),
             "recall_by_class": {c: {"found": hit_by_class[c], "total": n, "recall": ratio(hit_by_class[c], n)}
                                 for c, n in sorted(pos_by_class.items())},
             "fp_by_negative_class": dict(sorted(fp_by_class.items(), key=lambda kv: -kv[1])),
@@ -174,13 +177,14 @@ def evaluate(repos: list[dict], labels: dict[str, dict[str, dict]], results: dic
 def report(ev: dict, meta: dict) -> str:
     lines = [f"keytrap: `{meta['keytrap']}` ({meta.get('version', '?')}), {meta['repos']} repositories, "
              f"scan wall time {meta['wall_s']:.1f} s", ""]
-    lines += ["| split | repos | positives | negatives | TP | FP | FN | precision | recall | kind acc. | network acc. |",
-              "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines += ["| split | repos | positives | negatives | TP | FP | FN | precision | recall | kind acc. | network acc. "
+              "| FP in vendored code | precision without them |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for s in SPLITS:
         e = ev[s]
         lines.append(f"| {s} | {e['repos']} | {e['positives']} | {e['negatives']} | {e['tp']} | {e['fp']} | {e['fn']} "
                      f"| {fmt(e['precision'])} | {fmt(e['recall'])} | {fmt(e['kind_accuracy'])} "
-                     f"| {fmt(e['network_accuracy'])} |")
+                     f"| {fmt(e['network_accuracy'])} | {e['fp_vendored']} | {fmt(e['precision_without_vendored'])} |")
     classes = sorted({c for s in SPLITS for c in ev[s]["recall_by_class"]})
     lines += ["", "Recall per positive class (found/total):", "",
               "| class | " + " | ".join(SPLITS) + " |", "|---|" + "---|" * len(SPLITS)]
