@@ -57,6 +57,7 @@ def write_names(a: argparse.Namespace) -> None:
             "category": "sdk-docs" if name in SDK_DOCS else "user-code",
             "snapshot_head": git(m, "rev-parse", "HEAD"),
             "snapshot_date": git(m, "log", "-1", "--format=%cI", "HEAD"),
+            "fetched_on": __import__("datetime").date.fromtimestamp(m.stat().st_mtime).isoformat(),
             "mirror_path": str(m),
             "local_path": str(full),
             "local_head": git(full, "rev-parse", "HEAD"),
