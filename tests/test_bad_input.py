@@ -182,11 +182,12 @@ def test_invalid_and_mixed_encodings_still_find_the_key(tmp_path: Path, key: str
     for name, encode in ENCODINGS.items():
         (tmp_path / name).write_bytes(encode(env_line(key)))
     (tmp_path / "utf16-no-bom.env").write_bytes(env_line(key).encode("utf-16-le"))
+    (tmp_path / "utf16be-no-bom.env").write_bytes(env_line(key).encode("utf-16-be"))
     rc, doc, _ = scan_json(str(tmp_path))
     assert rc == 1
-    assert sorted({f["path"] for f in doc["findings"]}) == sorted(ENCODINGS)
-    # documented limit: UTF-16 without a BOM has NUL bytes, so it is binary
-    assert reasons(doc) == {"utf16-no-bom.env": "binary"}
+    # UTF-16 without a BOM is recognised by its NULs in alternate positions, and decoded
+    assert sorted({f["path"] for f in doc["findings"]}) == sorted([*ENCODINGS, "utf16-no-bom.env", "utf16be-no-bom.env"])
+    assert reasons(doc) == {}
 
 
 def test_sparse_1gb_file_is_skipped_without_reading(tmp_path: Path) -> None:
