@@ -42,6 +42,19 @@ DELETE_NOW = (
 )
 
 
+def rewrite_steps(commit: str | None) -> str:
+    """How to take a key out of commits that are not pushed yet (deleting it from the file
+    leaves it in them): amend the last commit, or edit an earlier one in an interactive rebase."""
+    target = f"`git rebase -i {commit[:12]}^`" if commit else "`git rebase -i <commit>^`"
+    return (
+        "Take the key out of the commits before they are pushed (deleting it from the file "
+        "leaves it in them): if it is in the last commit, remove it, `git add` the file and "
+        f"`git commit --amend`; if it is in an earlier one, run {target}, mark that commit "
+        "`edit`, remove it, `git add` the file, `git commit --amend` and `git rebase --continue`. "
+        "Once pushed, history rewriting does not undo the leak: delete the key"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Assessment:
     severity: str  # low | medium | high | critical
@@ -94,7 +107,7 @@ def severity(finding: Finding, verification: Verification | None) -> tuple[str, 
 def _where_actions(finding: Finding, where: str) -> list[str]:
     path = finding.path
     if where == "committed":
-        return [DELETE_NOW]
+        return [DELETE_NOW, rewrite_steps(finding.commit)]
     if where == "tracked":
         return [
             DELETE_NOW,
