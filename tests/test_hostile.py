@@ -321,7 +321,8 @@ def test_a_pull_request_cannot_weaken_its_own_scan(tmp_path: Path, key: str, sec
         assert any(n.startswith(f"config changed: the scanned commits add {first}") for n in doc["stats"]["notes"]), doc["stats"]["notes"]
         err = proc.stderr.splitlines()
         assert err[0] == f"keytrap: config: defaults (no config file at {base[:12]})", err
-        assert f"keytrap: warning: config changed: the scanned commits add {first}; not applied, the base side@{base[:12]} was used" in err
+        assert (f"keytrap: warning: config changed: the scanned commits add {first}; not applied "
+                f"(keytrap used the settings of the base commit {base[:12]})") in err
         assert_redacted(proc.stdout + proc.stderr, [key, secret])
     # the same through --since-commit, and with the GitHub annotations format
     proc = keytrap(repo.path, "scan", ".", "--since-commit", base, "--format", "github")
@@ -386,8 +387,13 @@ def test_null_base_missing_base_and_first_baseline_still_scan(tmp_path: Path, ke
     for repo in (origin, ci, shallow):
         proc = keytrap(repo.path, "scan", ".", "--range", "HEAD~0..HEAD", "--baseline", ".keytrap-baseline.json")
         assert proc.returncode in (0, 1), proc.stderr
-        assert "no baseline (.keytrap-baseline.json does not exist yet)" in proc.stderr or \
-            "config: defaults" in proc.stderr, proc.stderr
+        head = repo.head()[:12]
+        assert proc.stderr.splitlines()[0] == (
+            f"keytrap: config: defaults (no config file at {head}), "
+            f"no baseline (.keytrap-baseline.json is not in {head} yet)"), proc.stderr
+        proc = keytrap(repo.path, "scan", ".", "--baseline", ".keytrap-baseline.json")
+        assert proc.returncode == 1, proc.stderr
+        assert proc.stderr == "keytrap: config: defaults, no baseline (.keytrap-baseline.json does not exist yet)\n"
     proc = keytrap(origin.path, "scan", ".", "--range", "HEAD~1..HEAD", "--baseline", ".keytrap-baseline.json")
     assert proc.returncode == 1, proc.stderr
     # a baseline named on purpose must exist

@@ -232,9 +232,11 @@ def load_config_at(
             what.append(f"baseline {named}{at}")
         elif named != _BASELINE or (opts.baseline is None and conf.baseline):
             raise UsageError(f"baseline not found in the base commit {rev or '(none)'}: {named}")
+        elif opts.baseline is not None:  # the default one, named: optional (a first CI run)
+            what.append(f"no baseline ({named} is not in {rev[:12] if rev else 'the base side'} yet)")
     notes: tuple[str, ...] = ()
     if head and rev and applied:
-        notes = _changed_notes(info.loc, rev, head, applied, base, at)
+        notes = _changed_notes(info.loc, rev, head, applied, base)
     conf = conf.with_(base=top, notes=notes)
     return _overridden(conf, opts.min_confidence, opts.max_file_size, opts.exclude, prints, ", ".join(what))
 
@@ -242,8 +244,8 @@ def load_config_at(
 _BASELINE = ".keytrap-baseline.json"
 
 
-def _changed_notes(loc: Location, rev: str, head: str, paths: list[str], base: dict[str, bytes | None],
-                   at: str) -> tuple[str, ...]:
+def _changed_notes(loc: Location, rev: str, head: str, paths: list[str], base: dict[str, bytes | None]
+                   ) -> tuple[str, ...]:
     """One note per settings file the commits ``rev..head`` change (a ``pyproject.toml`` counts
     only when its ``[tool.keytrap]`` table changes)."""
     from keytrap import config as cfg
@@ -267,8 +269,8 @@ def _changed_notes(loc: Location, rev: str, head: str, paths: list[str], base: d
     notes = []
     for path in changed:
         verb = "add" if base.get(path) is None else "delete" if now.get(path) is None else "change"
-        notes.append(f"config changed: the scanned commits {verb} {path}; not applied, the base "
-                     f"side{at} was used")
+        notes.append(f"config changed: the scanned commits {verb} {path}; not applied (keytrap used "
+                     f"the settings of the base commit {rev[:12]})")
     return tuple(notes)
 
 

@@ -56,9 +56,12 @@ def _report(result: ScanResult, header: str, what: str = "commit") -> None:
         from keytrap.remediation import rewrite_steps
 
         oldest = next((f.commit for f in result.findings if f.commit), None)
+        last, earlier = rewrite_steps(oldest)
         out.write(
-            f"\nThe push was refused. {rewrite_steps(oldest)}.\nThen load the key from the "
-            "environment or a secret manager, and push again.\nIf it was ever pushed or shared:\n"
+            "\nThe push was refused. The key is in a commit: deleting it from the file now leaves it "
+            f"in history. Take it out of the commits first:\n  - {last};\n  - {earlier}.\n"
+            "Then load the key from the environment or a secret manager, and push again.\n"
+            "If it was ever pushed or shared:\n"
         )
     else:
         out.write(
@@ -68,7 +71,8 @@ def _report(result: ScanResult, header: str, what: str = "commit") -> None:
     for item in (DELETE_NOW + ".", *CHECKLIST):
         out.write(f"  - {item}\n")
     out.write(
-        "Not a secret? Add `keytrap: allow` on the line, or run `keytrap baseline`.\n"
+        "Not a secret? Add `keytrap: allow` on the line, or run `keytrap baseline` and commit "
+        ".keytrap-baseline.json (every keytrap command reads it).\n"
     )
     sys.stdout.write(Scrubber(result.findings)(out.getvalue()))
 

@@ -42,16 +42,25 @@ DELETE_NOW = (
 )
 
 
-def rewrite_steps(commit: str | None) -> str:
+def rewrite_steps(commit: str | None) -> tuple[str, str]:
     """How to take a key out of commits that are not pushed yet (deleting it from the file
     leaves it in them): amend the last commit, or edit an earlier one in an interactive rebase."""
-    target = f"`git rebase -i {commit[:12]}^`" if commit else "`git rebase -i <commit>^`"
+    rev = commit[:12] if commit else "<commit>"
     return (
-        "Take the key out of the commits before they are pushed (deleting it from the file "
-        "leaves it in them): if it is in the last commit, remove it, `git add` the file and "
-        f"`git commit --amend`; if it is in an earlier one, run {target}, mark that commit "
-        "`edit`, remove it, `git add` the file, `git commit --amend` and `git rebase --continue`. "
-        "Once pushed, history rewriting does not undo the leak: delete the key"
+        "in the last commit: remove the key, `git add` the file, then `git commit --amend`",
+        f"in an earlier commit: `git rebase -i {rev}^` (`git rebase -i --root` for the first "
+        "commit), mark that commit `edit`, remove the key, `git add` the file, `git commit --amend`, "
+        "then `git rebase --continue`",
+    )
+
+
+def rewrite_action(commit: str | None) -> str:
+    """:func:`rewrite_steps` as one action of a report."""
+    last, earlier = rewrite_steps(commit)
+    return (
+        f"If the commits are not pushed yet, take the key out of them (deleting it from the file "
+        f"leaves it in them): {last}; {earlier}. Once pushed, rewriting history does not undo the "
+        "leak: delete the key"
     )
 
 
@@ -107,7 +116,7 @@ def severity(finding: Finding, verification: Verification | None) -> tuple[str, 
 def _where_actions(finding: Finding, where: str) -> list[str]:
     path = finding.path
     if where == "committed":
-        return [DELETE_NOW, rewrite_steps(finding.commit)]
+        return [DELETE_NOW, rewrite_action(finding.commit)]
     if where == "tracked":
         return [
             DELETE_NOW,
