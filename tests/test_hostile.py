@@ -383,14 +383,20 @@ def test_null_base_missing_base_and_first_baseline_still_scan(tmp_path: Path, ke
     assert proc.returncode == 1, proc.stderr
     warning = [ln for ln in proc.stderr.splitlines() if ln.startswith("keytrap: warning: base commit")]
     assert len(warning) == 1 and "fetch-depth: 0" in warning[0] and first in warning[0]
+    mirror = GitRepo(tmp_path / "mirror.git", init=False)
+    mirror.git("clone", "-q", "--mirror", str(origin.path), str(mirror.path), cwd=tmp_path)
+    proc = keytrap(mirror.path, "scan", ".", "--range", f"{zero}..HEAD")
+    assert proc.returncode == 1, proc.stderr
     # the first run of the documented recipe: no baseline committed yet
-    for repo in (origin, ci, shallow):
+    for repo in (origin, ci, shallow, mirror):
         proc = keytrap(repo.path, "scan", ".", "--range", "HEAD~0..HEAD", "--baseline", ".keytrap-baseline.json")
         assert proc.returncode in (0, 1), proc.stderr
         head = repo.head()[:12]
         assert proc.stderr.splitlines()[0] == (
             f"keytrap: config: defaults (no config file at {head}), "
             f"no baseline (.keytrap-baseline.json is not in {head} yet)"), proc.stderr
+        if repo is mirror:
+            continue  # no working tree
         proc = keytrap(repo.path, "scan", ".", "--baseline", ".keytrap-baseline.json")
         assert proc.returncode == 1, proc.stderr
         assert proc.stderr == "keytrap: config: defaults, no baseline (.keytrap-baseline.json does not exist yet)\n"

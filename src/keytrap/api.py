@@ -289,10 +289,16 @@ def _overridden(conf: Config, min_confidence: str | None, max_file_size: int | N
 
 
 def _repo_path(path: str | os.PathLike[str] | None, top: str | None) -> str | None:
-    """``path`` relative to the work tree ``top`` with ``/``, or None when it lies outside."""
-    if path is None or top is None:
+    """``path`` relative to the work tree ``top`` with ``/``, or None when it lies outside. In a
+    bare repository (``top`` None) a relative path names a file of the repository."""
+    if path is None:
         return None
     path = os.fspath(path)
+    if top is None:
+        rel = os.path.normpath(path)
+        if os.path.isabs(rel) or rel == os.pardir or rel.startswith(os.pardir + os.sep):
+            return None
+        return rel.replace(os.sep, "/")
     for p, t in ((os.path.abspath(path), os.path.abspath(top)), (os.path.realpath(path), os.path.realpath(top))):
         rel = os.path.relpath(p, t)
         if rel not in (os.curdir, os.pardir) and not rel.startswith(os.pardir + os.sep):
