@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import git
 from helpers import assert_redacted
 from test_cli import run
@@ -107,3 +108,25 @@ def test_hook_reads_files_over_the_size_limit_and_dash_names(repo: Path, key: st
         assert "big.env:2:17" in proc.stdout and "-dash.env:1:20" in proc.stdout, proc.stdout
         assert proc.stderr == "keytrap: config: .keytrap.toml\n"
         assert_redacted(proc.stdout + proc.stderr, [key])
+
+
+def test_split_hook_args() -> None:
+    from keytrap.cli import split_hook_args
+
+    takes = {"--min-confidence": True, "--exclude": True, "--verify": False, "--pre-push": False}
+    files = {"--exclude", "*", "-dash.py", "--"}
+    exists = files.__contains__
+    assert split_hook_args(["--min-confidence", "high", "a.py", "-dash.py"], takes, exists) == (
+        ["--min-confidence", "high"], ["a.py", "-dash.py"])
+    assert split_hook_args(["--verify", "--", "-x.py", "--verify"], takes, lambda p: False) == (
+        ["--verify"], ["-x.py", "--verify"])
+    assert split_hook_args(["--min-confidence=high", "-dash.py"], takes, exists) == (["--min-confidence=high"], ["-dash.py"])
+    # a hostile repository's file names never become options, however they look
+    assert split_hook_args(["--exclude", "*", "a.py"], takes, exists) == ([], ["--exclude", "*", "a.py"])
+    assert split_hook_args(["--", "a.py"], takes, exists) == ([], ["--", "a.py"])  # a file named --
+    assert split_hook_args(["--", "a.py"], takes, lambda p: False) == ([], ["a.py"])
+    for bad, message in ((["--bogus", "a.py"], "unknown option '--bogus'"),
+                         (["a.py", "--verify"], "option --verify after the file names"),
+                         (["--exclude"], "--exclude needs a value")):
+        with pytest.raises(Exception, match=message):
+            split_hook_args(bad, takes, lambda p: p == "a.py")

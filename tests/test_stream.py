@@ -125,3 +125,29 @@ def test_utf16_without_bom_is_recognised() -> None:
     assert utf16_codec(b"\x00" * 64) is None
     key = random_secret()
     assert decode_for_scan(f"api_key={key}\n".encode("utf-16-le")) == f"api_key={key}\n".encode()
+
+
+def test_memory_stays_bounded_whatever_the_size() -> None:
+    """64 MB streamed: Python's own peak allocation stays near one window (~5 MB), not the size."""
+    import tracemalloc
+
+    key = random_secret()
+    line = b"filler text, nothing to see = 12345\n"
+    chunk = line * ((1 << 20) // len(line))
+    last = f"BINANCE_API_KEY={key}\n".encode()
+
+    def chunks():
+        for _ in range(64):
+            yield chunk
+        yield last
+
+    tracemalloc.start()
+    try:
+        got, nbytes = scan_stream(chunks, "big.env", DEFAULT)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [(f.line, f.secret) for f in got] == [(64 * chunk.count(b"\n") + 1, key)]
+    assert nbytes == 64 * len(chunk) + len(last)
+    assert peak < 24 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
+
