@@ -54,7 +54,8 @@ def _add_filter_options(p: argparse.ArgumentParser) -> None:
                    "a range scan reads them from its base commit)")
     p.add_argument("--no-config", action="store_true", help="defaults only: no config file, no default baseline")
     p.add_argument("--min-confidence", choices=("low", "medium", "high"), help="report only findings at or above this confidence")
-    p.add_argument("--max-size", type=_size, metavar="BYTES", help="skip files larger than this (default 10 MiB; accepts K/M/G)")
+    p.add_argument("--max-size", type=_size, metavar="BYTES", help="files larger than this are skipped by tree scans and full audits, streamed in "
+                   "windows by the hook, --staged and ranges (default 10 MiB; accepts K/M/G)")
     p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip paths matching GLOB (repeatable)")
     p.add_argument("--baseline", metavar="FILE", help="report only findings whose fingerprints are not in FILE "
                    "(default: .keytrap-baseline.json at the repository top, if there is one)")

@@ -197,12 +197,8 @@ def load(root: str | Path, explicit: str | Path | None = None) -> Config:
         return parse(_read_toml(dedicated), dedicated, os.path.abspath(root))
     pyproject = os.path.join(root, "pyproject.toml")
     if os.path.isfile(pyproject):
-        data = _read_toml(pyproject)
-        tool = data.get("tool", {})
-        table = tool.get("keytrap") if isinstance(tool, dict) else None
+        table = keytrap_table(_read_toml(pyproject), pyproject, pyproject=True)
         if table is None:
             return DEFAULT
-        if not isinstance(table, dict):
-            raise UsageError(f"{pyproject}: [tool.keytrap] must be a table")
         return parse(table, f"{pyproject} [tool.keytrap]", os.path.abspath(root))
     return DEFAULT

@@ -110,7 +110,7 @@ def read_blobs(top: str, shas: Iterable[str], max_size: int) -> dict[str, bytes 
     sha -> the reason it cannot be read (str). One ``cat-file --batch-command``.
 
     Sizes are asked first (``info``), so a blob over ``max_size`` is never read into memory:
-    a 1 GB file staged by mistake is streamed later (:func:`stream_blob`), never held whole.
+    a 1 GB file staged by mistake is streamed later (``gitcat.stream_blob``), never held whole.
     """
     wanted = list(dict.fromkeys(shas))
     if not wanted:
