@@ -249,7 +249,9 @@ def test_pre_push_to_a_second_remote_is_refused(tmp_path: Path, key: str, secret
     repo.git("remote", "add", "origin", str(origin.path))
     repo.git("remote", "add", "public", str(public.path))
     repo.commit("init", {"README.md": "bot\n"})
-    repo.commit("keys", {"bot/keys.py": f"BINANCE_API_KEY = '{key}'\nBINANCE_API_SECRET = '{secret}'\n"})
+    # a file named like the hook's option: it must not turn the push check into something else
+    repo.commit("keys", {"bot/keys.py": f"BINANCE_API_KEY = '{key}'\nBINANCE_API_SECRET = '{secret}'\n",
+                         "--pre-push": "x\n"})
     repo.git("push", "-q", "origin", "main")  # no hook yet: the key is on origin
     tip = repo.head()
     line = f"refs/heads/main {tip} refs/heads/main {'0' * 40}\n"

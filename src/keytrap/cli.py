@@ -365,7 +365,7 @@ def cmd_hook(args: argparse.Namespace) -> int:
 
     top = repo_top(os.curdir)
     # a push applies the settings of each range's base commit: hook.run reads them
-    config = None if args.pre_push else _load_config(args, top, at_top=True)
+    config = None if args.pre_push or hook.push_context() else _load_config(args, top, at_top=True)
     return hook.run(args, top, config)
 
 

@@ -109,6 +109,14 @@ def push_remote() -> str | None:
     return os.environ.get("PRE_COMMIT_REMOTE_NAME") or os.environ.get("KEYTRAP_PUSH_REMOTE") or None
 
 
+def push_context() -> bool:
+    """Is this hook run by ``git push``? The native pre-push script exports
+    ``KEYTRAP_PUSH_REMOTE`` and pre-commit sets ``PRE_COMMIT_REMOTE_NAME`` for pre-push hooks
+    only. Then the hook checks the push whatever its arguments say: a file a repository names
+    ``--pre-push`` is a file name, and must not turn the push check into a commit check."""
+    return "KEYTRAP_PUSH_REMOTE" in os.environ or "PRE_COMMIT_REMOTE_NAME" in os.environ
+
+
 def _say(lines: list[str]) -> None:
     for line in lines:
         print(scrub_keyshaped(f"keytrap: {line}"), file=sys.stderr)
@@ -119,7 +127,7 @@ def run(args: argparse.Namespace, top: str, config: Config | None) -> int:
     For ``--pre-push``, ``config`` None applies the settings of each range's base commit."""
     from keytrap import api
 
-    if args.pre_push:
+    if args.pre_push or push_context():
         stdin_text = None if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
         lines: list[str] = []
         try:
