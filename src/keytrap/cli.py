@@ -15,7 +15,7 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from typing import IO
 
 from keytrap import __version__
@@ -50,11 +50,15 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_filter_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", metavar="FILE", help="settings file (default: .keytrap.toml or [tool.keytrap] in pyproject.toml)")
+    p.add_argument("--config", metavar="FILE", help="settings file (default: .keytrap.toml or [tool.keytrap] in pyproject.toml; "
+                   "a range scan reads them from its base commit)")
+    p.add_argument("--no-config", action="store_true", help="defaults only: no config file, no default baseline")
     p.add_argument("--min-confidence", choices=("low", "medium", "high"), help="report only findings at or above this confidence")
-    p.add_argument("--max-size", type=_size, metavar="BYTES", help="skip files larger than this (default 10 MiB; accepts K/M/G)")
+    p.add_argument("--max-size", type=_size, metavar="BYTES", help="files larger than this are skipped by tree scans and full audits, streamed in "
+                   "windows by the hook, --staged and ranges (default 10 MiB; accepts K/M/G)")
     p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip paths matching GLOB (repeatable)")
-    p.add_argument("--baseline", metavar="FILE", help="report only findings whose fingerprints are not in FILE")
+    p.add_argument("--baseline", metavar="FILE", help="report only findings whose fingerprints are not in FILE "
+                   "(default: .keytrap-baseline.json at the repository top, if there is one)")
 
 
 def _size(text: str) -> int:
@@ -144,7 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     scan.set_defaults(func=cmd_scan)
 
-    hook = sub.add_parser("hook", help="pre-commit entry point: scan what is staged for the given files")
+    hook = sub.add_parser(
+        "hook", help="pre-commit entry point: scan what is staged for the given files",
+        description="Options first, then file names (as pre-commit passes them). A name that "
+                    "exists as a file is a file, even if it looks like an option; `--` ends the options.",
+    )
     hook.add_argument("files", nargs="*", metavar="FILE", help="staged files to check (default: all staged)")
     hook.add_argument("--pre-push", action="store_true", help="scan the commits about to be pushed")
     hook.add_argument("--verify", action="store_true", help="also verify found pairs (off by default)")
@@ -199,25 +207,73 @@ def build_parser() -> argparse.ArgumentParser:
     doc.add_argument("path", nargs="?", default=".", help="repository (default: .)")
     doc.add_argument("--baseline", metavar="FILE", help="baseline file to check (default: .keytrap-baseline.json)")
     doc.set_defaults(func=cmd_doctor)
+    parser.hook_parser = hook  # type: ignore[attr-defined]  # main() splits its arguments itself
     return parser
+
+
+def split_hook_args(
+    tokens: Sequence[str], takes_value: dict[str, bool], exists: Callable[[str], bool] = os.path.lexists
+) -> tuple[list[str], list[str]]:
+    """``keytrap hook`` arguments as (options, file names).
+
+    pre-commit runs ``entry`` + ``args:`` + file names, with no ``--`` between them, so the
+    file names of a scanned repository follow the user's options, and a file may be named like
+    an option (``--exclude`` next to a file named ``*`` would exclude everything). So: options
+    come first and end at ``--`` or at the first token that is not one; a token that exists as a
+    file is a file, whatever it looks like; everything after the first file is a file. A token
+    that looks like an option but is neither a known option nor a file is an error, as is a known
+    option after the file names (it would be ignored).
+    """
+    opts: list[str] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if exists(tok) or not tok.startswith("-") or tok == "-":
+            break  # the first file name
+        if tok == "--":
+            return opts, list(tokens[i + 1 :])
+        name, eq, _ = tok.partition("=")
+        if name not in takes_value:
+            raise UsageError(f"keytrap hook: unknown option {tok!r} (file names go after the options, or after --)")
+        opts.append(tok)
+        i += 1
+        if takes_value[name] and not eq:
+            if i >= len(tokens):
+                raise UsageError(f"keytrap hook: {name} needs a value")
+            opts.append(tokens[i])
+            i += 1
+    files = list(tokens[i:])
+    for tok in files:
+        if tok.startswith("-") and tok.partition("=")[0] in takes_value and not exists(tok):
+            raise UsageError(f"keytrap hook: option {tok} after the file names: put options first")
+    return opts, files
+
+
+def _hook_options(hook: argparse.ArgumentParser) -> dict[str, bool]:
+    """Option string -> whether it takes a value, for the ``hook`` command's options."""
+    out: dict[str, bool] = {}
+    for action in hook._actions:  # argparse keeps no public list
+        for opt in action.option_strings:
+            out[opt] = action.nargs != 0
+    return out
 
 
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _load_config(args: argparse.Namespace, root: str, *, at_top: bool = False):  # -> Config
+def _load_config(args: argparse.Namespace, root: str, *, at_top: bool = False, default_baseline: bool = True):
     """Settings for a scan of ``root`` with the command line's overrides (see api.load_config)."""
     from keytrap import api
 
-    return api.load_config(
-        root,
-        explicit=getattr(args, "config", None),
-        at_top=at_top,
-        min_confidence=getattr(args, "min_confidence", None),
-        max_file_size=getattr(args, "max_size", None),
-        exclude=getattr(args, "exclude", None) or (),
-        baseline=getattr(args, "baseline", None),
-    )
+    return api.load_config(root, at_top=at_top, default_baseline=default_baseline,
+                           **api.ConfigOptions.from_args(args)._asdict())
+
+
+def _say(lines: list[str]) -> None:
+    """The ``keytrap: config: …`` and ``keytrap: warning: …`` lines, on stderr, once a scan has
+    run (an error stays the one line it is)."""
+    for line in lines:
+        print(scrub_keyshaped(f"keytrap: {line}"), file=sys.stderr)
 
 
 def _render(result: ScanResult, args: argparse.Namespace, out: IO[str]) -> None:
@@ -322,7 +378,8 @@ class _RichProgress:
 # --- commands --------------------------------------------------------------------------------
 
 
-def _scan_result(args: argparse.Namespace) -> ScanResult:
+def _scan_result(args: argparse.Namespace, log: list[str], *, default_baseline: bool = True) -> ScanResult:
+    """Run the scan the options ask for; ``log`` collects the lines for stderr."""
     from keytrap import api
 
     paths = list(args.paths) or [os.curdir]
@@ -338,9 +395,11 @@ def _scan_result(args: argparse.Namespace) -> ScanResult:
         from keytrap.sources.staged import repo_top
 
         top = repo_top(os.curdir)
-        return api.scan_staged(top, _load_config(args, top, at_top=True))
+        conf = _load_config(args, top, at_top=True, default_baseline=default_baseline)
+        log.append(f"config: {conf.describe()}")
+        return api.scan_staged(top, conf)
     if "-" in paths:
-        return _scan_stdin(args, paths, history)
+        return _scan_stdin(args, paths, history, log)
     if getattr(args, "stdin_name", None):
         raise UsageError("--stdin-name goes with - (standard input) as PATH")
     from keytrap.sources.files import default_root
@@ -348,21 +407,26 @@ def _scan_result(args: argparse.Namespace) -> ScanResult:
     for p in paths:
         if not os.path.lexists(p):
             raise UsageError(f"path not found: {p}")
-    root = default_root(paths)
-    conf = _load_config(args, root)
     if history:
         if len(paths) != 1 or not os.path.isdir(paths[0]):
             raise UsageError("--history/--range take one repository folder as PATH")
+        conf = None
+        if not (rev_range or since_commit):  # a range reads its settings from its base commit
+            conf = _load_config(args, paths[0], default_baseline=default_baseline)
+            log.append(f"config: {conf.describe()}")
         with _progress(args) as progress:
             return api.scan_history(
                 paths[0], conf, rev_range=rev_range, since_commit=since_commit, branch=branch,
                 include_worktree=not getattr(args, "no_worktree", False), progress=progress,
+                options=api.ConfigOptions.from_args(args), log=log.append,
             )
+    conf = _load_config(args, default_root(paths), default_baseline=default_baseline)
+    log.append(f"config: {conf.describe()}")
     with _progress(args) as progress:
         return api.scan_paths(paths, conf, progress=progress, include_deps=getattr(args, "include_deps", False))
 
 
-def _scan_stdin(args: argparse.Namespace, paths: list[str], history: bool) -> ScanResult:
+def _scan_stdin(args: argparse.Namespace, paths: list[str], history: bool, log: list[str]) -> ScanResult:
     """``keytrap scan -``: the bytes on standard input, as one file named ``--stdin-name``."""
     from keytrap import api
 
@@ -370,6 +434,7 @@ def _scan_stdin(args: argparse.Namespace, paths: list[str], history: bool) -> Sc
         raise UsageError("- (standard input) is scanned alone: no other PATH, no --history/--range")
     name = args.stdin_name or "-"
     conf = _load_config(args, os.curdir)
+    log.append(f"config: {conf.describe()}")
     stream = sys.stdin.buffer if sys.stdin is not None else None
     data = stream.read(conf.max_file_size + 1) if stream is not None else b""
     return api.scan_data(data, name, conf)
@@ -397,7 +462,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
     if args.only_verified and not args.verify:
         raise UsageError("--only-verified needs --verify")
-    result = _scan_result(args).printable()  # a non-UTF-8 file name must not break a report
+    log: list[str] = []
+    result = _scan_result(args, log).printable()  # a non-UTF-8 file name must not break a report
     result = api.assess(result, _verify(result, args))
     if args.only_verified:
         from keytrap.verify import only_live
@@ -406,6 +472,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     _emit(result, args)
     if args.format == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
         _append_step_summary(result, os.environ["GITHUB_STEP_SUMMARY"])
+    _say(log)  # after the report: an output error stays the one line it is
     return EXIT_FINDINGS if result.findings else EXIT_CLEAN
 
 
@@ -425,7 +492,9 @@ def cmd_hook(args: argparse.Namespace) -> int:
     from keytrap.sources.staged import repo_top
 
     top = repo_top(os.curdir)
-    return hook.run(args, top, _load_config(args, top, at_top=True))
+    # a push applies the settings of each range's base commit: hook.run reads them
+    config = None if args.pre_push or hook.push_context() else _load_config(args, top, at_top=True)
+    return hook.run(args, top, config)
 
 
 def cmd_baseline(args: argparse.Namespace) -> int:
@@ -437,10 +506,18 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     args.staged = False
     args.no_progress = True
     args.baseline = None
-    result = _scan_result(args)
+    log: list[str] = []
+    result = _scan_result(args, log, default_baseline=False)  # record every finding, old ones too
     paths = list(args.paths) or [os.curdir]
-    target = Path(args.output) if args.output else Path(paths[0] if os.path.isdir(paths[0]) else os.curdir) / baseline.DEFAULT_NAME
+    folder = paths[0] if os.path.isdir(paths[0]) else os.curdir
+    if args.output:
+        target = Path(args.output)
+    else:  # where scans look for it: the config's `baseline = "path"`, else the default name
+        conf = _load_config(args, folder, default_baseline=False)
+        named = os.path.join(conf.base or folder, conf.baseline) if conf.baseline else None
+        target = Path(named) if named else Path(folder) / baseline.DEFAULT_NAME
     baseline.write_atomic(target, baseline.render(result.findings))
+    _say(log)
     n = len({f.fingerprint for f in result.findings})
     print(f"keytrap: wrote {n} fingerprint{'s' if n != 1 else ''} to {target}", file=sys.stderr)
     return EXIT_CLEAN
@@ -536,7 +613,14 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
+        argv = list(sys.argv[1:] if argv is None else argv)
+        files: list[str] | None = None
+        if argv[:1] == ["hook"]:
+            opts, files = split_hook_args(argv[1:], _hook_options(parser.hook_parser))  # type: ignore[attr-defined]
+            argv = ["hook", *opts]
         args = parser.parse_args(argv)
+        if files is not None:
+            args.files = files
         if not getattr(args, "func", None):
             parser.print_help(sys.stderr)
             return EXIT_USAGE

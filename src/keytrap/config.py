@@ -23,11 +23,18 @@ DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 class Config(
     namedtuple(
         "Config",
-        "min_confidence max_file_size exclude allow_fingerprints example_keys source base",
-        defaults=("low", DEFAULT_MAX_FILE_SIZE, (), frozenset(), frozenset(), None, None),
+        "min_confidence max_file_size exclude allow_fingerprints example_keys source base "
+        "baseline applied notes",
+        defaults=("low", DEFAULT_MAX_FILE_SIZE, (), frozenset(), frozenset(), None, None, None, None, ()),
     )
 ):
-    """Settings for one scan; ``source`` says where they were loaded from (None: defaults)."""
+    """Settings for one scan; ``source`` says where they were loaded from (None: defaults).
+
+    ``baseline`` is the ``baseline = "path"`` setting (relative to the config file's folder);
+    ``applied`` says, for people, which config file and baseline a scan applied (None: the
+    defaults, no baseline); ``notes`` are remarks on how they were chosen (a range whose commits
+    change them), for the result's notes.
+    """
 
     __slots__ = ()
     min_confidence: str
@@ -37,9 +44,16 @@ class Config(
     example_keys: frozenset[str]
     source: str | None
     base: str | None  # the folder exclude globs are relative to: the config file's, if any
+    baseline: str | None
+    applied: str | None
+    notes: tuple[str, ...]
 
     def with_(self, **changes: Any) -> Config:
         return self._replace(**changes)
+
+    def describe(self) -> str:
+        """Which settings apply, in one phrase: ``defaults``, or the config file and baseline."""
+        return self.applied or "defaults"
 
     def excludes(self, abs_path: str, rel_path: str, is_dir: bool = False) -> bool:
         """Exclusion for a file met on a walk. A glob matches the path relative to the scan root
@@ -184,6 +198,7 @@ _SCHEMA: dict[str, tuple[type, str]] = {
     "exclude": (list, "a list of glob strings"),
     "allow_fingerprints": (list, "a list of fingerprint strings"),
     "example_keys": (list, "a list of strings"),
+    "baseline": (str, "a path to a baseline file"),
 }
 
 
@@ -227,24 +242,47 @@ def parse(table: dict[str, Any], where: str, base: str | None = None) -> Config:
             values[key] = frozenset(_check_str_list(key, value, where))
         elif key == "example_keys":
             values[key] = frozenset(_check_str_list(key, value, where))
+        elif key == "baseline":
+            if not value or "\0" in value:
+                raise UsageError(f"{where}: 'baseline' must be {desc}, got {_show(value)}")
+            values[key] = value
     return Config(source=where, base=base, **values)
 
 
 def _read_toml(path: str) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise UsageError(f"cannot read config {path}: {exc.strerror or exc}") from None
+    return parse_toml(data, path)
+
+
+def parse_toml(data: bytes, where: str) -> dict[str, Any]:
+    """A TOML document from bytes (a file, or a blob read from a commit)."""
     try:
         import tomllib  # novermin
     except ModuleNotFoundError:  # pragma: no cover - Python 3.10 (a conditional dependency)
         import tomli as tomllib  # type: ignore[no-redef]
 
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except OSError as exc:
-        raise UsageError(f"cannot read config {path}: {exc.strerror or exc}") from None
+        return tomllib.loads(data.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{path}: invalid TOML: {exc}") from None
+        raise UsageError(f"{where}: invalid TOML: {exc}") from None
     except UnicodeDecodeError:
-        raise UsageError(f"{path}: invalid TOML: not UTF-8") from None
+        raise UsageError(f"{where}: invalid TOML: not UTF-8") from None
+
+
+def keytrap_table(data: dict[str, Any], where: str, pyproject: bool) -> dict[str, Any] | None:
+    """The settings table of a parsed file: the whole of a ``.keytrap.toml``, ``[tool.keytrap]``
+    of a ``pyproject.toml`` (None when it has none)."""
+    if not pyproject:
+        return dedicated_table(data, where)
+    tool = data.get("tool", {})
+    table = tool.get("keytrap") if isinstance(tool, dict) else None
+    if table is not None and not isinstance(table, dict):
+        raise UsageError(f"{where}: [tool.keytrap] must be a table")
+    return table
 
 
 def dedicated_table(data: dict[str, Any], where: str) -> dict[str, Any]:
@@ -269,7 +307,7 @@ def load(root: str | Path, explicit: str | Path | None = None) -> Config:
             raise UsageError(f"config file not found: {explicit}")
         data = _read_toml(explicit)
         is_pyproject = os.path.basename(explicit) == "pyproject.toml"
-        table = data.get("tool", {}).get("keytrap", data) if is_pyproject else data
+        table = data.get("tool", {}).get("keytrap", data) if is_pyproject else dedicated_table(data, explicit)
         if not isinstance(table, dict):
             raise UsageError(f"{explicit}: [tool.keytrap] must be a table")
         return parse(table, explicit, os.path.dirname(os.path.abspath(explicit)))
@@ -278,12 +316,8 @@ def load(root: str | Path, explicit: str | Path | None = None) -> Config:
         return parse(dedicated_table(_read_toml(dedicated), dedicated), dedicated, os.path.abspath(root))
     pyproject = os.path.join(root, "pyproject.toml")
     if os.path.isfile(pyproject):
-        data = _read_toml(pyproject)
-        tool = data.get("tool", {})
-        table = tool.get("keytrap") if isinstance(tool, dict) else None
+        table = keytrap_table(_read_toml(pyproject), pyproject, pyproject=True)
         if table is None:
             return DEFAULT
-        if not isinstance(table, dict):
-            raise UsageError(f"{pyproject}: [tool.keytrap] must be a table")
         return parse(table, f"{pyproject} [tool.keytrap]", os.path.abspath(root))
     return DEFAULT

@@ -45,6 +45,28 @@ DELETE_NOW = (
 )
 
 
+def rewrite_steps(commit: str | None) -> tuple[str, str]:
+    """How to take a key out of commits that are not pushed yet (deleting it from the file
+    leaves it in them): amend the last commit, or edit an earlier one in an interactive rebase."""
+    rev = commit[:12] if commit else "<commit>"
+    return (
+        "in the last commit: remove the key, `git add` the file, then `git commit --amend`",
+        f"in an earlier commit: `git rebase -i {rev}^` (`git rebase -i --root` for the first "
+        "commit), mark that commit `edit`, remove the key, `git add` the file, `git commit --amend`, "
+        "then `git rebase --continue`",
+    )
+
+
+def rewrite_action(commit: str | None) -> str:
+    """:func:`rewrite_steps` as one action of a report."""
+    last, earlier = rewrite_steps(commit)
+    return (
+        f"If the commits are not pushed yet, take the key out of them (deleting it from the file "
+        f"leaves it in them): {last}; {earlier}. Once pushed, rewriting history does not undo the "
+        "leak: delete the key"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Assessment:
     severity: str  # info | low | medium | high | critical
@@ -160,7 +182,7 @@ def _where_actions(finding: Finding, where: str) -> list[str]:
     path = finding.path
     config = is_config_like(path)
     if where == "committed":
-        return [DELETE_NOW, *PURGE_STEPS]
+        return [DELETE_NOW, rewrite_action(finding.commit), *PURGE_STEPS]
     if where == "tracked":
         if config:
             return [

@@ -143,10 +143,9 @@ def _walk_dir(
         stack.extend(reversed(subdirs))
 
 
-def decode_for_scan(data: bytes) -> bytes | None:
-    """Bytes the engine can read, or None for binary. UTF-16/32 with a BOM become UTF-8
-    (invalid code units become U+FFFD, as invalid UTF-8 is tolerated)."""
-    head = data[:BINARY_SNIFF]
+def text_codec(head: bytes) -> str | None:
+    """The codec a file's first bytes call for: UTF-16/32 by their BOM, or UTF-16 without one
+    (NULs in alternate positions, see ``content.utf16_codec``); None for UTF-8 / binary."""
     for bom, codec in (
         (codecs.BOM_UTF32_LE, "utf-32"),
         (codecs.BOM_UTF32_BE, "utf-32"),
@@ -154,8 +153,22 @@ def decode_for_scan(data: bytes) -> bytes | None:
         (codecs.BOM_UTF16_BE, "utf-16"),
     ):
         if head.startswith(bom):
-            # a stray odd byte or lone surrogate must not hide the rest of the file
-            return data.decode(codec, "replace").encode("utf-8")
+            return codec
+    if b"\x00" in head:
+        from keytrap.sources.content import utf16_codec
+
+        return utf16_codec(head)
+    return None
+
+
+def decode_for_scan(data: bytes) -> bytes | None:
+    """Bytes the engine can read, or None for binary. UTF-16/32 with a BOM, and UTF-16 without
+    one, become UTF-8 (invalid code units become U+FFFD, as invalid UTF-8 is tolerated)."""
+    head = data[:BINARY_SNIFF]
+    codec = text_codec(head)
+    if codec is not None:
+        # a stray odd byte or lone surrogate must not hide the rest of the file
+        return data.decode(codec, "replace").encode("utf-8")
     if b"\x00" in head:
         return None
     return data

@@ -359,6 +359,41 @@ class CatFile:
             pass  # the reader stopped the process
 
 
+def stream_blob(repo: Where, oid: str, size: int, *, keep_repo_env: bool = False,
+                chunk: int = 1 << 20) -> Iterator[bytes]:
+    """The content of blob ``oid`` in chunks from a ``git cat-file blob`` of its own: a big blob
+    is never held whole (``sources.stream`` scans it in windows). Raises GitError when git
+    cannot give all ``size`` bytes (a corrupt or missing object)."""
+    loc = _loc(repo)
+    errfile = tempfile.TemporaryFile()
+    try:
+        proc = gitrun.popen(loc, *READ_CONFIG, "cat-file", "blob", oid, keep_repo_env=keep_repo_env,
+                            stdout=subprocess.PIPE, stderr=errfile)
+    except OSError as exc:
+        errfile.close()
+        raise GitError(f"cannot run git: {exc.strerror or exc}") from None
+    assert proc.stdout is not None
+    got = 0
+    try:
+        while True:
+            data = proc.stdout.read(chunk)
+            if not data:
+                break
+            got += len(data)
+            yield data
+    finally:
+        proc.stdout.close()
+        if proc.poll() is None and got < size:
+            proc.kill()  # abandoned by the caller
+        rc = proc.wait()
+        errfile.seek(0)
+        err = errfile.read()
+        errfile.close()
+    if rc != 0 or got != size:
+        why = _first_line(err) if err.strip() else f"{got} of {size} bytes"
+        raise GitError(f"corrupt git object store: cannot read blob {oid}: {why}")
+
+
 #: Pipe buffer asked for on Linux: cat-file can run ahead of the scanner by this much
 #: (the default 64 KB stalls it on every larger blob).
 PIPE_BYTES = 1 << 20
