@@ -165,6 +165,7 @@ def bench_repo(repo: str, args, tools: dict, tmp: str, netns: bool) -> dict:
 
 # ---- --phases ---------------------------------------------------------------------------------
 
+CPU_PHASES = ["listing", "scan", "log"]
 PHASES = ["listing", "scan", "log", "head", "attribute", "attribute.rescan", "attribute.meta",
           "attribute.refs", "attribute.grouping", "count", "open_repo", "import", "total"]
 
@@ -173,11 +174,11 @@ def run_phases(repos: list[str], args, tools: dict) -> list[dict]:
     py = B.interpreter_of(tools["keytrap"].path or "")
     if not py:
         raise SystemExit("--phases needs keytrap's interpreter (a venv keytrap script)")
-    rows = []
-    for repo in repos:
-        facts = repo_facts(repo)
-        runs = []
-        for i in range(args.rounds):
+    facts = {repo: repo_facts(repo) for repo in repos}
+    runs: dict[str, list] = {repo: [] for repo in repos}
+    loads = [B.loadavg()]
+    for i in range(args.rounds):  # interleaved: every repository once per round
+        for repo in repos:
             with tempfile.TemporaryFile() as err:
                 r = subprocess.run([py, os.path.join(HERE, "_history_phases.py"), repo,
                                     "--jobs", str(args.jobs)], stdout=subprocess.PIPE,
@@ -185,12 +186,17 @@ def run_phases(repos: list[str], args, tools: dict) -> list[dict]:
                 if r.returncode != 0:
                     err.seek(0)
                     raise SystemExit(f"phase driver failed on {repo}: {err.read()[-500:]!r}")
-            runs.append(json.loads(r.stdout))
+            runs[repo].append(json.loads(r.stdout))
+            loads.append(B.loadavg())
             print(f"  phases {os.path.basename(repo)} round {i + 1}/{args.rounds}: "
-                  f"{runs[-1]['times']['total']:.2f} s", file=sys.stderr)
-        times = {p: B.med([x["times"].get(p, 0.0) for x in runs]) for p in PHASES}
-        rows.append({"repo": repo, "facts": facts, "times": times, "sizes": runs[0]["sizes"],
-                     "runs": runs})
+                  f"{runs[repo][-1]['times']['total']:.2f} s (load {loads[-1]})", file=sys.stderr)
+    rows = []
+    for repo in repos:
+        rr = runs[repo]
+        times = {p: B.med([x["times"].get(p, 0.0) for x in rr]) for p in PHASES}
+        cpu = {p: B.med([x.get("cpu", {}).get(p, 0.0) for x in rr]) for p in CPU_PHASES}
+        rows.append({"repo": repo, "facts": facts[repo], "times": times, "cpu": cpu,
+                     "sizes": rr[0]["sizes"], "runs": rr})
     rows.sort(key=lambda r: r["facts"]["blobs"])
     name = lambda r: os.path.basename(r["repo"].rstrip("/"))  # noqa: E731
     print(f"\n## keytrap history phases (median of {args.rounds}; jobs={args.jobs}; load average "
@@ -222,6 +228,20 @@ def run_phases(repos: list[str], args, tools: dict) -> list[dict]:
             per0 = base["times"][p] / (base["facts"][key] / scale) if base["facts"][key] else 0
             cells.append(f"{per:.3f} | {per / per0:.2f}" if per0 and r["times"][p] else f"{per:.3f} | –")
         print(f"| {name(r)} | " + " | ".join(cells) + " |")
+    print("\nThe same growth in CPU seconds (keytrap's process plus the git and worker "
+          "processes it reaped during the phase), steadier than wall time on a loaded machine:\n")
+    cunit = {"listing": ("blobs", 1e6, "CPU s / M blobs"), "scan": ("blob_bytes", 1e9, "CPU s / GB"),
+             "log": ("commits", 1e5, "CPU s / 100k commits")}
+    print("| repository | " + " | ".join(f"{p} ({u[2]}) | rel." for p, u in cunit.items()) + " |")
+    print("|---" * (1 + 2 * len(cunit)) + "|")
+    for r in rows:
+        cells = []
+        for p, (key, scale, _) in cunit.items():
+            per = r["cpu"][p] / (r["facts"][key] / scale) if r["facts"][key] else float("nan")
+            per0 = base["cpu"][p] / (base["facts"][key] / scale) if base["facts"][key] else 0
+            cells.append(f"{per:.3f} | {per / per0:.2f}" if per0 and r["cpu"][p] else f"{per:.3f} | –")
+        print(f"| {name(r)} | " + " | ".join(cells) + " |")
+    print(f"\nLoad average before and after each run: {'; '.join(loads)}")
     return rows
 
 

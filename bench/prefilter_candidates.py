@@ -8,7 +8,9 @@ Reads the first --limit-mb MB of text blobs of REPO in pack order (``git cat-fil
 order the workers read them; binary blobs are dropped as ``decode_for_scan`` drops them), then:
 
 * **candidates** (default): times each candidate prefilter over all of those blobs, one
-  thread, best and median of --rounds, and checks that it yields exactly the runs that
+  thread, best and median of --rounds (interleaved: every round runs every candidate once,
+  the order rotated each round; one more than 5x slower than the current path is timed once),
+  and checks that it yields exactly the runs that
   ``keytrap.candidates.prefilter.find_runs`` yields (start, end, kind) on every blob. A
   candidate whose module is not installed is listed as skipped. Also prints how the corpus
   looks to a prefilter: the share of blobs and bytes with no 64-byte base64 run at all
@@ -153,7 +155,7 @@ def c_maxline_gate(data: bytes) -> list:
 def _stride_gate(step: int):  # type: ignore[no-untyped-def]
     """Necessary condition on every STEP-th byte: a 64-run holds 64/STEP consecutive samples
     in the base64 class (a 1/STEP-size translate instead of a full one)."""
-    need = b"A" * (KEY_LEN // step - 1)
+    need = b"A" * (KEY_LEN // step)  # a 64-window holds exactly 64/STEP multiples of STEP
 
     def fn(data: bytes) -> list:
         if data[::step].translate(_TABLE).find(need) == -1:
@@ -321,13 +323,10 @@ def run_candidates(blobs: list[bytes], rounds: int) -> None:
     del trs
     print(f"- current path split: translate alone {total / min(tr_t) / 1e6:.0f} MB/s, "
           f"find(64×'A') alone on translated bytes {total / min(t) / 1e6:.0f} MB/s\n")
-    print(f"| candidate | best s | median s | MB/s (best) | × current | same runs as find_runs |")
-    print("|---|---|---|---|---|---|")
-    base = None
-    for name, fn in candidates().items():
-        if isinstance(fn, str):
-            print(f"| {name} | skipped | | | | {fn} |")
-            continue
+    cands = candidates()
+    live = {k: f for k, f in cands.items() if not isinstance(f, str)}
+    wrong = {}
+    for name, fn in live.items():
         bad = 0
         for d, r in zip(blobs, ref):
             try:
@@ -335,11 +334,26 @@ def run_candidates(blobs: list[bytes], rounds: int) -> None:
                     bad += 1
             except Exception:  # noqa: BLE001 - a broken candidate is a result, not a crash
                 bad += 1
-        times = time_candidate(fn, blobs, rounds)
-        best, medt = min(times), statistics.median(times)
-        if base is None:
-            base = medt
-        print(f"| {name} | {best:.3f} | {medt:.3f} | {total / best / 1e6:.0f} | "
+        wrong[name] = bad
+    # interleaved: each round times every candidate once, in an order rotated each round, so
+    # a change in machine load hits all of them alike
+    times: dict[str, list[float]] = {k: [] for k in live}
+    names = list(live)
+    for r in range(rounds):
+        order = names[r % len(names):] + names[:r % len(names)]
+        for name in order:
+            if r and times[name] and times[name][0] > 5 * times[names[0]][0]:
+                continue  # far off the pace: one timing says enough
+            times[name] += time_candidate(live[name], blobs, 1)
+    base = statistics.median(times[names[0]])
+    print(f"| candidate | best s | median s | MB/s (median) | × current | same runs as find_runs |")
+    print("|---|---|---|---|---|---|")
+    for name, fn in cands.items():
+        if isinstance(fn, str):
+            print(f"| {name} | skipped | | | | {fn} |")
+            continue
+        best, medt, bad = min(times[name]), statistics.median(times[name]), wrong[name]
+        print(f"| {name} | {best:.3f} | {medt:.3f} | {total / medt / 1e6:.0f} | "
               f"{medt / base:.2f}× | {'yes' if not bad else f'NO: {bad:,} blobs differ'} |",
               flush=True)
 
@@ -362,53 +376,68 @@ def worker_profile(repo: str, limit: int) -> None:
         if total >= limit:
             break
     t_list = time.perf_counter() - t
-    t_read = t_dec = t_pre = t_eng = 0.0
+    # each part's wall time (perf_counter) and this process's CPU time (process_time): on a
+    # loaded machine the wall shares include time the worker was not running at all
+    wall_t = dict.fromkeys(("read", "decode", "prefilter", "engine"), 0.0)
+    cpu_t = dict.fromkeys(wall_t, 0.0)
     nbytes = nblobs = binary = 0
+    clock, cpu = time.perf_counter, time.process_time
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    self0 = time.process_time()
-    wall0 = time.perf_counter()
+    self0, wall0 = cpu(), clock()
+
+    def mark(part: str, w0: float, c0: float) -> tuple[float, float]:
+        w1, c1 = clock(), cpu()
+        wall_t[part] += w1 - w0
+        cpu_t[part] += c1 - c0
+        return w1, c1
+
     with CatFile(repo, max_size=config.max_file_size) as cat:
         it = cat.read_many(oids)
         while True:
-            t0 = time.perf_counter()
+            w, c = clock(), cpu()
             try:
                 blob = next(it)
             except StopIteration:
                 break
-            t1 = time.perf_counter()
-            t_read += t1 - t0
+            w, c = mark("read", w, c)
             if blob.data is None or blob.type != "blob":
                 continue
             nblobs += 1
             data = decode_for_scan(blob.data)
-            t2 = time.perf_counter()
-            t_dec += t2 - t1
+            w, c = mark("decode", w, c)
             if data is None:
                 binary += 1
                 continue
             nbytes += len(data)
             for _ in P.find_runs(data):
                 pass
-            t3 = time.perf_counter()
-            t_pre += t3 - t2
+            w, c = mark("prefilter", w, c)
             scan_bytes(data, "", config)
-            t_eng += time.perf_counter() - t3
-    wall = time.perf_counter() - wall0
-    self_cpu = time.process_time() - self0
+            mark("engine", w, c)
+    wall = clock() - wall0
+    self_cpu = cpu() - self0
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     git_cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
-    eng = t_eng - t_pre  # scan_bytes runs find_runs itself; the rest is the engine
+    # scan_bytes runs find_runs itself: the engine's own part is the difference
+    wall_t["engine"] -= wall_t["prefilter"]
+    cpu_t["engine"] -= cpu_t["prefilter"]
+    wall_t["loop"] = wall - sum(wall_t.values())
+    cpu_t["loop"] = self_cpu - sum(cpu_t.values())
     print(f"- slice: first {len(oids):,} blobs in pack order, {total / 1e6:.0f} MB listed "
           f"({t_list:.2f} s to list); {nblobs:,} read, {binary:,} binary, {nbytes / 1e6:.0f} MB scanned")
     print(f"- one worker, in-process, its cat-file beside it; wall {wall:.2f} s, worker CPU "
-          f"{self_cpu:.2f} s, cat-file CPU {git_cpu:.2f} s\n")
-    print("| part | s | share of worker wall | MB/s |")
-    print("|---|---|---|---|")
-    for name, v in (("pipe read (read_many: wait + copy)", t_read), ("decode_for_scan", t_dec),
-                    ("prefilter (find_runs)", t_pre), ("engine (scan_bytes − prefilter)", eng),
-                    ("loop overhead", wall - t_read - t_dec - t_eng)):
-        print(f"| {name} | {v:.2f} | {v / wall:.0%} | {nbytes / v / 1e6 if v > 0 else 0:.0f} |")
-    print(f"| cat-file child CPU (decompress, deltas, write) | {git_cpu:.2f} | – | "
+          f"{self_cpu:.2f} s (incl. the id-writer thread), cat-file CPU {git_cpu:.2f} s; "
+          f"load average {os.getloadavg()[0]:.2f}\n")
+    print("| part | wall s | CPU s | share of worker CPU | MB/s of CPU |")
+    print("|---|---|---|---|---|")
+    labels = {"read": "pipe read (read_many: header parse + copy; wall includes waiting)",
+              "decode": "decode_for_scan", "prefilter": "prefilter (find_runs)",
+              "engine": "engine (scan_bytes − its prefilter)", "loop": "loop, writer thread, rest"}
+    for key, label in labels.items():
+        c = cpu_t[key]
+        print(f"| {label} | {wall_t[key]:.2f} | {c:.2f} | {c / self_cpu:.0%} | "
+              f"{nbytes / c / 1e6 if c > 0.005 else float('inf'):.0f} |")
+    print(f"| cat-file child (decompress, deltas, write) | – | {git_cpu:.2f} | – | "
           f"{total / git_cpu / 1e6 if git_cpu else 0:.0f} |")
 
 
