@@ -170,6 +170,21 @@ PHASES = ["listing", "scan", "log", "head", "attribute", "attribute.rescan", "at
           "attribute.refs", "attribute.grouping", "count", "open_repo", "import", "total"]
 
 
+def growth_table(rows: list[dict], what: str, unit: dict) -> None:
+    """Per-unit cost of each phase, relative to the smallest repository where it ran."""
+    def per(r: dict, p: str) -> float:
+        key, scale, _ = unit[p]
+        return r[what][p] / (r["facts"][key] / scale) if r["facts"][key] else 0.0
+
+    print("| repository | " + " | ".join(f"{p} ({u[2]}) | rel." for p, u in unit.items()) + " |")
+    print("|---" * (1 + 2 * len(unit)) + "|")
+    base = {p: next((per(r, p) for r in rows if per(r, p) > 0), 0.0) for p in unit}
+    for r in rows:
+        cells = [f"{per(r, p):.3f} | {per(r, p) / base[p]:.2f}" if base[p] and per(r, p)
+                 else f"{per(r, p):.3f} | –" for p in unit]
+        print(f"| {os.path.basename(r['repo'].rstrip('/'))} | " + " | ".join(cells) + " |")
+
+
 def run_phases(repos: list[str], args, tools: dict) -> list[dict]:
     py = B.interpreter_of(tools["keytrap"].path or "")
     if not py:
@@ -210,7 +225,7 @@ def run_phases(repos: list[str], args, tools: dict) -> list[dict]:
               f"{r['sizes'].get('findings', 0)} | "
               + " | ".join(B.fmt_s(r["times"][p]) for p in PHASES) + " |")
     print("\nGrowth: each phase's time per unit of the size it should scale with, relative to "
-          "the smallest repository (1.00 = linear; a value that climbs with size means "
+          "the smallest repository where the phase ran (1.00 = linear; a value that climbs with size means "
           "faster than linear). listing per blob, scan and total per blob byte, log and "
           "count per commit; attribute depends on the number of hit blobs and groups, shown "
           "above.\n")
@@ -218,29 +233,12 @@ def run_phases(repos: list[str], args, tools: dict) -> list[dict]:
             "log": ("commits", 1e5, "s / 100k commits"),
             "count": ("commits", 1e5, "s / 100k commits"),
             "total": ("blob_bytes", 1e9, "s / GB")}
-    base = rows[0]
-    print("| repository | " + " | ".join(f"{p} ({u[2]}) | rel." for p, u in unit.items()) + " |")
-    print("|---" * (1 + 2 * len(unit)) + "|")
-    for r in rows:
-        cells = []
-        for p, (key, scale, _) in unit.items():
-            per = r["times"][p] / (r["facts"][key] / scale) if r["facts"][key] else float("nan")
-            per0 = base["times"][p] / (base["facts"][key] / scale) if base["facts"][key] else 0
-            cells.append(f"{per:.3f} | {per / per0:.2f}" if per0 and r["times"][p] else f"{per:.3f} | –")
-        print(f"| {name(r)} | " + " | ".join(cells) + " |")
+    growth_table(rows, "times", unit)
     print("\nThe same growth in CPU seconds (keytrap's process plus the git and worker "
           "processes it reaped during the phase), steadier than wall time on a loaded machine:\n")
     cunit = {"listing": ("blobs", 1e6, "CPU s / M blobs"), "scan": ("blob_bytes", 1e9, "CPU s / GB"),
              "log": ("commits", 1e5, "CPU s / 100k commits")}
-    print("| repository | " + " | ".join(f"{p} ({u[2]}) | rel." for p, u in cunit.items()) + " |")
-    print("|---" * (1 + 2 * len(cunit)) + "|")
-    for r in rows:
-        cells = []
-        for p, (key, scale, _) in cunit.items():
-            per = r["cpu"][p] / (r["facts"][key] / scale) if r["facts"][key] else float("nan")
-            per0 = base["cpu"][p] / (base["facts"][key] / scale) if base["facts"][key] else 0
-            cells.append(f"{per:.3f} | {per / per0:.2f}" if per0 and r["cpu"][p] else f"{per:.3f} | –")
-        print(f"| {name(r)} | " + " | ".join(cells) + " |")
+    growth_table(rows, "cpu", cunit)
     print(f"\nLoad average before and after each run: {'; '.join(loads)}")
     return rows
 
