@@ -29,6 +29,7 @@ from keytrap.errors import (
     UsageError,
 )
 from keytrap.findings import ScanResult, scrub_keyshaped
+from keytrap.safetext import ascii_fallback, show
 
 FORMATS = ("text", "json", "sarif", "github")
 
@@ -315,7 +316,7 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     target = Path(args.output) if args.output else Path(paths[0] if os.path.isdir(paths[0]) else os.curdir) / baseline.DEFAULT_NAME
     baseline.write_atomic(target, baseline.render(result.findings))
     n = len({f.fingerprint for f in result.findings})
-    print(f"keytrap: wrote {n} fingerprint{'s' if n != 1 else ''} to {target}", file=sys.stderr)
+    print(f"keytrap: wrote {n} fingerprint{'s' if n != 1 else ''} to {show(scrub_keyshaped(str(target)))}", file=sys.stderr)
     return EXIT_CLEAN
 
 
@@ -349,6 +350,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    ascii_fallback(sys.stdout)  # a latin-1 or ASCII terminal gets "..." for "…", never a crash
+    ascii_fallback(sys.stderr)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -357,7 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
         return int(args.func(args))
     except KeytrapError as exc:
-        print(scrub_keyshaped(f"keytrap: error: {exc}"), file=sys.stderr)
+        print(show(scrub_keyshaped(f"keytrap: error: {exc}")), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("keytrap: interrupted", file=sys.stderr)
@@ -372,6 +375,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into one line
         if os.environ.get("KEYTRAP_DEBUG"):
             raise
-        detail = scrub_keyshaped(f"{type(exc).__name__}: {exc}")[:300]
+        detail = show(scrub_keyshaped(f"{type(exc).__name__}: {exc}"))[:300]
         print(f"keytrap: internal error: {detail} (set KEYTRAP_DEBUG=1 for a traceback)", file=sys.stderr)
         return EXIT_UNEXPECTED

@@ -28,16 +28,18 @@ def _report(result: ScanResult, header: str, what: str = "commit") -> None:
     import io
 
     from keytrap.reporters._common import Scrubber
+    from keytrap.safetext import guard_lines, show
 
     result = result.printable()
-    out = io.StringIO()  # scrubbed at the end: a path can hold a secret
+    scrub = Scrubber(result.findings)
+    out = io.StringIO()  # scrubbed again at the end: the second line of defence
     n = len(result.findings)
     out.write(f"keytrap: {header}: {n} Binance secret{'s' if n != 1 else ''} found\n")
-    for f in result.findings:
-        where = f"{f.path}:{f.line}:{f.column}"
+    for f in result.findings:  # repository text is redacted, then escaped, before it is placed
+        where = f"{show(scrub(f.path))}:{f.line}:{f.column}"
         if f.commit:
-            where += f" (commit {f.commit[:10]})"
-        name = f" as {f.name}" if f.name else ""
+            where += f" (commit {show(f.commit[:10])})"
+        name = f" as {show(scrub(f.name))}" if f.name else ""
         enc = f", {f.encoding}-encoded" if f.encoding else ""
         out.write(
             f"  {where}: {f.kind.replace('_', ' ')} {f.secret_redacted}{name} "
@@ -45,7 +47,7 @@ def _report(result: ScanResult, header: str, what: str = "commit") -> None:
         )
         verification = f.get("verification")
         if verification:
-            out.write(f"    binance says: {verification}\n")
+            out.write(f"    binance says: {show(scrub(str(verification)))}\n")
     out.write(
         f"\nThe {what} was refused. Remove the key from the file and load it from the environment "
         "or a secret manager.\nIf it was ever pushed or shared:\n"
@@ -55,7 +57,7 @@ def _report(result: ScanResult, header: str, what: str = "commit") -> None:
     out.write(
         "Not a secret? Add `keytrap: allow` on the line, or run `keytrap baseline`.\n"
     )
-    sys.stdout.write(Scrubber(result.findings)(out.getvalue()))
+    sys.stdout.write(guard_lines(scrub(out.getvalue())))
 
 
 def _push_ranges(stdin_text: str | None) -> list[str]:
@@ -94,7 +96,9 @@ def run(args: argparse.Namespace, top: str, config: Config) -> int:
         result = api.assess(result, api.verify(result, base_url=getattr(args, "binance_url", None)))
     for sk in result.stats.skipped:  # never silent: a file keytrap could not read is said
         if sk.reason != "binary":
-            print(scrub_keyshaped(f"keytrap: warning: {sk.path} not scanned: {sk.reason}"), file=sys.stderr)
+            from keytrap.safetext import show
+
+            print(show(scrub_keyshaped(f"keytrap: warning: {sk.path} not scanned: {sk.reason}")), file=sys.stderr)
     if not result.findings:
         return EXIT_CLEAN
     _report(result, "commit refused")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from keytrap.findings import Finding, ScanResult
 from keytrap.reporters._common import Scrubber, display_path, kind_label, message, ordered
+from keytrap.safetext import show
 
 COMMANDS: dict[str, str] = {"high": "error", "medium": "error", "low": "warning"}
 
@@ -31,12 +32,12 @@ def command(name: str, props: dict[str, object], msg: str) -> str:
 
 def annotation(f: Finding, scrub: Scrubber) -> str:
     props = {
-        "file": scrub(display_path(f.path)),
+        "file": show(scrub(display_path(f.path)), keep="\r\n"),  # redacted; no raw controls
         "line": max(1, f.line),
         "col": max(1, f.column),
         "title": f"Binance {kind_label(f.kind)} leaked",
     }
-    return command(COMMANDS.get(f.confidence, "error"), props, scrub(message(f)))
+    return command(COMMANDS.get(f.confidence, "error"), props, show(scrub(message(f)), keep="\r\n"))
 
 
 def summary(result: ScanResult) -> str:

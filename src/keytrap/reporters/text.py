@@ -9,6 +9,7 @@ from collections import Counter
 from typing import IO
 
 from keytrap.findings import Finding, ScanResult, scrub_keyshaped
+from keytrap.safetext import guard_lines, show
 
 _STATUS_NOTE = {
     "tracked": "tracked by git: committed or about to be",
@@ -38,7 +39,7 @@ def summary_line(result: ScanResult) -> str:
         )
     line = f"Scanned {what} ({_human_bytes(s.bytes_scanned)}) in {s.duration_s:.2f} s"
     if s.skipped:
-        reasons = Counter(sk.reason.split(" (")[0].split(":")[0] for sk in s.skipped)
+        reasons = Counter(show(sk.reason.split(" (")[0].split(":")[0]) for sk in s.skipped)
         detail = ", ".join(f"{n} {r}" for r, n in reasons.most_common())
         line += f"; skipped {len(s.skipped)} ({detail})"
     return line + "."
@@ -66,13 +67,15 @@ def _where(f: Finding) -> str:
 def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbose: bool = False) -> None:
     findings = result.findings
     if not findings:  # the common case stays plain: no rich import on a clean run
+        # repository text (paths, reasons, notes) is redacted and escaped before it is placed
+        safe = lambda text: show(scrub_keyshaped(text))  # noqa: E731
         lines = [f"No Binance secrets found. {summary_line(result)}"]
         skipped = result.stats.skipped
-        lines += [f"  skipped {sk.path}: {sk.reason}" for sk in (skipped if verbose else skipped[:5])]
+        lines += [f"  skipped {safe(sk.path)}: {safe(sk.reason)}" for sk in (skipped if verbose else skipped[:5])]
         if len(skipped) > 5 and not verbose:
             lines.append(f"  … and {len(skipped) - 5} more (--verbose lists all)")
-        lines += [f"note: {note}" for note in result.stats.notes]
-        out.write(scrub_keyshaped("\n".join(lines) + "\n"))  # a skipped path can hold a key
+        lines += [f"note: {safe(note)}" for note in result.stats.notes]
+        out.write(guard_lines(scrub_keyshaped("\n".join(lines) + "\n")))
         return
     from rich.console import Console
     from rich.markup import escape
@@ -82,10 +85,18 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
 
     from keytrap.reporters._common import Scrubber
 
+    scrub = Scrubber(findings)
+
+    def safe(text: object) -> str:
+        """Repository text for rich: redacted first (a table cell may be cut short, and a cut
+        secret is no longer recognised), then escaped (controls, rich markup)."""
+        return escape(show(scrub(str(text))))
+
     width = None if out.isatty() else 140  # logs and pipes: wide enough not to wrap rows
-    final, out = out, io.StringIO()  # scrubbed at the end: a path can hold a secret
+    final, out = out, io.StringIO()  # scrubbed again at the end: the second line of defence
     console = Console(
-        file=out, force_terminal=color, no_color=color is False, highlight=False, soft_wrap=True, width=width
+        file=out, force_terminal=color, no_color=color is False, highlight=False, soft_wrap=True, width=width,
+        emoji=False,  # ":warning:" in a file name stays text
     )
     pairs = {f.pair for f in findings if f.pair}
     files = sorted({f.path for f in findings})
@@ -101,7 +112,7 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
     for path in files:
         group = by_file[path]
         status = group[0].git_status
-        header = f"\n[bold]{escape(path)}[/bold]"
+        header = f"\n[bold]{safe(path)}[/bold]"
         if status:
             style = "red" if status != "ignored" else "yellow"
             header += f"  [{style}]({_STATUS_NOTE.get(status, status)})[/{style}]"
@@ -113,7 +124,7 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
             conf = f"[{_CONF_STYLE[f.confidence]}]{f.confidence}[/]"
             bits = []
             if f.name:
-                bits.append(f"as {escape(f.name)}")
+                bits.append(f"as {show(scrub(f.name))}")
             if f.encoding:
                 bits.append(f"{f.encoding}-encoded")
             if f.pair:
@@ -125,8 +136,8 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
                 f"  {f.line}:{f.column}",
                 _KIND_LABEL.get(f.kind, f.kind),
                 conf,
-                escape(f.secret_redacted),
-                f"[{_SEV_STYLE.get(str(severity), '')}]{severity}[/]" if severity else "",
+                safe(f.secret_redacted),
+                f"[{_SEV_STYLE.get(str(severity), '')}]{safe(severity)}[/]" if severity else "",
                 escape(", ".join(bits)),
             )
         console.print(table)
@@ -143,17 +154,17 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
                     line += f" by {author}"
                 if line not in seen:
                     seen.add(line)
-                    console.print(f"    [dim]{escape(line)}[/dim]")
+                    console.print(f"    [dim]{safe(line)}[/dim]")
             value = f.get("verification")
             if value and f"binance:{value}" not in seen:
                 seen.add(f"binance:{value}")
-                console.print(f"    binance says: {escape(str(value))}")
+                console.print(f"    binance says: {safe(value)}")
         for f in group:
             actions = f.get("actions")
             for act in actions if isinstance(actions, (list, tuple)) else ():
                 if act not in seen:
                     seen.add(act)
-                    console.print(f"    [cyan]→[/cyan] {escape(str(act))}")
+                    console.print(f"    [cyan]→[/cyan] {safe(act)}")
     from keytrap.remediation import CHECKLIST, DELETE_NOW
 
     console.print("\n[bold]What to do now[/bold]")
@@ -163,21 +174,19 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
         "\n[dim]Not a secret? Add `keytrap: allow` on the line, or record it with "
         "`keytrap baseline`.[/dim]"
     )
-    console.print(escape(summary_line(result)))
-    _print_skipped(console, result, verbose)
+    console.print(safe(summary_line(result)))
+    _print_skipped(console, result, verbose, safe)
     for note in result.stats.notes:
-        console.print(f"[dim]note: {escape(note)}[/dim]")
-    final.write(Scrubber(findings)(out.getvalue()))
+        console.print(f"[dim]note: {safe(note)}[/dim]")
+    final.write(guard_lines(scrub(out.getvalue())))
 
 
-def _print_skipped(console: object, result: ScanResult, verbose: bool) -> None:
-    from rich.markup import escape
-
+def _print_skipped(console: object, result: ScanResult, verbose: bool, safe: object) -> None:
     skipped = result.stats.skipped
     if not skipped:
         return
     shown = skipped if verbose else skipped[:5]
     for sk in shown:
-        console.print(f"[dim]  skipped {escape(sk.path)}: {escape(sk.reason)}[/dim]")  # type: ignore[attr-defined]
+        console.print(f"[dim]  skipped {safe(sk.path)}: {safe(sk.reason)}[/dim]")  # type: ignore[attr-defined,operator]
     if len(skipped) > len(shown):
         console.print(f"[dim]  … and {len(skipped) - len(shown)} more (--verbose lists all)[/dim]")  # type: ignore[attr-defined]
