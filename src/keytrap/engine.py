@@ -18,11 +18,13 @@ import codecs
 import re
 
 from keytrap.candidates.context import (
+    ALLOW_MARKER,
     GENERIC_NAMES,
     OTHER_SERVICES,
     classify_name,
     label_from_strings,
     is_bare_line,
+    marker_in_comment,
     name_before,
     negative_name,
 )
@@ -39,7 +41,6 @@ from keytrap.filters.heuristics import (
 from keytrap.findings import CONFIDENCE_RANK, Finding, pair_id
 from keytrap.rules import BINANCE_KEYWORDS, HMAC_KEY, PRIVATE_KEY
 
-ALLOW_MARKER = b"keytrap: allow"
 #: How far apart (in lines) a key and its secret may sit and still form a pair.
 PAIR_WINDOW = 8
 #: How far (in lines) a private key looks for the API key it belongs to.
@@ -87,7 +88,7 @@ class Candidate:
 class _Text:
     """Lazy views of one file's bytes: line numbers, line slices, Binance context."""
 
-    __slots__ = ("data", "path", "report_path", "_line_pos", "_line_no", "_binance", "_col")
+    __slots__ = ("data", "path", "report_path", "_line_pos", "_line_no", "_binance", "_col", "_marker", "_allow")
 
     def __init__(self, data: bytes, path: str, report_path: str | None = None) -> None:
         self.data = data
@@ -97,6 +98,8 @@ class _Text:
         self._line_no = 1
         self._binance: bool | None = None
         self._col = (0, 0)  # (pos, characters from its real line start), for long lines
+        self._marker: bool | None = None  # does the file hold the allow marker at all?
+        self._allow = (0, -1, False)  # (start, end, allowed) of the last line asked about
 
     def line_of(self, pos: int) -> int:
         """1-based line of ``pos``; cheap for increasing positions."""
@@ -195,6 +198,29 @@ class _Text:
                 out.append(line)
         return out
 
+    def allowed(self, pos: int) -> bool:
+        """Does the line holding ``pos`` carry ``keytrap: allow`` in a comment?
+
+        The whole line is read (a marker at the end of a long line counts), once per line: the
+        last answer is kept, so many candidates on one 50 MB line cost one pass.
+        """
+        if self._marker is None:
+            self._marker = ALLOW_MARKER in self.data
+        if not self._marker:
+            return False
+        start, end, allowed = self._allow
+        if start <= pos <= end:
+            return allowed
+        d = self.data
+        nl = d.rfind(b"\n", 0, pos)
+        start = nl + 1
+        end = d.find(b"\n", pos)
+        if end == -1:
+            end = len(d)
+        allowed = d.find(ALLOW_MARKER, start, end) != -1 and marker_in_comment(d[start:end])
+        self._allow = (start, end, allowed)
+        return allowed
+
     @property
     def binance(self) -> bool:
         """Does the file (or its path) speak of Binance at all?"""
@@ -225,16 +251,6 @@ def _in_spans(pos: int, spans: list[tuple[int, int]]) -> bool:
 
     i = bisect.bisect_right(spans, (pos, float("inf"))) - 1
     return i >= 0 and spans[i][0] <= pos < spans[i][1]
-
-
-def _allowed(text: _Text, ls: int) -> bool:
-    d = text.data
-    stop = min(len(d), ls + 2 * CONTEXT_BYTES + 128)  # the context window, not the whole line
-    le = d.find(b"\n", ls, stop)
-    if ALLOW_MARKER in d[ls : le if le != -1 else stop]:
-        return True
-    prev = text.prev_lines(ls, 1)
-    return bool(prev) and ALLOW_MARKER in prev[0]
 
 
 def _role_from_context(text: _Text, ls: int, start: int, prev_end: int) -> tuple[str, str]:
@@ -391,9 +407,9 @@ def _raw_candidate(
         return None  # a PEM/certificate body line
     if jwt_segment(d, run.start, run.end):
         return None
-    ls, le = text.line_bounds(run.start, run.end)
-    if _allowed(text, ls):
+    if text.allowed(run.start):
         return None
+    ls, le = text.line_bounds(run.start, run.end)
     name, role = _role_from_context(text, ls, run.start, prev_end)
     line_bytes = d[ls:le]
     rel = run.start - ls
@@ -428,9 +444,9 @@ def _encoded_candidates(
     decoded = decode_run(text.data, run)
     if decoded is None:
         return [], []
-    ls, _le = text.line_bounds(run.start, run.end)
-    if _allowed(text, ls):
+    if text.allowed(run.start):
         return [], []
+    ls, _le = text.line_bounds(run.start, run.end)
     stripped = decoded.strip()
     line = text.line_of(run.start)
     column = text.column(ls, run.start)
@@ -530,9 +546,9 @@ def _private_keys(text: _Text, hmac: list[Finding]) -> list[Finding]:
             continue
         if "xxxxx" in body or "XXXXX" in body or b"..." in m.group(2):
             continue  # a documentation stub, not a key
-        ls, _ = text.line_bounds(m.start(), m.start())
-        if _allowed(text, ls):
+        if text.allowed(m.start()):  # the BEGIN line's marker covers the key
             continue
+        ls, _ = text.line_bounds(m.start(), m.start())
         owner, _role = _role_from_context(text, ls, m.start(), 0)
         if owner and negative_name(owner):
             continue  # JWT_PRIVATE_KEY, COINBASE_PRIVATE_KEY, TLS_KEY…: not a Binance key

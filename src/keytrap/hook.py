@@ -55,7 +55,7 @@ def _report(result: ScanResult, header: str, what: str = "commit") -> None:
     for item in (DELETE_NOW + ".", *CHECKLIST):
         out.write(f"  - {item}\n")
     out.write(
-        "Not a secret? Add `keytrap: allow` on the line, or run `keytrap baseline`.\n"
+        "Not a secret? Add a `keytrap: allow` comment on its line, or run `keytrap baseline`.\n"
     )
     sys.stdout.write(guard_lines(scrub(out.getvalue())))
 

@@ -171,7 +171,7 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
     for i, item in enumerate((DELETE_NOW + ".", *CHECKLIST), 1):
         console.print(f"  {i}. {escape(item)}")
     console.print(
-        "\n[dim]Not a secret? Add `keytrap: allow` on the line, or record it with "
+        "\n[dim]Not a secret? Add a `keytrap: allow` comment on its line, or record it with "
         "`keytrap baseline`.[/dim]"
     )
     console.print(safe(summary_line(result)))
