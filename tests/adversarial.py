@@ -33,6 +33,13 @@ def _pem(rng: random.Random) -> str:
     return f"-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n"
 
 
+def _nest(text: str, depth: int) -> str:
+    """base64 of base64 of … ``text``: only the first level is decoded and rescanned."""
+    for _ in range(depth):
+        text = base64.b64encode(text.encode()).decode()
+    return text
+
+
 Case = Callable[[int, random.Random], "tuple[str, bytes]"]
 
 CASES: dict[str, Case] = {
@@ -80,6 +87,8 @@ CASES: dict[str, Case] = {
         base64.b64encode(f"K={token(rng)}".encode()).decode() for _ in range(n // 93)).encode()),
     "base64_one_big_run": lambda n, rng: ("t.txt", base64.b64encode("\n".join(
         f"BINANCE_API_KEY={t}" for t in _tokens(min(n, 190_000), rng, 82)).encode())),
+    "base64_nested": lambda n, rng: ("t.txt", "\n".join(_nest(f"BINANCE_API_KEY={token(rng)}", 6)
+                                                        for _ in range(max(1, n // 470))).encode()),
     # names: long prefixes before values
     "long_names": lambda n, rng: ("c.py", "\n".join(
         f"{'a' * 200}_secret = '{t}'" for t in _tokens(n, rng, 280)).encode()),

@@ -94,7 +94,8 @@ def guard_lines(text: str) -> str:
 #: What ``json.dumps(..., ensure_ascii=False)`` leaves raw that a terminal or an editor acts on:
 #: DEL and C1 controls, soft hyphen, bidi and zero-width format characters, line and paragraph
 #: separators, BOM, interlinear annotations, lone surrogates, tag characters.
-_JSON_RAW = re.compile(
+#: (compiled on first use: the hook imports this module and never needs it)
+_JSON_RAW = (
     "[\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff"
     "\ufff9-\ufffb\ud800-\udfff\U000e0000-\U000e007f]"
 )
@@ -118,7 +119,7 @@ def json_safe(text: str) -> str:
     never has ``##`` outside a string, so the replacement always lands inside one.
     """
     if not text.isascii() or "\x7f" in text:
-        text = _JSON_RAW.sub(_json_escape, text)
+        text = re.sub(_JSON_RAW, _json_escape, text)
     if "##[" in text:
         text = text.replace("##[", "##\\u005b")
     return text

@@ -138,8 +138,8 @@ def is_bare_line(line: bytes, start: int, end: int) -> bool:
 #: The inline allow marker: it covers the secrets on its own line, and only from a comment.
 ALLOW_MARKER = b"keytrap: allow"
 #: Where a string or a comment can start: quotes, ``/* */``, ``<!-- -->``, ``//``, ``#``, ``--``, ``;``.
-_LINE_TOKEN = re.compile(rb"""["'`]|/\*|<!--|//|#|--|;""")
-_STRING_END = {q: re.compile(rb"(?:[^%s\\\n]|\\.)*%s" % (bytes([q]), bytes([q]))) for q in b"\"'`"}
+_LINE_TOKEN = rb"""["'`]|/\*|<!--|//|#|--|;"""
+_STRING_END = {q: rb"(?:[^%s\\\n]|\\.)*%s" % (bytes([q]), bytes([q])) for q in b"\"'`"}
 _BLOCK_END = {b"/*": b"*/", b"<!--": b"-->"}
 #: What may stand right before a line comment: nothing (the line start) or a space; ``//`` may
 #: also follow code (``f();// …``).
@@ -160,15 +160,16 @@ def marker_in_comment(line: bytes) -> bool:
     if ALLOW_MARKER not in line:
         return False
     pos, unclosed = 0, set()
+    token = re.compile(_LINE_TOKEN)  # re's cache: compiled on the first marker, not at import
     while True:
-        m = _LINE_TOKEN.search(line, pos)
+        m = token.search(line, pos)
         if m is None:
             return False
         tok, start, pos = m.group(), m.start(), m.end()
         if tok in (b'"', b"'", b"`"):
             q = tok[0]
             if q not in unclosed:
-                end = _STRING_END[q].match(line, pos)
+                end = re.compile(_STRING_END[q]).match(line, pos)
                 if end is None:
                     unclosed.add(q)
                 else:
