@@ -28,6 +28,11 @@ def _git_identity() -> None:
             "NO_COLOR": "1",
         }
     )
+    # no test ever talks to Binance: every network points at a closed loopback port unless
+    # the test points it at a local fake server
+    for var in ("KEYTRAP_BINANCE_URL", "KEYTRAP_BINANCE_TESTNET_URL",
+                "KEYTRAP_BINANCE_FUTURES_TESTNET_URL", "KEYTRAP_BINANCE_DEMO_URL"):
+        os.environ[var] = "http://127.0.0.1:9"
 
 
 @pytest.fixture

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import random
 import string
-import tomllib
+try:
+    import tomllib  # novermin
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
 from collections.abc import Callable
 
 from keytrap import baseline, config

@@ -33,9 +33,10 @@ def snapshot(folder: Path) -> dict[str, tuple[int, bytes]]:
     return out
 
 
-def one_line_error(proc: subprocess.CompletedProcess) -> str:
+def one_line_error(proc: subprocess.CompletedProcess, ignore: str | None = None) -> str:
+    """The one line on stderr (besides lines starting with ``ignore``)."""
     assert "Traceback" not in proc.stderr
-    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip() and not (ignore and ln.startswith(ignore))]
     assert len(lines) == 1, proc.stderr
     return lines[0]
 
@@ -247,7 +248,7 @@ def test_hook_imports_stay_light(repo: Path) -> None:
     git(repo, "add", "ok.py")
     code = (
         "import sys; from keytrap.cli import main; rc = main(['hook', 'ok.py']);"
-        "heavy = [m for m in ('rich', 'git', 'keytrap.sources.history', 'keytrap.verify') if m in sys.modules];"
+        "heavy = [m for m in ('rich', 'git', 'keytrap.sources.history', 'keytrap.verify', 'pathspec', 'tomli', 'yaml', 'keytrap.reporters.gitlab') if m in sys.modules];"
         "print(rc, heavy)"
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True)
@@ -322,7 +323,7 @@ def test_progress_bar_on_a_terminal(tmp_path: Path, key: str) -> None:
 
 def test_staged_many_files_and_oversize_blob(repo: Path, key: str) -> None:
     """Thousands of staged files stream through one cat-file without a pipe deadlock, and a
-    blob over the size limit is listed, never read."""
+    blob over the size limit is streamed in windows, never skipped."""
     for i in range(2500):
         (repo / f"f{i}.txt").write_text(f"x{i}\n")
     (repo / "big.env").write_text("#" * 5000 + f"\nBINANCE_API_KEY={key}\n")
@@ -331,9 +332,9 @@ def test_staged_many_files_and_oversize_blob(repo: Path, key: str) -> None:
     proc = run("scan", "--staged", "-f", "json", "--max-size", "4K", cwd=repo)
     assert proc.returncode == 1, proc.stderr
     doc = json.loads(proc.stdout)
-    assert doc["stats"]["files_scanned"] == 2501
-    assert [s["path"] for s in doc["stats"]["skipped"]] == ["big.env"]
-    assert [f["path"] for f in doc["findings"]] == ["small.env"]
+    assert doc["stats"]["files_scanned"] == 2502
+    assert doc["stats"]["skipped"] == []
+    assert [(f["path"], f["line"]) for f in doc["findings"]] == [("big.env", 2), ("small.env", 1)]
 
 
 def test_filtered_secret_in_a_path_is_still_redacted(tmp_path: Path, key: str, secret: str) -> None:
@@ -374,4 +375,131 @@ def test_staged_old_low_confidence_secret_is_not_new(repo: Path, key: str) -> No
     git(repo, "commit", "-qm", "old")
     (repo / "data.txt").write_text(f"# binance\n{key}\n")  # now medium, but not new
     git(repo, "add", ".")
-    assert run("hook", "data.txt", "--min-confidence", "medium", cwd=repo).returncode == 0
+    assert run("hook", "--min-confidence", "medium", "data.txt", cwd=repo).returncode == 0
+
+
+def test_output_file_still_says_what_happened_on_stderr(tmp_path: Path, key: str) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "k.env").write_text(f"BINANCE_API_KEY={key}\n")
+    out = tmp_path / "report.sarif"
+    proc = run("scan", str(tmp_path / "src"), "-f", "sarif", "-o", str(out))
+    assert proc.returncode == 1 and proc.stdout == ""
+    line = one_line_error(proc, ignore="keytrap: config:")
+    assert line.startswith("keytrap: 1 Binance secret found (1 high, 0 medium, 0 low confidence)")
+    assert f"sarif report written to {out}" in line and "Scanned 1 file " in line
+    assert_redacted(proc.stderr, [key])
+    (tmp_path / "empty").mkdir()
+    proc = run("scan", str(tmp_path / "empty"), "-f", "json", "-o", str(out))
+    assert proc.returncode == 0 and "no Binance secrets found" in one_line_error(proc, ignore="keytrap: config:")
+
+
+def test_github_format_appends_the_step_summary(tmp_path: Path, key: str) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "k.env").write_text(f"BINANCE_API_KEY={key}\n")
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n")
+    proc = run("scan", str(tmp_path / "src"), "-f", "github", env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert proc.returncode == 1
+    text = summary.read_text()
+    assert text.startswith("earlier step\n### keytrap: 1 leaked Binance secret found")
+    assert "k\\.env" in text
+    assert_redacted(text, [key])
+
+
+def test_gitlab_format_through_the_cli(repo: Path, key: str, secret: str) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    from keytrap.reporters import gitlab
+
+    (repo / "settings.py").write_text(f"BINANCE_API_KEY = '{key}'\nBINANCE_API_SECRET = '{secret}'\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "leak")
+    head = git(repo, "rev-parse", "HEAD").strip()
+    out = repo.parent / "gl-secret-detection-report.json"
+    proc = run("scan", str(repo), "-f", "gitlab", "-o", str(out), env={"CI_COMMIT_SHA": head})
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(out.read_text())
+    schema = json.loads((Path(__file__).parent / "data" / f"gitlab-secret-detection-report-format-{gitlab.SCHEMA_VERSION}.json").read_text())
+    jsonschema.Draft7Validator(schema).validate(doc)
+    assert [v["location"]["commit"]["sha"] for v in doc["vulnerabilities"]] == [head, head]
+    assert {v["severity"] for v in doc["vulnerabilities"]} == {"High"}
+    hist = run("scan", str(repo), "--history", "-f", "gitlab")
+    jsonschema.Draft7Validator(schema).validate(json.loads(hist.stdout))
+    assert_redacted(out.read_text() + hist.stdout + proc.stderr, [key, secret])
+
+
+def test_scan_stdin(tmp_path: Path, key: str) -> None:
+    def scan(data: str, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "keytrap", "scan", "-", *args], input=data,
+                              capture_output=True, text=True, cwd=tmp_path, timeout=120)
+
+    proc = scan(f"BINANCE_API_KEY={key}\n", "-f", "json")
+    assert proc.returncode == 1, proc.stderr
+    (f,) = json.loads(proc.stdout)["findings"]
+    assert (f["path"], f["line"], f["kind"]) == ("-", 1, "api_key")
+    proc = scan(f"BINANCE_API_KEY={key}\n", "-f", "json", "--stdin-name", "deploy/prod.env")
+    assert json.loads(proc.stdout)["findings"][0]["path"] == "deploy/prod.env"
+    assert scan("nothing here\n").returncode == 0
+    assert scan("x" * 100, "--max-size", "10").returncode == 0
+    assert "larger than" in scan("x" * 100, "--max-size", "10", "-f", "json").stdout
+    assert_redacted(proc.stdout + proc.stderr, [key])
+    bad = scan("", "other-path")
+    assert bad.returncode == 2 and "standard input" in one_line_error(bad)
+    assert scan("", "--history").returncode == 2
+    lone = run("scan", str(tmp_path), "--stdin-name", "x")
+    assert lone.returncode == 2 and "--stdin-name" in one_line_error(lone)
+
+
+def test_dependency_folders_are_skipped_by_default(tmp_path: Path, key: str) -> None:
+    import venv
+
+    venv.create(tmp_path / "my-env", with_pip=False)
+    for rel in ("my-env/lib/k.env", "node_modules/pkg/k.env", ".tox/py/k.env", ".mypy_cache/k.env",
+                ".pytest_cache/k.env", "__pycache__/k.env", "dist/k.env", "build/k.env", "app/k.env",
+                "app/.env"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(f"BINANCE_API_KEY={key}\n")
+    doc = json.loads(run("scan", str(tmp_path), "-f", "json").stdout)
+    assert sorted(f["path"] for f in doc["findings"]) == [
+        "__pycache__/k.env", "app/.env", "app/k.env", "build/k.env", "dist/k.env"]
+    skipped = {s["path"]: s["reason"] for s in doc["stats"]["skipped"]}
+    assert skipped == {
+        ".mypy_cache": "tool cache (--include-deps scans it)",
+        ".pytest_cache": "tool cache (--include-deps scans it)",
+        ".tox": "tool cache (--include-deps scans it)",
+        "my-env": "virtualenv (--include-deps scans it)",
+        "node_modules": "node_modules (--include-deps scans it)",
+    }
+    text = run("scan", str(tmp_path)).stdout
+    assert "skipped 5 (3 tool cache, 1 virtualenv, 1 node_modules)" in text
+    everything = json.loads(run("scan", str(tmp_path), "--include-deps", "-f", "json").stdout)
+    assert len(everything["findings"]) == 10
+    # named on the command line, a virtualenv is scanned
+    assert run("scan", str(tmp_path / "my-env")).returncode == 1
+
+
+def test_clean_scan_counts_skipped_files_by_reason(tmp_path: Path) -> None:
+    for i in range(8):
+        (tmp_path / f"b{i}.bin").write_bytes(b"\x00\x01")
+    proc = run("scan", str(tmp_path))
+    assert proc.returncode == 0
+    lines = proc.stdout.splitlines()
+    assert "skipped 8 (8 binary)" in lines[0]
+    assert not any(ln.strip().startswith("skipped b") for ln in lines) and "more" not in proc.stdout
+    verbose = run("scan", str(tmp_path), "--verbose").stdout
+    assert sum(ln.strip().startswith("skipped b") for ln in verbose.splitlines()) == 8
+
+
+def test_bare_repository_has_no_working_tree_files(tmp_path: Path, repo: Path) -> None:
+    (repo / "a.txt").write_text("hello\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "one")
+    git(tmp_path, "clone", "-q", "--bare", str(repo), str(tmp_path / "bare.git"))
+    proc = run("scan", str(tmp_path / "bare.git"), "--history")
+    assert proc.returncode == 0, proc.stderr
+    assert "working-tree" not in proc.stdout and "1 blob in 1 commit" in proc.stdout
+
+
+def test_text_report_explains_confidence_and_severity(tmp_path: Path, key: str) -> None:
+    (tmp_path / "k.env").write_text(f"BINANCE_API_KEY={key}\n")
+    out = run("scan", str(tmp_path)).stdout
+    assert "confidence: how sure keytrap is" in out and "severity: how urgent it is" in out

@@ -70,3 +70,86 @@ def test_excludes_are_relative_to_the_config_not_the_scan_root(repo: Path, key: 
         proc = run("scan", target, "-f", "json", cwd=cwd)
         assert proc.returncode == 0, (target, cwd, proc.stdout)
         assert json.loads(proc.stdout)["findings"] == []
+
+
+# --- excludes: gitignore semantics, checked against git itself ----------------------------------
+
+import subprocess  # noqa: E402
+
+import pytest  # noqa: E402
+
+from keytrap.config import Config  # noqa: E402
+
+PATTERNS = [
+    "docs/*.md", "*.md", "docs/", "/docs", "docs", "a/**/b.txt", "**/b.txt", "foo/**", "**/foo",
+    "d?c", "[ab]*.env", "[!a]x.env", "build/", "x/*/z", "*.min.js", "tests/fixtures/**", "\\#hash",
+    "name with space.txt", "a/b", "/top.txt", "**", "*/b.txt",
+]
+PATHS = [
+    "docs/a.md", "docs/a/b.md", "x/docs/a.md", "docs", "README.md", "a/b.txt", "a/x/y/b.txt",
+    "b.txt", "c/a/q/b.txt", "foo/x", "foo", "q/foo", "q/foo/z", "doc", "dac/x", "a1.env", "bx.env",
+    "ax.env", "build/out.js", "src/build/x", "x/y/z", "x/y/w/z", "app.min.js", "tests/fixtures/k/e.env",
+    "#hash", "name with space.txt", "a/b", "a/b/c", "top.txt", "sub/top.txt", "q/b.txt",
+]
+
+
+def _git_ignored(tmp_path, patterns: list[str], paths: list[str]) -> set[str]:
+    repo = tmp_path / "gi"
+    repo.mkdir(exist_ok=True)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    (repo / ".gitignore").write_text("\n".join(patterns) + "\n")
+    proc = subprocess.run(["git", "check-ignore", "--no-index", "--stdin", "-z"], cwd=repo,
+                          input="\0".join(paths) + "\0", capture_output=True, text=True)
+    assert proc.returncode in (0, 1), proc.stderr
+    return {p for p in proc.stdout.split("\0") if p}
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_exclude_matches_git_check_ignore(tmp_path, pattern):
+    conf = Config(exclude=(pattern,))
+    ours = {p for p in PATHS if conf.is_excluded(p)}
+    assert ours == _git_ignored(tmp_path, [pattern], PATHS)
+
+
+def test_exclude_negation_and_order_match_git(tmp_path):
+    patterns = ["*.env", "!keep.env", "foo/**", "!foo/keep", "logs/", "!logs/important.log"]
+    paths = ["a.env", "keep.env", "sub/keep.env", "foo/a", "foo/keep", "foo/keep/x", "logs/important.log", "logs/x"]
+    conf = Config(exclude=tuple(patterns))
+    assert {p for p in paths if conf.is_excluded(p)} == _git_ignored(tmp_path, patterns, paths)
+
+
+def test_exclude_star_does_not_cross_folders():
+    conf = Config(exclude=("docs/*.md",))
+    assert conf.is_excluded("docs/a.md") and not conf.is_excluded("docs/a/b.md")
+    assert Config(exclude=("docs/**/*.md",)).is_excluded("docs/a/b.md")
+
+
+def test_dir_only_pattern_needs_a_folder():
+    conf = Config(exclude=("build/",))
+    assert conf.is_excluded("build", is_dir=True) and not conf.is_excluded("build")
+    assert conf.is_excluded("build/x.py")
+
+
+def test_exclude_through_the_walk(tmp_path, key):
+    for rel in ("docs/a.md", "docs/sub/b.md", "src/c.py"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(f"BINANCE_API_KEY={key}\n")
+    from keytrap import api
+
+    result = api.scan_paths([str(tmp_path)], api.load_config(str(tmp_path), exclude=["docs/*.md"]))
+    assert sorted(f.path for f in result.findings) == ["docs/sub/b.md", "src/c.py"]
+
+
+def test_dedicated_file_may_use_a_tool_keytrap_header(tmp_path):
+    (tmp_path / ".keytrap.toml").write_text('[tool.keytrap]\nmin_confidence = "high"\nexclude = ["x/**"]\n')
+    conf = load(tmp_path)
+    assert conf.min_confidence == "high" and conf.exclude == ("x/**",)
+    (tmp_path / ".keytrap.toml").write_text('[tool.keytrap]\nmin_confidense = "high"\n')
+    with pytest.raises(UsageError, match="unknown setting 'min_confidense'"):
+        load(tmp_path)
+    (tmp_path / ".keytrap.toml").write_text('[tool.keytrap]\nmin_confidence = "high"\n[tool.black]\nx = 1\n')
+    with pytest.raises(UsageError, match=r"unknown table \[tool.black\]"):
+        load(tmp_path)
+    (tmp_path / ".keytrap.toml").write_text('[tool.other]\nx = 1\n')
+    with pytest.raises(UsageError, match="unknown setting 'tool'"):
+        load(tmp_path)

@@ -267,6 +267,14 @@ def test_expected_covers_every_template() -> None:
         assert sorted(EXPECTED[tree]) == template_files(tree), tree
 
 
+def test_every_positive_states_its_network() -> None:
+    for rel, case in EXPECTED["positives"].items():
+        for f in case["findings"]:
+            assert f.get("network", "missing") in ("mainnet", "testnet", "demo", None), rel
+    nets = {f["network"] for case in EXPECTED["positives"].values() for f in case["findings"]}
+    assert nets == {"mainnet", "testnet", "demo", None}
+
+
 def test_enough_contexts() -> None:
     ctx = {tree: {rel.split("/", 1)[0] for rel in EXPECTED[tree]} for tree in TREES}
     assert len(ctx["positives"]) >= 30
@@ -278,7 +286,7 @@ def test_file_matches_golden(scanned, tree: str, rel: str) -> None:
     _root, _leaked, _runs, reports = scanned
     got = sorted(_by_path(reports[tree]).get(rel, []), key=lambda f: (f["line"], f["kind"]))
     want = sorted(EXPECTED[tree][rel]["findings"], key=lambda f: (f["line"], f["kind"]))
-    shape = lambda fs: [(f["line"], f["kind"], f["confidence"]) for f in fs]  # noqa: E731
+    shape = lambda fs: [(f["line"], f["kind"], f["confidence"], f.get("network")) for f in fs]  # noqa: E731
     assert shape(got) == shape(want)
     assert _pairing(got, "pair") == _pairing(want, "pair")
 

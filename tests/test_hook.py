@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import git
 from helpers import assert_redacted
 from test_cli import run
@@ -91,14 +92,59 @@ def test_commit_all_uses_the_temporary_index(repo: Path, key: str) -> None:
     assert git(repo, "log", "--oneline").count("\n") == 1
 
 
-def test_hook_warns_about_files_it_could_not_read(repo: Path, key: str) -> None:
+def test_hook_reads_files_over_the_size_limit_and_dash_names(repo: Path, key: str) -> None:
+    """A staged file over max_file_size is streamed, not skipped; a file named like an option
+    is a file, with ``--`` placed by itself after the options or with no ``--`` at all."""
     (repo / "big.env").write_text("#" * 3000 + f"\nBINANCE_API_KEY={key}\n")
     (repo / "-dash.env").write_text(f"BINANCE_API_SECRET={key}\n")
     (repo / ".keytrap.toml").write_text("max_file_size = 2048\n")
     git(repo, "add", "--", "big.env", "-dash.env", ".keytrap.toml")
-    proc = subprocess.run([sys.executable, "-m", "keytrap", "hook", "--", "big.env", "-dash.env"],
-                          cwd=repo, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 1, proc.stderr
-    assert "keytrap: warning: big.env not scanned: larger than the 2048 byte limit" in proc.stderr
-    assert "-dash.env:1" in proc.stdout
+    for argv in (["--", "big.env", "-dash.env"], ["--min-confidence", "low", "--", "-dash.env", "big.env"],
+                 ["--min-confidence", "low", "-dash.env", "big.env"], ["big.env", "-dash.env"]):
+        proc = subprocess.run([sys.executable, "-m", "keytrap", "hook", *argv],
+                              cwd=repo, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 1, (argv, proc.stderr)
+        assert "commit refused: 2 Binance secrets found" in proc.stdout
+        assert "big.env:2:17" in proc.stdout and "-dash.env:1:20" in proc.stdout, proc.stdout
+        assert proc.stderr == "keytrap: config: .keytrap.toml\n"
+        assert_redacted(proc.stdout + proc.stderr, [key])
+
+
+def test_split_hook_args() -> None:
+    from keytrap.cli import split_hook_args
+
+    takes = {"--min-confidence": True, "--exclude": True, "--verify": False, "--pre-push": False}
+    files = {"--exclude", "*", "-dash.py", "--"}
+    exists = files.__contains__
+    assert split_hook_args(["--min-confidence", "high", "a.py", "-dash.py"], takes, exists) == (
+        ["--min-confidence", "high"], ["a.py", "-dash.py"])
+    assert split_hook_args(["--verify", "--", "-x.py", "--verify"], takes, lambda p: False) == (
+        ["--verify"], ["-x.py", "--verify"])
+    assert split_hook_args(["--min-confidence=high", "-dash.py"], takes, exists) == (["--min-confidence=high"], ["-dash.py"])
+    # a hostile repository's file names never become options, however they look
+    assert split_hook_args(["--exclude", "*", "a.py"], takes, exists) == ([], ["--exclude", "*", "a.py"])
+    assert split_hook_args(["--", "a.py"], takes, exists) == ([], ["--", "a.py"])  # a file named --
+    assert split_hook_args(["--", "a.py"], takes, lambda p: False) == ([], ["a.py"])
+    for bad, message in ((["--bogus", "a.py"], "unknown option '--bogus'"),
+                         (["a.py", "--verify"], "option --verify after the file names"),
+                         (["--exclude"], "--exclude needs a value")):
+        with pytest.raises(Exception, match=message):
+            split_hook_args(bad, takes, lambda p: p == "a.py")
+
+
+def test_pre_commit_first_push_of_a_new_repository_is_checked(repo: Path, key: str) -> None:
+    """pre-commit gives a pre-push hook neither refs nor stdin when the pushed branch shares no
+    commit with the remote (a new repository's first push): the whole branch is being pushed."""
+    import os
+
+    (repo / "config.py").write_text(f"BINANCE_API_KEY = '{key}'\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "root commit with a key")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRE_COMMIT")}
+    env.update(PRE_COMMIT="1", PRE_COMMIT_REMOTE_NAME="origin", PRE_COMMIT_REMOTE_URL="/nowhere.git",
+               PRE_COMMIT_LOCAL_BRANCH="refs/heads/main", PRE_COMMIT_REMOTE_BRANCH="refs/heads/main")
+    proc = subprocess.run([sys.executable, "-m", "keytrap", "hook"], cwd=repo, input="", capture_output=True,
+                          text=True, timeout=120, env=env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "push refused: 1 Binance secret found" in proc.stdout
     assert_redacted(proc.stdout + proc.stderr, [key])

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from gitrepo import GitRepo
+from helpers import assert_redacted
 
 KEYTRAP = str(Path(sys.executable).with_name("keytrap"))
 
@@ -166,6 +167,251 @@ def test_every_git_call_goes_through_the_runner() -> None:
     assert offenders == []
 
 
+# --- the hook fails closed (issue 11.8) -------------------------------------------------------
+
+
+def _staged(repo: GitRepo, files: dict[str, bytes]) -> None:
+    repo.commit("init", {"README.md": "hello\n"})
+    for name, data in files.items():
+        repo.write(name, data)
+        repo.git("add", "--", name)
+
+
+def test_hook_refuses_a_key_in_a_file_over_the_size_limit(tmp_path: Path, key: str) -> None:
+    """11 MB staged (over the 10 MiB default): streamed in windows, never let through."""
+    repo = GitRepo(tmp_path / "repo")
+    filler = ("x = 1  # padding\n" * (11 * 1024 * 1024 // 17)).encode()
+    _staged(repo, {"data/big.py": filler + f"BINANCE_API_KEY = '{key}'\n".encode()})
+    line = filler.count(b"\n") + 1
+    for args in (("hook",), ("hook", "data/big.py"), ("scan", "--staged", "--format", "json")):
+        proc = keytrap(repo.path, *args)
+        assert proc.returncode == 1, (args, proc.stderr)
+        assert f"data/big.py:{line}:" in proc.stdout or f'"line": {line}' in proc.stdout, proc.stdout[-500:]
+        assert "not scanned" not in proc.stderr and "skipped data" not in proc.stdout and "\"skipped\": [{" not in proc.stdout
+        assert_redacted(proc.stdout + proc.stderr, [key])
+
+
+@pytest.mark.parametrize("kind", ["binary", "utf16-le", "utf16-be"])
+def test_hook_refuses_a_key_in_binary_and_bomless_utf16(tmp_path: Path, key: str, kind: str) -> None:
+    text = f"BINANCE_API_KEY={key}\n"
+    data = {
+        "binary": b"\x89BIN\x00\x01\x02\x00" * 40 + b"\n" + text.encode() + b"\x00\xff\x00",
+        "utf16-le": ("# settings\n" + text).encode("utf-16-le"),
+        "utf16-be": ("# settings\n" + text).encode("utf-16-be"),
+    }[kind]
+    repo = GitRepo(tmp_path / "repo")
+    _staged(repo, {"blob.dat": data})
+    for args in (("hook", "blob.dat"), ("hook",)):
+        proc = keytrap(repo.path, *args)
+        assert proc.returncode == 1, (args, proc.stdout, proc.stderr)
+        assert "commit refused: 1 Binance secret found" in proc.stdout
+        assert "blob.dat:2:" in proc.stdout  # the file's own line number, binary or not
+        assert_redacted(proc.stdout + proc.stderr, [key])
+
+
+def _break_object(repo: GitRepo, oid: str) -> None:
+    obj = repo.path / ".git" / "objects" / oid[:2] / oid[2:]
+    obj.chmod(0o644)
+    obj.write_bytes(b"this is not zlib data")
+
+
+@pytest.mark.parametrize(("env", "override"), [
+    ({}, "to bypass it once: KEYTRAP_SKIP=1 git commit ..., or git commit --no-verify"),
+    ({"PRE_COMMIT": "1"}, "to bypass it once: SKIP=keytrap git commit ..."),
+])
+def test_hook_refuses_what_it_cannot_read_and_names_the_override(
+    tmp_path: Path, key: str, env: dict[str, str], override: str
+) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    _staged(repo, {"cfg.env": f"BINANCE_API_KEY={key}\n"})
+    _break_object(repo, repo.git("rev-parse", ":cfg.env"))
+    # and a staged entry whose object does not exist at all
+    repo.git("update-index", "--add", "--cacheinfo", f"100644,{'ab' * 20},ghost.env")
+    for args in (("hook",), ("hook", "cfg.env"), ("hook", "ghost.env")):
+        proc = subprocess.run([KEYTRAP, *args], cwd=repo.path, capture_output=True, text=True,
+                              env={**os.environ, **env}, timeout=120)
+        lines = proc.stderr.splitlines()
+        assert proc.returncode == 2 and len(lines) == 1, (args, proc.stderr)
+        assert lines[0].startswith("keytrap: error: commit refused: "), lines
+        assert lines[0].endswith(override), lines
+        assert ("corrupt" in lines[0]) or ("ghost.env: missing object" in lines[0]), lines
+        assert_redacted(proc.stdout + proc.stderr, [key])
+
+
+# --- pre-push checks what is new to the remote pushed to (issue 11.7) ----------------------------
+
+
+def test_pre_push_to_a_second_remote_is_refused(tmp_path: Path, key: str, secret: str) -> None:
+    """A key pushed to a private `origin` must not go on to a new `public` remote unchecked."""
+    origin = GitRepo(tmp_path / "origin.git", bare=True)
+    public = GitRepo(tmp_path / "public.git", bare=True)
+    repo = GitRepo(tmp_path / "repo")
+    repo.git("remote", "add", "origin", str(origin.path))
+    repo.git("remote", "add", "public", str(public.path))
+    repo.commit("init", {"README.md": "bot\n"})
+    # a file named like the hook's option: it must not turn the push check into something else
+    repo.commit("keys", {"bot/keys.py": f"BINANCE_API_KEY = '{key}'\nBINANCE_API_SECRET = '{secret}'\n",
+                         "--pre-push": "x\n"})
+    repo.git("push", "-q", "origin", "main")  # no hook yet: the key is on origin
+    tip = repo.head()
+    line = f"refs/heads/main {tip} refs/heads/main {'0' * 40}\n"
+    # the way git runs it (remote name exported by the native hook / given by pre-commit)
+    for env in ({"KEYTRAP_PUSH_REMOTE": "public"}, {"PRE_COMMIT_REMOTE_NAME": "public"}):
+        proc = subprocess.run([KEYTRAP, "hook", "--pre-push"], cwd=repo.path, input=line, text=True,
+                              capture_output=True, env={**os.environ, **env}, timeout=120)
+        assert proc.returncode == 1, (env, proc.stdout, proc.stderr)
+        assert "push refused: 2 Binance secrets found" in proc.stdout
+        assert f"(commit {tip[:10]})" in proc.stdout
+        assert "git commit --amend" in proc.stdout and f"git rebase -i {tip[:12]}^" in proc.stdout
+        assert "Remove the key from the file" not in proc.stdout
+        assert_redacted(proc.stdout + proc.stderr, [key, secret])
+    # to origin, which already has it, nothing is new
+    proc = subprocess.run([KEYTRAP, "hook", "--pre-push"], cwd=repo.path, input=line, text=True,
+                          capture_output=True, env={**os.environ, "KEYTRAP_PUSH_REMOTE": "origin"}, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # a real `git push public` through the installed native hook
+    assert keytrap(repo.path, "install", "--pre-push").returncode == 0
+    push = subprocess.run(["git", "push", "-q", "public", "main"], cwd=repo.path, capture_output=True,
+                          text=True, env=repo.env(), timeout=120)
+    assert push.returncode != 0 and "push refused: 2 Binance secrets found" in push.stdout + push.stderr
+    assert public.git("for-each-ref") == ""  # nothing reached the public remote
+    assert_redacted(push.stdout + push.stderr, [key, secret])
+
+
+# --- a range applies the settings of its base side (issue 11.9) ---------------------------------
+
+
+def _pr_with(tmp_path: Path, key: str, secret: str, extra: dict[str, str], base_files: dict[str, str] | None = None):
+    repo = GitRepo(tmp_path / "repo")
+    base = repo.commit("base", {"README.md": "bot\n", **(base_files or {})})
+    keys = f"api_key = '{key}'\napi_secret = '{secret}'\n"  # named, paired, no Binance word: medium
+    repo.commit("pr", {"bot/keys.py": keys, **extra})
+    return repo, base
+
+
+def _weakening(key: str, secret: str) -> dict[str, dict[str, str]]:
+    from keytrap.findings import fingerprint
+
+    fps = ", ".join(f'"{fingerprint("binance-hmac-key", s)}"' for s in (key, secret))
+    return {
+        "example_keys": {".keytrap.toml": f'example_keys = ["{key}", "{secret}"]\n'},
+        "exclude": {".keytrap.toml": 'exclude = ["*"]\n'},
+        "allow_fingerprints": {".keytrap.toml": f"allow_fingerprints = [{fps}]\n"},
+        "max_file_size": {".keytrap.toml": "max_file_size = 1\n"},
+        "min_confidence": {".keytrap.toml": 'min_confidence = "high"\n'},
+        "pyproject": {"pyproject.toml": '[project]\nname = "bot"\n\n[tool.keytrap]\nexclude = ["bot/**"]\n'},
+        "baseline": {".keytrap-baseline.json": '{"version": 1, "fingerprints": [%s]}\n' % fps},
+        "config_baseline": {".keytrap.toml": 'baseline = "ok.json"\n',
+                            "ok.json": '{"version": 1, "fingerprints": [%s]}\n' % fps},
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_weakening("k", "s")))
+def test_a_pull_request_cannot_weaken_its_own_scan(tmp_path: Path, key: str, secret: str, case: str) -> None:
+    import json
+
+    extra = _weakening(key, secret)[case]
+    repo, base = _pr_with(tmp_path, key, secret, extra)
+    # the working tree (the PR's head) would silence it: that is what the PR is trying
+    assert keytrap(repo.path, "scan", ".").returncode == 0, case
+    for rng in (f"{base}..HEAD", f"{base}..{repo.head()}"):
+        proc = keytrap(repo.path, "scan", ".", "--range", rng, "--format", "json")
+        assert proc.returncode == 1, (case, proc.stderr)
+        doc = json.loads(proc.stdout)
+        assert {f["kind"] for f in doc["findings"]} == {"api_key", "secret_key"}, case
+        first = sorted(extra)[0]
+        assert any(n.startswith(f"config changed: the scanned commits add {first}") for n in doc["stats"]["notes"]), doc["stats"]["notes"]
+        err = proc.stderr.splitlines()
+        assert err[0] == f"keytrap: config: defaults (no config file at {base[:12]})", err
+        assert (f"keytrap: warning: config changed: the scanned commits add {first}; not applied "
+                f"(keytrap used the settings of the base commit {base[:12]})") in err
+        assert_redacted(proc.stdout + proc.stderr, [key, secret])
+    # the same through --since-commit, and with the GitHub annotations format
+    proc = keytrap(repo.path, "scan", ".", "--since-commit", base, "--format", "github")
+    assert proc.returncode == 1 and "config changed" in proc.stderr
+
+
+def test_a_pull_request_changing_the_base_config_uses_the_base_one(tmp_path: Path, key: str, secret: str) -> None:
+    base_cfg = {".keytrap.toml": 'exclude = ["docs/**"]\n'}
+    repo, base = _pr_with(tmp_path, key, secret, {".keytrap.toml": 'exclude = ["docs/**", "bot/**"]\n'}, base_cfg)
+    proc = keytrap(repo.path, "scan", ".", "--range", f"{base}..HEAD")
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.splitlines()[0] == f"keytrap: config: .keytrap.toml@{base[:12]}"
+    assert "config changed: the scanned commits change .keytrap.toml" in proc.stderr
+    # an unrelated pyproject.toml change is not a config change
+    repo.commit("deps", {"pyproject.toml": '[project]\nname = "bot"\nversion = "2"\n'})
+    proc = keytrap(repo.path, "scan", ".", "--range", "HEAD~1..HEAD")
+    assert proc.returncode == 0 and "config changed" not in proc.stderr, proc.stderr
+
+
+def test_no_config_and_the_applied_config_line(tmp_path: Path, key: str, secret: str) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit("keys", {"bot/keys.py": f"api_key = '{key}'\n", ".keytrap.toml": 'exclude = ["bot/**"]\n'})
+    proc = keytrap(repo.path, "scan", ".")
+    assert proc.returncode == 0 and proc.stderr == "keytrap: config: .keytrap.toml\n"
+    proc = keytrap(repo.path, "scan", ".", "--no-config")
+    assert proc.returncode == 1 and proc.stderr == "keytrap: config: defaults (--no-config)\n"
+    assert keytrap(repo.path, "baseline", ".", "--no-config").returncode == 0
+    proc = keytrap(repo.path, "scan", ".", "--no-config")  # nor the default baseline
+    assert proc.returncode == 1, proc.stderr
+    proc = keytrap(repo.path, "scan", ".", "--no-config", "--history", "--format", "json")
+    assert proc.returncode == 1 and proc.stderr == "keytrap: config: defaults (--no-config)\n"
+    proc = keytrap(repo.path, "scan", ".", "--range", "HEAD~0..HEAD", "--no-config")
+    assert proc.returncode == 0 and proc.stderr == "keytrap: config: defaults (--no-config)\n"
+    proc = keytrap(repo.path, "scan", ".", "--no-config", "--config", ".keytrap.toml")
+    assert proc.returncode == 2 and "cannot be combined" in proc.stderr
+
+
+# --- CI ranges never end in exit 2 without a scan (issue 13.2) -----------------------------------
+
+
+def test_null_base_missing_base_and_first_baseline_still_scan(tmp_path: Path, key: str) -> None:
+    origin = GitRepo(tmp_path / "origin")
+    first = origin.commit("one", {"README.md": "bot\n"})
+    origin.commit("two", {"notes.txt": "more\n"})
+    origin.commit("leak", {"bot/keys.py": f"BINANCE_API_KEY = '{key}'\n"})
+    zero = "0" * 40
+    # a CI checkout: the pushed branch is itself a remote-tracking ref
+    ci = GitRepo(tmp_path / "ci", init=False)
+    ci.git("clone", "-q", str(origin.path), str(ci.path), cwd=tmp_path)
+    for repo in (origin, ci):
+        proc = keytrap(repo.path, "scan", ".", "--range", f"{zero}..HEAD")
+        assert proc.returncode == 1, proc.stderr
+        assert "the range base is the null commit" in proc.stderr
+    # a shallow clone lacks the base commit: a one-line instruction, and the new commit is scanned
+    shallow = GitRepo(tmp_path / "shallow", init=False)
+    shallow.git("clone", "-q", "--depth", "1", f"file://{origin.path}", str(shallow.path), cwd=tmp_path)
+    proc = keytrap(shallow.path, "scan", ".", "--range", f"{first}..HEAD")
+    assert proc.returncode == 1, proc.stderr
+    warning = [ln for ln in proc.stderr.splitlines() if ln.startswith("keytrap: warning: base commit")]
+    assert len(warning) == 1 and "fetch-depth: 0" in warning[0] and first in warning[0]
+    mirror = GitRepo(tmp_path / "mirror.git", init=False)
+    mirror.git("clone", "-q", "--mirror", str(origin.path), str(mirror.path), cwd=tmp_path)
+    proc = keytrap(mirror.path, "scan", ".", "--range", f"{zero}..HEAD")
+    assert proc.returncode == 1, proc.stderr
+    # the first run of the documented recipe: no baseline committed yet
+    for repo in (origin, ci, shallow, mirror):
+        proc = keytrap(repo.path, "scan", ".", "--range", "HEAD~0..HEAD", "--baseline", ".keytrap-baseline.json")
+        assert proc.returncode in (0, 1), proc.stderr
+        head = repo.head()[:12]
+        assert proc.stderr.splitlines()[0] == (
+            f"keytrap: config: defaults (no config file at {head}), "
+            f"no baseline (.keytrap-baseline.json is not in {head} yet)"), proc.stderr
+        if repo is mirror:
+            continue  # no working tree
+        proc = keytrap(repo.path, "scan", ".", "--baseline", ".keytrap-baseline.json")
+        assert proc.returncode == 1, proc.stderr
+        assert proc.stderr == "keytrap: config: defaults, no baseline (.keytrap-baseline.json does not exist yet)\n"
+    proc = keytrap(origin.path, "scan", ".", "--range", "HEAD~1..HEAD", "--baseline", ".keytrap-baseline.json")
+    assert proc.returncode == 1, proc.stderr
+    # a baseline named on purpose must exist
+    proc = keytrap(origin.path, "scan", ".", "--baseline", "other.json")
+    assert proc.returncode == 2 and "baseline not found" in proc.stderr
+    # a typo in a name is still an error, not a silent fallback
+    proc = keytrap(origin.path, "scan", ".", "--range", "mian..HEAD")
+    assert proc.returncode == 2 and "unknown revision" in proc.stderr
+
+
 # --- output integrity: hostile names, subjects and config values in every command and format ---
 
 import json  # noqa: E402
@@ -216,8 +462,7 @@ class Hostile:
         self.repo.write("\x1b[31mstaged.env", f"BINANCE_API_KEY={k['staged']}\n")
         self.repo.git("add", "\x1b[31mstaged.env")
         self.repo.git("config", "core.hooksPath", f"hooks\x1b[2J{k['hooks']}")
-        self.config = base / "benign.toml"  # scans read this; doctor reads the hostile one
-        self.config.write_text("min_confidence = \"low\"\n")
+        self.settings = ("--no-config",)  # scans: not the hostile config and baseline (doctor reads them)
         self.head = self.repo.head()
 
     def run(self, *args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -252,11 +497,11 @@ SCAN_COMMANDS = {
 }
 
 
-@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github"])
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github", "gitlab"])
 @pytest.mark.parametrize("command", sorted(SCAN_COMMANDS))
 def test_every_scan_format_is_redacted_and_escaped(hostile: Hostile, command: str, fmt: str) -> None:
     args = SCAN_COMMANDS[command]
-    proc = hostile.run(*args, "--config", str(hostile.config), "--format", fmt)
+    proc = hostile.run(*args, *hostile.settings, "--format", fmt)
     assert proc.returncode == (0 if command == "scan-verbose" else 1), proc.stderr  # verbose: all skipped
     for text in (proc.stdout, proc.stderr):
         assert_safe_output(text, list(hostile.keys.values()), fmt)
@@ -274,7 +519,7 @@ def test_every_scan_format_is_redacted_and_escaped(hostile: Hostile, command: st
 
 
 def test_text_report_shows_hostile_names_escaped(hostile: Hostile) -> None:
-    proc = hostile.run("scan", ".", "--config", str(hostile.config))
+    proc = hostile.run("scan", ".", *hostile.settings)
     out = proc.stdout
     lines = out.splitlines()
     assert "\\x1b[2J\\x1b[HNo Binance secrets found.\\x0a.py  (tracked by git: committed or about to be)" in lines
@@ -289,7 +534,7 @@ def test_text_report_shows_hostile_names_escaped(hostile: Hostile) -> None:
 
 
 def test_history_report_escapes_subjects_and_authors(hostile: Hostile) -> None:
-    out = hostile.run("scan", ".", "--history", "--config", str(hostile.config)).stdout
+    out = hostile.run("scan", ".", "--history", *hostile.settings).stdout
     s, a = hostile.keys["subject"], hostile.keys["author"]
     assert f'"\\x1b]0;pwned\\x07\\x1b[2Jfix ::set-output name=x::y ##\\x5badd-mask]z {s[:4]}…{s[-4:]}"' in out
     from keytrap.findings import redact
@@ -300,15 +545,18 @@ def test_history_report_escapes_subjects_and_authors(hostile: Hostile) -> None:
 
 def test_hook_reports_and_warnings_are_escaped(hostile: Hostile) -> None:
     keys = list(hostile.keys.values())
-    proc = hostile.run("hook", "--config", str(hostile.config))
+    proc = hostile.run("hook", *hostile.settings)
     assert proc.returncode == 1, proc.stderr
     k = hostile.keys["staged"]
     assert f"  \\x1b[31mstaged.env:1:17: api key {k[:4]}…{k[-4:]} as BINANCE_API_KEY [high confidence]" in proc.stdout.splitlines()
     assert_safe_output(proc.stdout + proc.stderr, keys)
-    warned = hostile.run("hook", "--config", str(hostile.config), "--max-size", "10")
-    assert "keytrap: warning: \\x1b[31mstaged.env not scanned: " in warned.stderr
-    assert_safe_output(warned.stdout + warned.stderr, keys)
-    push = hostile.run("hook", "--pre-push", "--config", str(hostile.config),
+    refused = hostile.run("hook")  # the working tree's hostile config: one escaped error line
+    from keytrap.findings import redact
+
+    assert refused.returncode == 2
+    assert f"unknown setting '\\x1b[{redact('2J' + hostile.keys['config'])}'" in refused.stderr
+    assert_safe_output(refused.stdout + refused.stderr, keys)
+    push = hostile.run("hook", "--pre-push", *hostile.settings,
                        stdin=f"refs/heads/main {hostile.head} refs/heads/main {'0' * 40}\n")
     assert push.returncode == 1, push.stderr
     k = hostile.keys[GH_NAME]
@@ -332,9 +580,9 @@ def test_doctor_baseline_install_and_errors_are_redacted_and_escaped(hostile: Ho
     outputs = [doctor]
     outputs.append(hostile.run("scan", "."))  # the hostile config: one error line
     assert outputs[-1].returncode == 2 and f"unknown setting '\\x1b[{redact('2J' + k['config'])}'" in outputs[-1].stderr
-    outputs.append(hostile.run("scan", ".", "--config", str(hostile.config), "--baseline", ".keytrap-baseline.json"))
+    outputs.append(hostile.run("scan", ".", *hostile.settings, "--baseline", ".keytrap-baseline.json"))
     assert outputs[-1].returncode == 2 and outputs[-1].stderr.count("\n") == 1
-    outputs.append(hostile.run("baseline", ".", "--config", str(hostile.config), "-o", str(tmp_path / "b.json")))
+    outputs.append(hostile.run("baseline", ".", *hostile.settings, "-o", str(tmp_path / "b.json")))
     assert outputs[-1].returncode == 0
     outputs.append(hostile.run("install"))
     assert outputs[-1].returncode == 0 and f"hooks\\x1b[{redact('2J' + k['hooks'])}/pre-commit" in outputs[-1].stderr
@@ -347,25 +595,42 @@ def test_doctor_baseline_install_and_errors_are_redacted_and_escaped(hostile: Ho
 
 
 @pytest.mark.parametrize("encoding", ["latin-1", "ascii"])
-@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github"])
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github", "gitlab"])
 def test_a_stdout_that_cannot_encode_the_ellipsis_degrades_to_ascii(hostile: Hostile, encoding: str, fmt: str) -> None:
-    proc = hostile.run("scan", ".", "--config", str(hostile.config), "--format", fmt,
+    proc = hostile.run("scan", ".", *hostile.settings, "--format", fmt,
                        env={"PYTHONIOENCODING": encoding, "PYTHONUTF8": "0"})
     assert proc.returncode == 1, proc.stderr
     k = hostile.keys["api"]
     dots = "\\u2026" if fmt == "sarif" else "..."  # SARIF is pure ASCII JSON in any locale
     assert f"{k[:4]}{dots}{k[-4:]}" in proc.stdout
     assert "\u2026" not in proc.stdout
-    if fmt in ("json", "sarif"):
+    if fmt in ("json", "sarif", "gitlab"):
         json.loads(proc.stdout)
     assert_safe_output(proc.stdout, list(hostile.keys.values()), fmt)
 
 
 @pytest.mark.parametrize("args", [("hook",), ("hook", "--pre-push"), ("doctor", "."), ("scan", ".", "--history")])
 def test_every_command_degrades_to_ascii(hostile: Hostile, args: tuple[str, ...]) -> None:
-    extra = () if args[0] == "doctor" else ("--config", str(hostile.config))
+    extra = () if args[0] == "doctor" else hostile.settings
     proc = hostile.run(*args, *extra, env={"PYTHONIOENCODING": "ascii", "PYTHONUTF8": "0", "LC_ALL": "C"},
                        stdin=f"refs/heads/main {hostile.head} refs/heads/main {'0' * 40}\n")
     assert proc.returncode == 1, proc.stderr
     assert (proc.stdout + proc.stderr).isascii()
     assert "..." in proc.stdout
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "html"])
+def test_audit_reports_are_redacted_and_escaped(hostile: Hostile, fmt: str, tmp_path: Path) -> None:
+    proc = hostile.run("audit", ".", "--no-config", "--cache", str(tmp_path / "cache"), "--jobs", "1", "--format", fmt)
+    assert proc.returncode == 1, proc.stderr
+    assert_safe_output(proc.stdout + proc.stderr, list(hostile.keys.values()))
+    if fmt in ("json", "sarif"):
+        json.loads(proc.stdout)
+
+
+def test_gitlab_report_is_redacted_and_escaped(hostile: Hostile) -> None:
+    proc = hostile.run("scan", ".", "--history", *hostile.settings, "--format", "gitlab")
+    assert proc.returncode == 1, proc.stderr
+    assert_safe_output(proc.stdout + proc.stderr, list(hostile.keys.values()))
+    paths = {v["location"]["file"] for v in json.loads(proc.stdout)["vulnerabilities"]}
+    assert ESC_NAME in paths  # escaped as JSON: the value is intact

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import git
-from fakebinance import FakeBinance
+from fakebinance import fake_networks, network_flags
 from helpers import random_secret
 from test_cli import run
 
@@ -120,11 +120,11 @@ def test_range_scan(busy_repo: tuple[Path, str, str]) -> None:
 
 def test_verify_against_the_fake_server(busy_repo: tuple[Path, str, str]) -> None:
     repo, _, _ = busy_repo
-    with FakeBinance() as fake:
-        key, secret = fake.new_account()
+    with fake_networks() as fakes:
+        key, secret = fakes["mainnet"].new_account()
         (repo / "live.env").write_text(f"BINANCE_API_KEY={key}\nBINANCE_API_SECRET={secret}\n")
-        assert_untouched(repo, "scan", str(repo), "--verify", "--binance-url", fake.url, "-f", "json")
-        assert fake.log, "the pair was not verified"
+        assert_untouched(repo, "scan", str(repo), "--verify", *network_flags(fakes), "-f", "json")
+        assert fakes["mainnet"].log, "the pair was not verified"
 
 
 def test_the_fingerprint_sees_a_created_and_removed_temp_file(tmp_path: Path) -> None:

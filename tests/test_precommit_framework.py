@@ -64,3 +64,59 @@ def test_try_repo_blocks_key_and_passes_clean_commit(tmp_path: Path) -> None:
     assert "commit refused: 2 Binance secrets found" in leak.stdout
     assert "config.json:1" in leak.stdout
     assert_redacted(leak.stdout + leak.stderr, [key, secret])
+
+
+def _config(rev: str, args: list[str] | None) -> str:
+    text = f"repos:\n  - repo: {ROOT}\n    rev: {rev}\n    hooks:\n      - id: keytrap\n"
+    if args is not None:
+        text += f"        args: [{', '.join(args)}]\n"
+    return text
+
+
+def test_baseline_and_args_through_the_framework(tmp_path: Path) -> None:
+    """`repo:` pointing at this checkout's committed HEAD: a committed key recorded with
+    `keytrap baseline` no longer blocks, a new key does (also in a file named like an option),
+    and `args: [--min-confidence, high]` is honoured."""
+    pytest.importorskip("pre_commit")
+    rev = git(ROOT, "rev-parse", "HEAD").strip()
+    home = tmp_path / "pre-commit-home"
+    repo = tmp_path / "app"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    old_key, old_secret = random_secret(), random_secret()
+    (repo / "bot.py").write_text(f"# binance bot\nBINANCE_API_KEY = '{old_key}'\nBINANCE_API_SECRET = '{old_secret}'\n")
+    git(repo, "add", "bot.py")
+    git(repo, "commit", "-qm", "legacy keys")  # no hook installed yet: the key is in history
+    (repo / "high.yaml").write_text(_config(rev, ["--min-confidence", "high"]))
+    (repo / "plain.yaml").write_text(_config(rev, None))
+    git(repo, "add", "high.yaml", "plain.yaml")
+
+    def run_all(config: str) -> subprocess.CompletedProcess:
+        return precommit("run", "-c", config, "--all-files", cwd=repo, home=home)
+
+    before = run_all("plain.yaml")  # every file scanned whole: the committed key blocks
+    assert before.returncode == 1 and "bot.py:2" in before.stdout, before.stdout + before.stderr
+    assert subprocess.run([sys.executable, "-m", "keytrap", "baseline"], cwd=repo).returncode == 0
+    git(repo, "add", ".keytrap-baseline.json")
+    (repo / "bot.py").write_text((repo / "bot.py").read_text() + "PAIR = 'BTCUSDT'\n")
+    git(repo, "add", "bot.py")
+    after = run_all("plain.yaml")
+    assert after.returncode == 0, after.stdout + after.stderr
+    touched = precommit("run", "-c", "plain.yaml", "--files", "bot.py", cwd=repo, home=home)
+    assert touched.returncode == 0, touched.stdout + touched.stderr
+
+    low = random_secret()
+    (repo / "notes.txt").write_text(f"{low}\n")  # a bare token: low confidence
+    git(repo, "add", "notes.txt")
+    assert run_all("high.yaml").returncode == 0  # args: [--min-confidence, high]
+    plain = run_all("plain.yaml")
+    assert plain.returncode == 1 and "notes.txt:1" in plain.stdout, plain.stdout + plain.stderr
+
+    new_key = random_secret()
+    (repo / "-leak.py").write_text(f"# binance\nBINANCE_API_KEY = '{new_key}'\n")
+    git(repo, "add", "--", "-leak.py")
+    leak = run_all("high.yaml")
+    assert leak.returncode == 1, leak.stdout + leak.stderr
+    assert "commit refused: 1 Binance secret found" in leak.stdout and "-leak.py:2" in leak.stdout
+    assert "bot.py" not in leak.stdout.split("commit refused")[1]
+    assert_redacted(before.stdout + leak.stdout + plain.stdout + leak.stderr, [old_key, old_secret, low, new_key])

@@ -31,13 +31,16 @@ def finding(git_status=None, commit=None, confidence="high", path="app/.env", **
 def live(withdrawals=False, ip=False, age=10) -> Verification:
     return Verification(
         "live", "ok", withdrawals=withdrawals, ip_restricted=ip, trading=("spot",),
-        reading=True, age_days=age,
+        reading=True, age_days=age, network="mainnet",
     )
 
 
 REVOKED = Verification("revoked", "rejected by Binance (-2014: API-key format invalid)", code=-2014)
 IP_ELSEWHERE = Verification("revoked", "rejected (-2015)", code=-2015)
 UNVERIFIED = Verification("unverified", "no answer in time (timeout)")
+WRONG_SECRET = Verification("revoked", "rejected (-1022)", code=-1022, network="mainnet")
+WRONG_SECRET_TESTNET = Verification("revoked", "rejected (-1022)", code=-1022, network="testnet")
+LIVE_TESTNET = Verification("live", "ok", trading=("spot",), reading=True, network="testnet")
 
 
 @pytest.mark.parametrize(
@@ -46,9 +49,10 @@ UNVERIFIED = Verification("unverified", "no answer in time (timeout)")
         (finding("untracked"), live(withdrawals=True, ip=False), "critical"),
         (finding(commit="abc123"), live(withdrawals=True, ip=False), "critical"),
         (finding("ignored"), live(withdrawals=True, ip=False), "critical"),
-        (finding("untracked"), live(withdrawals=True, ip=True), "high"),
-        (finding("untracked"), live(withdrawals=False, ip=False), "high"),
-        (finding(commit="abc123"), live(), "high"),
+        (finding("untracked"), live(withdrawals=True, ip=True), "critical"),  # withdrawals on
+        (finding("untracked"), live(withdrawals=False, ip=False), "critical"),  # from anywhere
+        (finding(commit="abc123"), live(ip=True), "high"),  # trade/read only, IP-restricted
+        (finding("untracked"), live(withdrawals=False, ip=True), "high"),
         (finding(commit="abc123"), None, "high"),
         (finding("tracked"), None, "high"),
         (finding("tracked"), UNVERIFIED, "high"),
@@ -57,9 +61,17 @@ UNVERIFIED = Verification("unverified", "no answer in time (timeout)")
         (finding("staged"), None, "medium"),
         (finding(None), None, "medium"),
         (finding(None), NO_PAIR, "medium"),
-        (finding(commit="abc123"), REVOKED, "low"),
-        (finding("untracked"), REVOKED, "low"),
-        (finding(commit="abc123"), IP_ELSEWHERE, "medium"),
+        (finding(commit="abc123"), REVOKED, "info"),
+        (finding("untracked"), REVOKED, "info"),
+        (finding(commit="abc123"), IP_ELSEWHERE, "info"),
+        (finding(commit="abc123"), WRONG_SECRET, "medium"),  # the key exists: its secret may leak too
+        (finding(commit="abc123"), WRONG_SECRET_TESTNET, "low"),
+        (finding(commit="abc123", network="testnet"), None, "low"),
+        (finding("untracked", network="demo"), UNVERIFIED, "low"),
+        (finding(commit="abc123", network="testnet"), REVOKED, "info"),
+        (finding(commit="abc123", network="mainnet"), None, "high"),
+        (finding(commit="abc123"), LIVE_TESTNET, "low"),
+        (finding(commit="abc123", network="testnet"), live(withdrawals=True), "critical"),  # mainnet said live
         (finding("tracked", confidence="low"), None, "medium"),
         (finding("untracked", confidence="low"), None, "low"),
         (finding("untracked", confidence="low"), live(withdrawals=True), "critical"),
@@ -92,13 +104,38 @@ def test_committed_actions_start_with_delete_now():
 def test_tracked_actions():
     a = assess(finding("tracked", path="conf/keys.py"), None)
     assert a.actions[0] == DELETE_NOW
-    assert any("environment variables or a secret manager" in x and "conf/keys.py to .gitignore"
-               in x for x in a.actions)
+    assert any("environment variables or a secret manager" in x for x in a.actions)
+    assert not any(".gitignore" in x for x in a.actions)  # a source file is not to be ignored
+    b = assess(finding("tracked", path="deploy/.env"), None)
+    assert any("git rm --cached deploy/.env" in x and ".gitignore" in x for x in b.actions)
 
 
 def test_untracked_actions():
     a = assess(finding("untracked", path=".env"), None)
     assert a.actions == ("Add .env to .gitignore before the next `git add`",)
+
+
+@pytest.mark.parametrize("path", ["bot.py", "src/trade.js", "main.go", "notebook.ipynb", ".env.example"])
+def test_untracked_source_file_is_not_to_be_ignored(path):
+    (action,) = assess(finding("untracked", path=path), None).actions
+    assert ".gitignore" not in action and "Move the key out of" in action and "source code" in action
+
+
+@pytest.mark.parametrize("path", [".env", "prod.env", ".env.local", "user_data/config.json", "k.pem",
+                                  "settings.local.json", "app.ini", "secrets.yaml"])
+def test_untracked_config_file_is_to_be_ignored(path):
+    (action,) = assess(finding("untracked", path=path), None).actions
+    assert action == f"Add {path} to .gitignore before the next `git add`"
+
+
+def test_history_findings_get_purge_steps_after_rotation():
+    a = assess(finding(commit="abc123"), None)
+    assert a.actions[0] == DELETE_NOW
+    text = " ".join(a.actions)
+    assert "git filter-repo --replace-text" in text
+    assert "Rotate first" in a.actions[1]
+    assert all(w in text for w in ("Forks", "pull-request refs", "caches"))
+    assert text.index("Rotate first") < text.index("git filter-repo")
 
 
 def test_ignored_actions():
@@ -173,10 +210,28 @@ def test_worst():
             st.one_of(st.none(), st.booleans()),
             age_days=st.one_of(st.none(), st.integers(0, 5000)),
             code=st.one_of(st.none(), st.sampled_from([-2014, -2015, -1022, -2008])),
+            network=st.sampled_from([None, "mainnet", "testnet", "futures-testnet", "demo"]),
         ),
     ),
+    st.sampled_from([None, "mainnet", "testnet", "demo"]),
 )
-def test_assess_total(status, commit, confidence, v):
-    a = assess(finding(status, commit=commit, confidence=confidence), v)
+def test_assess_total(status, commit, confidence, v, network):
+    a = assess(finding(status, commit=commit, confidence=confidence, network=network), v)
     assert a.severity in SEVERITIES and a.actions
     assert len(set(a.actions)) == len(a.actions)
+
+
+def test_testnet_and_demo_keys_are_low_and_say_why():
+    a = assess(finding("tracked", network="testnet"), None)
+    assert a.severity == "low" and "testnet key: holds no real funds, rotate it anyway" in a.reasons
+    assert "rotate it anyway" in a.actions[0]
+    live_demo = Verification("live", "ok", network="demo")
+    b = assess(finding(commit="abc", network="demo"), live_demo)
+    assert b.severity == "low" and "live on the demo trading" in b.reasons[0]
+    assert b.actions[0].startswith("Binance confirms this key is live on the demo trading")
+
+
+def test_info_is_the_bottom_of_the_scale():
+    assert SEVERITIES[0] == "info"
+    assert worst([Assessment("info", ()), Assessment("low", ())]) == "low"
+    assert assess(finding("untracked", confidence="low"), REVOKED).severity == "info"

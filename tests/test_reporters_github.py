@@ -106,3 +106,55 @@ def test_assert_redacted_catches_leaks():
     for i in range(0, len(s) - 9):
         with pytest.raises(AssertionError):
             assert_redacted(f"x{s[i:i + 9]}x", [s])
+
+
+def _many(n_error: int, n_warning: int) -> ScanResult:
+    findings = [
+        Finding("binance-hmac-key", "api_key", f"src/f{i:02d}.py", i + 1, 1, "high" if i % 2 else "medium",
+                random_secret())
+        for i in range(n_error)
+    ] + [
+        Finding("binance-hmac-key", "api_key", f"data/t{i:02d}.txt", 1, 1, "low", random_secret())
+        for i in range(n_warning)
+    ]
+    return ScanResult(".", tuple(findings), ScanStats(files_scanned=n_error + n_warning))
+
+
+def test_at_most_ten_annotations_per_level_then_a_notice_with_the_total():
+    result = _many(14, 12)
+    lines = github.render(result).splitlines()
+    errors = [ln for ln in lines if ln.startswith("::error ")]
+    warnings = [ln for ln in lines if ln.startswith("::warning ")]
+    plain = [ln for ln in lines if ln.startswith("keytrap: not annotated: ")]
+    assert (len(errors), len(warnings), len(plain)) == (github.MAX_PER_LEVEL, github.MAX_PER_LEVEL, 6)
+    kind, _, msg = _parse(lines[-1])
+    assert kind == "notice" and "26 leaked Binance secrets" in msg and "6 more" in msg
+    # the most confident are the ones annotated: every high finding got an annotation
+    assert sum("confidence high" in ln for ln in errors) == 7
+    assert all(not ln.startswith("::") for ln in plain)
+    assert_redacted("\n".join(lines), [f.secret for f in result.findings])
+
+
+def test_no_cap_notice_under_the_limit():
+    lines = github.render(_many(10, 10)).splitlines()
+    assert len(lines) == 21 and "more are listed" not in lines[-1]
+
+
+def test_step_summary_lists_every_finding_redacted_and_escaped():
+    s = random_secret()
+    evil = Finding("binance-hmac-key", "secret_key", "a|b/<img src=x>[l](http://x)\n| x |.env", 2, 1, "high", s)
+    result, secrets = sample_result()
+    result = result._replace(findings=result.findings + (evil,))
+    md = github.step_summary(result)
+    assert_redacted(md, secrets + [s])
+    rows = [ln for ln in md.splitlines() if ln.startswith("| ") and "---" not in ln][1:]
+    assert len(rows) == len(result.findings)
+    evil_row = next(r for r in rows if "img" in r)
+    assert "<img" not in evil_row and "&lt;img" in evil_row
+    assert "](http" not in evil_row and evil_row.count(" | ") == 6  # no extra cells
+    assert md.startswith("### keytrap: 7 leaked Binance secrets found")
+
+
+def test_step_summary_clean():
+    md = github.step_summary(ScanResult(".", (), ScanStats(files_scanned=3)))
+    assert md.startswith("### keytrap: no Binance secrets found")

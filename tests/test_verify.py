@@ -138,7 +138,8 @@ def test_classify_rejections_are_revoked(code, status):
         (429, b'{"code": -1003, "msg": "Too many requests"}', "rate limited"),
         (418, b"", "banned"),
         (400, b'{"code": -1021, "msg": "Timestamp outside"}', "clock"),
-        (403, b"<html>waf</html>", "unexpected"),
+        (403, b"<html>waf</html>", "region blocked"),
+        (451, b'{"code": 0, "msg": "Service unavailable from a restricted location"}', "region blocked"),
         (404, b'{"code": -1000, "msg": "x"}', "unexpected"),
         (None, None, "no answer"),
     ],
@@ -410,3 +411,243 @@ def test_pairs_from_findings_dedupes_and_skips_incomplete():
     assert verification_for(findings[1], results).live
     assert verification_for(findings[4], results) == NO_PAIR
     assert verification_for(findings[5], results).status == UNVERIFIED
+
+
+# ------------------------------------------------------------------------------ v2: networks, keys, deadlines
+
+from fakebinance import (  # noqa: E402
+    ENDPOINTS,
+    all_requests,
+    fake_networks,
+    new_ed25519_key,
+)
+from helpers import assert_redacted  # noqa: E402
+
+from keytrap.verify import (  # noqa: E402
+    DEADLINE,
+    NETWORKS,
+    Pair,
+    credentials_from_findings,
+    finding_extras,
+    network_order,
+)
+
+
+@pytest.fixture
+def nets():
+    with fake_networks() as fakes:
+        yield fakes
+
+
+def urls_of(fakes) -> dict[str, str]:
+    return {name: fake.url for name, fake in fakes.items()}
+
+
+def vrun(fakes, pairs, **kw) -> dict[str, Verification]:
+    clock = kw.pop("clock", None) or FakeClock()
+    return verify_pairs(pairs, urls=urls_of(fakes), clock=clock, sleep=clock.sleep, **kw)
+
+
+def body_of(pem: str) -> tuple[str, str]:
+    import re
+
+    name = re.search(r"-----BEGIN ([A-Z ]+)-----", pem).group(1)
+    return name, "".join(ln for ln in pem.splitlines() if not ln.startswith("-----"))
+
+
+def test_networks_table_matches_the_fake_and_the_docs():
+    assert {n: NETWORKS[n].endpoint for n in NETWORKS} == ENDPOINTS
+    assert NETWORKS["testnet"].default_url == "https://testnet.binance.vision"
+    assert NETWORKS["futures-testnet"].default_url == "https://testnet.binancefuture.com"
+    assert NETWORKS["demo"].default_url == "https://demo-api.binance.com"
+    assert [NETWORKS[n].env_var for n in NETWORKS] == [
+        "KEYTRAP_BINANCE_URL", "KEYTRAP_BINANCE_TESTNET_URL",
+        "KEYTRAP_BINANCE_FUTURES_TESTNET_URL", "KEYTRAP_BINANCE_DEMO_URL",
+    ]
+
+
+def test_resolve_urls_from_flags_env_and_defaults():
+    env = {"KEYTRAP_BINANCE_TESTNET_URL": "http://127.0.0.1:1234/"}
+    urls = verify.resolve_urls({"demo": "https://demo.example"}, env)
+    assert urls == {
+        "mainnet": "https://api.binance.com",
+        "testnet": "http://127.0.0.1:1234",
+        "futures-testnet": "https://testnet.binancefuture.com",
+        "demo": "https://demo.example",
+    }
+    with pytest.raises(UsageError, match="plain http"):
+        verify.resolve_urls({}, {"KEYTRAP_BINANCE_DEMO_URL": "http://demo-api.binance.com"})
+
+
+@pytest.mark.parametrize(
+    "hint, first", [(None, "mainnet"), ("mainnet", "mainnet"), ("testnet", "testnet"), ("demo", "demo")]
+)
+def test_context_network_is_asked_first(hint, first):
+    order = network_order(hint, NETWORKS)
+    assert order[0] == first and sorted(order) == sorted(NETWORKS)
+
+
+def test_testnet_context_asks_the_testnet_only(nets):
+    key, secret = nets["testnet"].new_account()
+    v = vrun(nets, [Pair("p", key, secret, network="testnet")])["p"]
+    assert v.live and v.network == "testnet" and v.family == "testnet"
+    assert "no real funds" in v.summary()
+    assert [len(f.log) for f in nets.values()] == [0, 1, 0, 0]
+    (req,) = nets["testnet"].log
+    assert req.path == "/api/v3/account"
+    assert [p.split("=")[0] for p in req.query.split("&")] == [
+        "omitZeroBalances", "timestamp", "recvWindow", "signature"]
+
+
+@pytest.mark.parametrize("where, asked", [("testnet", 2), ("futures-testnet", 3), ("demo", 4)])
+def test_other_networks_are_asked_only_after_a_no_such_key(nets, where, asked):
+    key, secret = nets[where].new_account()
+    v = vrun(nets, [Pair("p", key, secret)])["p"]
+    assert v.live and v.network == where
+    assert len(all_requests(nets)) == asked  # one per network, in order, stopping at the answer
+    assert len(nets["mainnet"].log) == 1
+
+
+def test_rejected_everywhere_is_revoked_after_one_request_per_network(nets):
+    v = vrun(nets, [Pair("p", random_key(), random_key())])["p"]
+    assert v.status == REVOKED and "every network" in v.detail
+    assert [len(f.log) for f in nets.values()] == [1, 1, 1, 1]
+
+
+def test_wrong_secret_stops_at_the_network_that_knows_the_key(nets):
+    key, _secret = nets["mainnet"].new_account()
+    v = vrun(nets, [Pair("p", key, random_key())])["p"]
+    assert v.status == REVOKED and v.code == -1022 and v.ambiguous
+    assert len(all_requests(nets)) == 1
+
+
+def test_ed25519_and_rsa_pairs_are_live(nets):
+    ed_key, ed_pem = nets["mainnet"].new_ed25519_account(enableWithdrawals=True)
+    rsa_key, rsa_pem = nets["mainnet"].new_rsa_account()
+    pk1_key, pk1_pem = nets["demo"].new_rsa_account(pkcs1=True)
+    result = vrun(nets, [
+        Pair("ed", ed_key, private_key=body_of(ed_pem)),
+        Pair("rsa", rsa_key, private_key=body_of(rsa_pem)),
+        Pair("pkcs1", pk1_key, private_key=body_of(pk1_pem), network="demo"),
+    ])
+    assert result["ed"].live and result["ed"].withdrawals is True
+    assert result["rsa"].live and result["pkcs1"].live and result["pkcs1"].network == "demo"
+    for req in all_requests(nets):  # only the signature left the process
+        for pem in (ed_pem, rsa_pem, pk1_pem):
+            assert_redacted(req.raw(), [body_of(pem)[1]])
+
+
+def test_wrong_private_key_is_revoked_only_when_binance_says_so(nets):
+    key, _pem = nets["mainnet"].new_ed25519_account()
+    _public, other = new_ed25519_key()
+    v = vrun(nets, [Pair("p", key, private_key=body_of(other))])["p"]
+    assert v.status == REVOKED and v.code == -1022  # Binance: "signature not valid"
+    nets["mainnet"].behaviour.status = 500
+    v = vrun(nets, [Pair("p", key, private_key=body_of(other))])["p"]
+    assert v.status == UNVERIFIED and "server error" in v.detail  # no code: no verdict
+
+
+def test_encrypted_or_unusable_private_keys_send_nothing(nets):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    enc = ed25519.Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"pw"),
+    ).decode()
+    result = vrun(nets, [
+        Pair("enc", random_key(), private_key=body_of(enc)),
+        Pair("junk", random_key(), private_key=("PRIVATE KEY", random_key(120))),
+    ])
+    assert result["enc"].summary().startswith("unverified: encrypted private key")
+    assert result["junk"].status == UNVERIFIED and "could not be read" in result["junk"].detail
+    assert all_requests(nets) == []
+
+
+@pytest.mark.parametrize("code", [451, 403])
+def test_region_block_is_unverified_never_revoked(nets, code):
+    key, secret = nets["mainnet"].new_account()
+    nets["mainnet"].behaviour.region_block = code
+    v = vrun(nets, [Pair("p", key, secret)])["p"]
+    assert v.status == UNVERIFIED and v.summary().startswith("unverified: region blocked")
+    assert len(all_requests(nets)) == 1  # not a rejection: no other network is asked
+
+
+@pytest.mark.parametrize("offset", [-30, +30])
+def test_clock_skew_is_measured_from_the_date_header(nets, offset):
+    key, secret = nets["mainnet"].new_account()
+    v = vrun(nets, [Pair("p", key, secret)], clock=FakeClock(offset=offset))["p"]
+    assert v.status == UNVERIFIED and v.code == -1021
+    assert v.skew_s is not None and abs(v.skew_s - offset) <= 2
+    assert v.summary().startswith(f"unverified: clock skew {abs(v.skew_s)} s")
+    assert ("ahead of" if offset > 0 else "behind") in v.detail
+
+
+def test_clock_skew_without_server_time_says_unknown(nets):
+    key, secret = nets["mainnet"].new_account()
+    nets["mainnet"].behaviour.no_date = True
+    v = vrun(nets, [Pair("p", key, secret)], clock=FakeClock(offset=-30))["p"]
+    assert v.summary().startswith("unverified: clock skew unknown") and v.skew_s is None
+
+
+def test_classify_reads_server_time_from_the_body():
+    v = classify(400, json.dumps({"code": -1021, "msg": "x", "serverTime": 1_700_000_000_000}),
+                 now_ms=1_700_000_012_400)
+    assert v.skew_s == 12 and "clock skew 12 s" in v.detail
+
+
+def test_a_trickling_server_holds_a_pair_no_longer_than_the_timeout(nets):
+    key, secret = nets["mainnet"].new_account()
+    nets["mainnet"].behaviour.trickle = 0.05
+    t0 = time.monotonic()
+    v = vrun(nets, [Pair("p", key, secret)], timeout=1.0)["p"]
+    assert v.status == UNVERIFIED and "timeout" in v.detail
+    assert time.monotonic() - t0 < 1.8
+
+
+def test_the_total_deadline_leaves_the_rest_unverified(nets):
+    pairs = [Pair(f"p{i}", *nets["mainnet"].new_account()) for i in range(4)]
+    nets["mainnet"].behaviour.trickle = 0.05
+    t0 = time.monotonic()
+    result = vrun(nets, pairs, timeout=5.0, deadline=1.0)
+    assert time.monotonic() - t0 < 1.8
+    assert all(v.summary().startswith("unverified: deadline") for v in result.values())
+    assert len(nets["mainnet"].log) == 1  # the first was cut by the deadline; the rest never sent
+    assert result["p1"] is DEADLINE
+
+
+def test_legacy_tuple_pairs_ask_mainnet_only(nets):
+    key, secret = nets["testnet"].new_account()
+    clock = FakeClock()
+    v = verify_pairs([("p", key, secret)], nets["mainnet"].url, clock=clock, sleep=clock.sleep)["p"]
+    assert v.status == REVOKED
+    assert [len(f.log) for f in nets.values()] == [1, 0, 0, 0]
+
+
+def test_credentials_from_findings_links_private_keys_and_network():
+    from keytrap.engine import scan_bytes
+
+    _public, pem = new_ed25519_key()
+    key = random_key()
+    text = '{"exchange": {"name": "binance", "key": "%s", "secret": "%s", "testnet": true}}\n' % (
+        key, pem.replace("\n", "\\n"))
+    findings = scan_bytes(text.encode(), "config.json")
+    (pair,) = credentials_from_findings(findings)
+    assert pair.api_key == key and pair.secret == "" and pair.network == "testnet"
+    assert pair.private_key is not None and pair.private_key[0] == "PRIVATE KEY"
+    assert pairs_from_findings(findings) == []  # the HMAC-only view
+    assert key not in repr(pair) and pair.private_key[1][:20] not in repr(pair)
+
+
+def test_finding_extras_move_the_network_to_where_binance_said_live():
+    v = Verification(LIVE, "ok", trading=("futures",), network="futures-testnet")
+    assert finding_extras(v) == {
+        "verification": v.summary(), "verification_status": "live",
+        "network": "testnet", "verified_on": "futures-testnet",
+    }
+    assert "network" not in finding_extras(Verification(REVOKED, "x", code=-2015, network="mainnet"))
+
+
+def test_secret_or_private_key_alone_says_what_is_missing():
+    f = _finding("private_key", "MIIB", None, rule="binance-private-key")
+    assert "no API key" in verification_for(f, {}).detail

@@ -15,7 +15,7 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from typing import IO
 
 from keytrap import __version__
@@ -31,7 +31,7 @@ from keytrap.errors import (
 from keytrap.findings import ScanResult, scrub_keyshaped
 from keytrap.safetext import ascii_fallback, show
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "github", "gitlab")
 
 EPILOG = """\
 exit codes: 0 no findings, 1 findings, 2 usage or fatal error, 3 internal error, 130 interrupted
@@ -44,18 +44,22 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_output_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", "-f", choices=FORMATS, default="text", help="report format (default: text)")
+    p.add_argument("--format", "-f", choices=FORMATS, default="text", help="report format (default: text); gitlab: GitLab's secret-detection report")
     p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour in text reports")
     p.add_argument("--verbose", "-v", action="store_true", help="list every skipped file")
 
 
 def _add_filter_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", metavar="FILE", help="settings file (default: .keytrap.toml or [tool.keytrap] in pyproject.toml)")
+    p.add_argument("--config", metavar="FILE", help="settings file (default: .keytrap.toml or [tool.keytrap] in pyproject.toml; "
+                   "a range scan reads them from its base commit)")
+    p.add_argument("--no-config", action="store_true", help="defaults only: no config file, no default baseline")
     p.add_argument("--min-confidence", choices=("low", "medium", "high"), help="report only findings at or above this confidence")
-    p.add_argument("--max-size", type=_size, metavar="BYTES", help="skip files larger than this (default 10 MiB; accepts K/M/G)")
+    p.add_argument("--max-size", type=_size, metavar="BYTES", help="files larger than this are skipped by tree scans and full audits, streamed in "
+                   "windows by the hook, --staged and ranges (default 10 MiB; accepts K/M/G)")
     p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip paths matching GLOB (repeatable)")
-    p.add_argument("--baseline", metavar="FILE", help="report only findings whose fingerprints are not in FILE")
+    p.add_argument("--baseline", metavar="FILE", help="report only findings whose fingerprints are not in FILE "
+                   "(default: .keytrap-baseline.json at the repository top, if there is one)")
 
 
 def _size(text: str) -> int:
@@ -82,6 +86,32 @@ def _timeout(text: str) -> float:
     return value
 
 
+def _deadline(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value <= 3600:  # also rejects nan and inf
+        raise argparse.ArgumentTypeError(f"deadline must be between 0 and 3600 seconds: {text!r}")
+    return value
+
+
+VERIFY_HELP = """\
+Each API key found with its HMAC secret or its Ed25519/RSA private key gets one signed,
+read-only GET, first to the network its context names (testnet=True, a testnet URL, ...;
+mainnet otherwise), then to the others only if that one says the key does not exist:
+  mainnet          GET /sapi/v1/account/apiRestrictions
+  spot testnet     GET /api/v3/account?omitZeroBalances=true  (testnet.binance.vision)
+  futures testnet  GET /fapi/v3/account                       (testnet.binancefuture.com)
+  demo trading     GET /api/v3/account?omitZeroBalances=true  (demo-api.binance.com)
+Sent: the X-MBX-APIKEY header, timestamp, recvWindow and the signature. Never sent: the
+secret or the private key. URLs come from flags or environment variables only (https, or
+http to loopback). Ed25519/RSA signing needs: pip install 'keytrap[verify]'.
+Severity: critical = live on mainnet with withdrawals on or no IP restriction; high = live
+on mainnet otherwise; low = live on testnet/demo (no real funds: rotate it anyway);
+info = revoked."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="keytrap",
@@ -94,7 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     scan = sub.add_parser("scan", help="scan files, folders, the staged index or git history", epilog=EPILOG,
                           formatter_class=argparse.RawDescriptionHelpFormatter)
-    scan.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: .)")
+    scan.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: .); - reads standard input")
+    scan.add_argument("--stdin-name", metavar="NAME", help="with -: the name to report (and read path hints from) instead of -")
     mode = scan.add_argument_group("what to scan")
     mode.add_argument("--staged", action="store_true", help="scan what is staged in the index (run inside the repo)")
     mode.add_argument("--history", action="store_true", help="also scan every blob in the git history of all refs")
@@ -102,16 +133,27 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--since-commit", metavar="REV", help="scan blobs introduced after REV (same as --range REV..HEAD)")
     mode.add_argument("--branch", metavar="REF", help="scan history reachable from REF only")
     mode.add_argument("--no-worktree", action="store_true", help="with --history: skip the working tree")
+    mode.add_argument("--include-deps", action="store_true",
+                      help="also walk virtualenvs, node_modules and tool caches (.tox, .mypy_cache, .pytest_cache), skipped by default")
     _add_filter_options(scan)
     _add_output_options(scan)
-    ver = scan.add_argument_group("verification (opt-in, talks to Binance)")
-    ver.add_argument("--verify", action="store_true", help="check found key pairs against Binance (one read-only request per pair)")
-    ver.add_argument("--binance-url", metavar="URL", help="API base URL for --verify (default: $KEYTRAP_BINANCE_URL or https://api.binance.com)")
-    ver.add_argument("--verify-timeout", type=_timeout, default=5.0, metavar="S", help="seconds per verification request (default 5, at most 60)")
+    ver = scan.add_argument_group("verification (opt-in, talks to Binance)", VERIFY_HELP)
+    ver.add_argument("--verify", action="store_true", help="check found key pairs against Binance (one signed read-only GET per pair per network)")
+    ver.add_argument("--only-verified", action="store_true", help="with --verify: report only the keys Binance confirmed live")
+    ver.add_argument("--binance-url", metavar="URL", help="mainnet base URL (default: $KEYTRAP_BINANCE_URL or https://api.binance.com)")
+    ver.add_argument("--binance-testnet-url", metavar="URL", help="spot testnet base URL (default: $KEYTRAP_BINANCE_TESTNET_URL or https://testnet.binance.vision)")
+    ver.add_argument("--binance-futures-testnet-url", metavar="URL", help="futures testnet base URL (default: $KEYTRAP_BINANCE_FUTURES_TESTNET_URL or https://testnet.binancefuture.com)")
+    ver.add_argument("--binance-demo-url", metavar="URL", help="demo trading base URL (default: $KEYTRAP_BINANCE_DEMO_URL or https://demo-api.binance.com)")
+    ver.add_argument("--verify-timeout", type=_timeout, default=5.0, metavar="S", help="seconds for one whole request: connect, headers and body (default 5, at most 60)")
+    ver.add_argument("--verify-deadline", type=_deadline, default=60.0, metavar="S", help="seconds for the whole --verify phase; pairs left are 'unverified: deadline' (default 60)")
     scan.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     scan.set_defaults(func=cmd_scan)
 
-    hook = sub.add_parser("hook", help="pre-commit entry point: scan what is staged for the given files")
+    hook = sub.add_parser(
+        "hook", help="pre-commit entry point: scan what is staged for the given files",
+        description="Options first, then file names (as pre-commit passes them). A name that "
+                    "exists as a file is a file, even if it looks like an option; `--` ends the options.",
+    )
     hook.add_argument("files", nargs="*", metavar="FILE", help="staged files to check (default: all staged)")
     hook.add_argument("--pre-push", action="store_true", help="scan the commits about to be pushed")
     hook.add_argument("--verify", action="store_true", help="also verify found pairs (off by default)")
@@ -122,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     base = sub.add_parser("baseline", help="record current findings so that only new ones fail")
     base.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: .)")
     base.add_argument("--history", action="store_true", help="include findings from git history")
+    base.add_argument("--include-deps", action="store_true", help="also walk virtualenvs, node_modules and tool caches")
     base.add_argument("--output", "-o", metavar="FILE", default=None, help="baseline file (default: .keytrap-baseline.json in the scanned folder)")
     _add_filter_options(base)
     base.set_defaults(func=cmd_baseline)
@@ -136,29 +179,102 @@ def build_parser() -> argparse.ArgumentParser:
     uninst.add_argument("--repo", default=".", help="repository (default: .)")
     uninst.set_defaults(func=cmd_uninstall)
 
+    aud = sub.add_parser("audit", help="audit the full history of many repositories (folders, URLs, an org)",
+                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    aud.add_argument("targets", nargs="*", metavar="TARGET",
+                     help="a repository, a folder of repositories, or a git URL (https://, ssh://, git://, file://)")
+    src = aud.add_argument_group("where the repositories come from")
+    src.add_argument("--repos", metavar="FILE", help="one TARGET a line ('#' starts a comment)")
+    src.add_argument("--github-org", metavar="ORG", help="every repository of a GitHub organisation (token: $GITHUB_TOKEN)")
+    src.add_argument("--gitlab-group", metavar="GROUP", help="every project of a GitLab group (token: $GITLAB_TOKEN)")
+    src.add_argument("--github-api-url", metavar="URL", help="GitHub Enterprise API (default https://api.github.com)")
+    src.add_argument("--gitlab-api-url", metavar="URL", help="self-hosted GitLab API (default https://gitlab.com/api/v4)")
+    src.add_argument("--skip-forks", action="store_true", help="leave out forks listed by --github-org/--gitlab-group")
+    src.add_argument("--skip-archived", action="store_true", help="leave out archived repositories")
+    run = aud.add_argument_group("how it runs")
+    run.add_argument("--cache", metavar="DIR", help="mirrors and scan state (default $KEYTRAP_CACHE or $XDG_CACHE_HOME/keytrap)")
+    run.add_argument("--jobs", "-j", type=int, metavar="N", help="repositories at once (default: the available cores)")
+    run.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster (scheduler address, or 'local'); needs keytrap[dask]")
+    _add_filter_options(aud)
+    aud.add_argument("--format", "-f", choices=("text", "json", "sarif", "html"), default="text", help="report format (default: text)")
+    aud.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    aud.add_argument("--verify", action="store_true", help="check each distinct key pair against Binance (one read-only request per pair)")
+    aud.add_argument("--binance-url", metavar="URL", help="API base URL for --verify")
+    aud.add_argument("--verify-timeout", type=_timeout, default=5.0, metavar="S", help="seconds per verification request")
+    aud.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
+    aud.set_defaults(func=cmd_audit)
+
     doc = sub.add_parser("doctor", help="check repository hygiene: hooks, ignored .env files, config, baseline")
     doc.add_argument("path", nargs="?", default=".", help="repository (default: .)")
     doc.add_argument("--baseline", metavar="FILE", help="baseline file to check (default: .keytrap-baseline.json)")
     doc.set_defaults(func=cmd_doctor)
+    parser.hook_parser = hook  # type: ignore[attr-defined]  # main() splits its arguments itself
     return parser
+
+
+def split_hook_args(
+    tokens: Sequence[str], takes_value: dict[str, bool], exists: Callable[[str], bool] = os.path.lexists
+) -> tuple[list[str], list[str]]:
+    """``keytrap hook`` arguments as (options, file names).
+
+    pre-commit runs ``entry`` + ``args:`` + file names, with no ``--`` between them, so the
+    file names of a scanned repository follow the user's options, and a file may be named like
+    an option (``--exclude`` next to a file named ``*`` would exclude everything). So: options
+    come first and end at ``--`` or at the first token that is not one; a token that exists as a
+    file is a file, whatever it looks like; everything after the first file is a file. A token
+    that looks like an option but is neither a known option nor a file is an error, as is a known
+    option after the file names (it would be ignored).
+    """
+    opts: list[str] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if exists(tok) or not tok.startswith("-") or tok == "-":
+            break  # the first file name
+        if tok == "--":
+            return opts, list(tokens[i + 1 :])
+        name, eq, _ = tok.partition("=")
+        if name not in takes_value:
+            raise UsageError(f"keytrap hook: unknown option {tok!r} (file names go after the options, or after --)")
+        opts.append(tok)
+        i += 1
+        if takes_value[name] and not eq:
+            if i >= len(tokens):
+                raise UsageError(f"keytrap hook: {name} needs a value")
+            opts.append(tokens[i])
+            i += 1
+    files = list(tokens[i:])
+    for tok in files:
+        if tok.startswith("-") and tok.partition("=")[0] in takes_value and not exists(tok):
+            raise UsageError(f"keytrap hook: option {tok} after the file names: put options first")
+    return opts, files
+
+
+def _hook_options(hook: argparse.ArgumentParser) -> dict[str, bool]:
+    """Option string -> whether it takes a value, for the ``hook`` command's options."""
+    out: dict[str, bool] = {}
+    for action in hook._actions:  # argparse keeps no public list
+        for opt in action.option_strings:
+            out[opt] = action.nargs != 0
+    return out
 
 
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _load_config(args: argparse.Namespace, root: str, *, at_top: bool = False):  # -> Config
+def _load_config(args: argparse.Namespace, root: str, *, at_top: bool = False, default_baseline: bool = True):
     """Settings for a scan of ``root`` with the command line's overrides (see api.load_config)."""
     from keytrap import api
 
-    return api.load_config(
-        root,
-        explicit=getattr(args, "config", None),
-        at_top=at_top,
-        min_confidence=getattr(args, "min_confidence", None),
-        max_file_size=getattr(args, "max_size", None),
-        exclude=getattr(args, "exclude", None) or (),
-        baseline=getattr(args, "baseline", None),
-    )
+    return api.load_config(root, at_top=at_top, default_baseline=default_baseline,
+                           **api.ConfigOptions.from_args(args)._asdict())
+
+
+def _say(lines: list[str]) -> None:
+    """The ``keytrap: config: …`` and ``keytrap: warning: …`` lines, on stderr, once a scan has
+    run (an error stays the one line it is)."""
+    for line in lines:  # they quote paths and config values: redacted, then escaped
+        print(show(scrub_keyshaped(f"keytrap: {line}")), file=sys.stderr)
 
 
 def _render(result: ScanResult, args: argparse.Namespace, out: IO[str]) -> None:
@@ -170,6 +286,14 @@ def _render(result: ScanResult, args: argparse.Namespace, out: IO[str]) -> None:
         if color is None and (os.environ.get("NO_COLOR") or not out.isatty()):
             color = False
         text.render(result, out, color=color, verbose=args.verbose)
+        return
+    if fmt == "gitlab":
+        import re
+
+        from keytrap.reporters import gitlab
+
+        head = os.environ.get("CI_COMMIT_SHA", "")  # the commit a GitLab pipeline tests
+        out.write(gitlab.render(result, head=head if re.fullmatch(r"[0-9a-f]{7,64}", head) else None))
         return
     if fmt == "json":
         from keytrap.reporters import json_ as mod
@@ -193,6 +317,8 @@ def _emit(result: ScanResult, args: argparse.Namespace) -> None:
         buf = io.StringIO()
         _render(result, args, buf)
         write_atomic(Path(args.output), buf.getvalue())
+        # the report is in a file: the log still says what happened, in one line
+        print(show(scrub_keyshaped(output_summary(result, args.format, args.output))), file=sys.stderr)
         return
     try:
         _render(result, args, sys.stdout)
@@ -203,6 +329,20 @@ def _emit(result: ScanResult, args: argparse.Namespace) -> None:
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
         except OSError:
             pass
+
+
+def output_summary(result: ScanResult, fmt: str, path: str) -> str:
+    """The one line on stderr when the report goes to a file: counts, where, and what was read."""
+    from keytrap.reporters.text import summary_line
+
+    findings = result.findings
+    n = len(findings)
+    if n:
+        counts = [f"{sum(f.confidence == c for f in findings)} {c}" for c in ("high", "medium", "low")]
+        head = f"{n} Binance secret{'s' if n != 1 else ''} found ({', '.join(counts)} confidence)"
+    else:
+        head = "no Binance secrets found"
+    return f"keytrap: {head}; {fmt} report written to {path}. {summary_line(result)}"
 
 
 def _progress(args: argparse.Namespace):  # -> context manager yielding a callback or None
@@ -239,7 +379,8 @@ class _RichProgress:
 # --- commands --------------------------------------------------------------------------------
 
 
-def _scan_result(args: argparse.Namespace) -> ScanResult:
+def _scan_result(args: argparse.Namespace, log: list[str], *, default_baseline: bool = True) -> ScanResult:
+    """Run the scan the options ask for; ``log`` collects the lines for stderr."""
     from keytrap import api
 
     paths = list(args.paths) or [os.curdir]
@@ -255,24 +396,49 @@ def _scan_result(args: argparse.Namespace) -> ScanResult:
         from keytrap.sources.staged import repo_top
 
         top = repo_top(os.curdir)
-        return api.scan_staged(top, _load_config(args, top, at_top=True))
+        conf = _load_config(args, top, at_top=True, default_baseline=default_baseline)
+        log.append(f"config: {conf.describe()}")
+        return api.scan_staged(top, conf)
+    if "-" in paths:
+        return _scan_stdin(args, paths, history, log)
+    if getattr(args, "stdin_name", None):
+        raise UsageError("--stdin-name goes with - (standard input) as PATH")
     from keytrap.sources.files import default_root
 
     for p in paths:
         if not os.path.lexists(p):
             raise UsageError(f"path not found: {p}")
-    root = default_root(paths)
-    conf = _load_config(args, root)
     if history:
         if len(paths) != 1 or not os.path.isdir(paths[0]):
             raise UsageError("--history/--range take one repository folder as PATH")
+        conf = None
+        if not (rev_range or since_commit):  # a range reads its settings from its base commit
+            conf = _load_config(args, paths[0], default_baseline=default_baseline)
+            log.append(f"config: {conf.describe()}")
         with _progress(args) as progress:
             return api.scan_history(
                 paths[0], conf, rev_range=rev_range, since_commit=since_commit, branch=branch,
                 include_worktree=not getattr(args, "no_worktree", False), progress=progress,
+                options=api.ConfigOptions.from_args(args), log=log.append,
             )
+    conf = _load_config(args, default_root(paths), default_baseline=default_baseline)
+    log.append(f"config: {conf.describe()}")
     with _progress(args) as progress:
-        return api.scan_paths(paths, conf, progress=progress)
+        return api.scan_paths(paths, conf, progress=progress, include_deps=getattr(args, "include_deps", False))
+
+
+def _scan_stdin(args: argparse.Namespace, paths: list[str], history: bool, log: list[str]) -> ScanResult:
+    """``keytrap scan -``: the bytes on standard input, as one file named ``--stdin-name``."""
+    from keytrap import api
+
+    if len(paths) != 1 or history:
+        raise UsageError("- (standard input) is scanned alone: no other PATH, no --history/--range")
+    name = args.stdin_name or "-"
+    conf = _load_config(args, os.curdir)
+    log.append(f"config: {conf.describe()}")
+    stream = sys.stdin.buffer if sys.stdin is not None else None
+    data = stream.read(conf.max_file_size + 1) if stream is not None else b""
+    return api.scan_data(data, name, conf)
 
 
 def _verify(result: ScanResult, args: argparse.Namespace) -> dict | None:
@@ -281,17 +447,45 @@ def _verify(result: ScanResult, args: argparse.Namespace) -> dict | None:
         return None
     from keytrap import api
 
-    return api.verify(result, base_url=getattr(args, "binance_url", None),
-                      timeout=getattr(args, "verify_timeout", None))
+    return api.verify(
+        result,
+        base_url=getattr(args, "binance_url", None),
+        testnet_url=getattr(args, "binance_testnet_url", None),
+        futures_testnet_url=getattr(args, "binance_futures_testnet_url", None),
+        demo_url=getattr(args, "binance_demo_url", None),
+        timeout=getattr(args, "verify_timeout", None),
+        deadline=getattr(args, "verify_deadline", None),
+    )
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
     from keytrap import api
 
-    result = _scan_result(args).printable()  # a non-UTF-8 file name must not break a report
+    if args.only_verified and not args.verify:
+        raise UsageError("--only-verified needs --verify")
+    log: list[str] = []
+    result = _scan_result(args, log).printable()  # a non-UTF-8 file name must not break a report
     result = api.assess(result, _verify(result, args))
+    if args.only_verified:
+        from keytrap.verify import only_live
+
+        result = only_live(result)
     _emit(result, args)
+    if args.format == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
+        _append_step_summary(result, os.environ["GITHUB_STEP_SUMMARY"])
+    _say(log)  # after the report: an output error stays the one line it is
     return EXIT_FINDINGS if result.findings else EXIT_CLEAN
+
+
+def _append_step_summary(result: ScanResult, path: str) -> None:
+    """GitHub's job summary: appended to (other steps write there too), never fatal."""
+    from keytrap.reporters import github
+
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(github.step_summary(result))
+    except OSError as exc:
+        print(f"keytrap: warning: cannot write the step summary: {exc.strerror or exc}", file=sys.stderr)
 
 
 def cmd_hook(args: argparse.Namespace) -> int:
@@ -299,7 +493,9 @@ def cmd_hook(args: argparse.Namespace) -> int:
     from keytrap.sources.staged import repo_top
 
     top = repo_top(os.curdir)
-    return hook.run(args, top, _load_config(args, top, at_top=True))
+    # a push applies the settings of each range's base commit: hook.run reads them
+    config = None if args.pre_push or hook.push_context() else _load_config(args, top, at_top=True)
+    return hook.run(args, top, config)
 
 
 def cmd_baseline(args: argparse.Namespace) -> int:
@@ -311,10 +507,18 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     args.staged = False
     args.no_progress = True
     args.baseline = None
-    result = _scan_result(args)
+    log: list[str] = []
+    result = _scan_result(args, log, default_baseline=False)  # record every finding, old ones too
     paths = list(args.paths) or [os.curdir]
-    target = Path(args.output) if args.output else Path(paths[0] if os.path.isdir(paths[0]) else os.curdir) / baseline.DEFAULT_NAME
+    folder = paths[0] if os.path.isdir(paths[0]) else os.curdir
+    if args.output:
+        target = Path(args.output)
+    else:  # where scans look for it: the config's `baseline = "path"`, else the default name
+        conf = _load_config(args, folder, default_baseline=False)
+        named = os.path.join(conf.base or folder, conf.baseline) if conf.baseline else None
+        target = Path(named) if named else Path(folder) / baseline.DEFAULT_NAME
     baseline.write_atomic(target, baseline.render(result.findings))
+    _say(log)
     n = len({f.fingerprint for f in result.findings})
     print(f"keytrap: wrote {n} fingerprint{'s' if n != 1 else ''} to {show(scrub_keyshaped(str(target)))}", file=sys.stderr)
     return EXIT_CLEAN
@@ -336,6 +540,64 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
     return install.uninstall(Path(args.repo))
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from keytrap import api
+    from keytrap.reporters import audit_text
+
+    if args.output == "":
+        raise UsageError("--output needs a file name")
+    progress = None
+    if not args.no_progress and (args.format == "text" or sys.stderr.isatty()):
+        def progress(p) -> None:  # type: ignore[no-untyped-def]
+            print(audit_text.progress_line(p.done, p.total, p.report.target, p.report.status,
+                                           p.blobs_scanned, p.blobs_per_s, p.report.error),
+                  file=sys.stderr, flush=True)
+
+    result = api.audit(
+        args.targets, _load_config(args, os.curdir, at_top=True), repos_file=args.repos,
+        github_org=args.github_org, gitlab_group=args.gitlab_group, github_api_url=args.github_api_url,
+        gitlab_api_url=args.gitlab_api_url, skip_forks=args.skip_forks, skip_archived=args.skip_archived,
+        cache=args.cache, jobs=args.jobs, dask=args.dask, verify=args.verify,
+        binance_url=args.binance_url, verify_timeout=args.verify_timeout, progress=progress,
+    )
+    if args.format == "text":
+        import io
+
+        buf = io.StringIO()
+        audit_text.render(result, buf)
+        text = buf.getvalue()
+    elif args.format == "json":
+        from keytrap.reporters import audit_json
+
+        text = audit_json.render(result)
+    elif args.format == "sarif":
+        from keytrap.reporters import audit_sarif
+
+        text = audit_sarif.render(result)
+    else:
+        from keytrap.reporters import audit_html
+
+        text = audit_html.render(result)
+    if args.output:
+        from pathlib import Path
+
+        from keytrap.baseline import write_atomic
+
+        write_atomic(Path(args.output), text)
+    else:
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            try:
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+            except OSError:
+                pass
+    if result.secrets:
+        return EXIT_FINDINGS
+    return EXIT_USAGE if result.stats.repos_failed else EXIT_CLEAN
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -354,7 +616,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ascii_fallback(sys.stderr)
     parser = build_parser()
     try:
+        argv = list(sys.argv[1:] if argv is None else argv)
+        files: list[str] | None = None
+        if argv[:1] == ["hook"]:
+            opts, files = split_hook_args(argv[1:], _hook_options(parser.hook_parser))  # type: ignore[attr-defined]
+            argv = ["hook", *opts]
         args = parser.parse_args(argv)
+        if files is not None:
+            args.files = files
         if not getattr(args, "func", None):
             parser.print_help(sys.stderr)
             return EXIT_USAGE

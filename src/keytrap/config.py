@@ -23,11 +23,18 @@ DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 class Config(
     namedtuple(
         "Config",
-        "min_confidence max_file_size exclude allow_fingerprints example_keys source base",
-        defaults=("low", DEFAULT_MAX_FILE_SIZE, (), frozenset(), frozenset(), None, None),
+        "min_confidence max_file_size exclude allow_fingerprints example_keys source base "
+        "baseline applied notes",
+        defaults=("low", DEFAULT_MAX_FILE_SIZE, (), frozenset(), frozenset(), None, None, None, None, ()),
     )
 ):
-    """Settings for one scan; ``source`` says where they were loaded from (None: defaults)."""
+    """Settings for one scan; ``source`` says where they were loaded from (None: defaults).
+
+    ``baseline`` is the ``baseline = "path"`` setting (relative to the config file's folder);
+    ``applied`` says, for people, which config file and baseline a scan applied (None: the
+    defaults, no baseline); ``notes`` are remarks on how they were chosen (a range whose commits
+    change them), for the result's notes.
+    """
 
     __slots__ = ()
     min_confidence: str
@@ -37,40 +44,149 @@ class Config(
     example_keys: frozenset[str]
     source: str | None
     base: str | None  # the folder exclude globs are relative to: the config file's, if any
+    baseline: str | None
+    applied: str | None
+    notes: tuple[str, ...]
 
     def with_(self, **changes: Any) -> Config:
         return self._replace(**changes)
 
-    def excludes(self, abs_path: str, rel_path: str) -> bool:
+    def describe(self) -> str:
+        """Which settings apply, in one phrase: ``defaults``, or the config file and baseline."""
+        return self.applied or "defaults"
+
+    def excludes(self, abs_path: str, rel_path: str, is_dir: bool = False) -> bool:
         """Exclusion for a file met on a walk. A glob matches the path relative to the scan root
         or relative to the config file's folder, so ``scan .`` and ``scan tests`` agree on the
         config's globs and ``--exclude`` keeps its meaning whether a config file exists."""
         if not self.exclude:
             return False
-        if self.is_excluded(rel_path):  # relative to the scan root (how --exclude reads)
+        if self.is_excluded(rel_path, is_dir):  # relative to the scan root (how --exclude reads)
             return True
         if self.base is not None:  # relative to the config file's folder
             rel = os.path.relpath(abs_path, self.base)
             if not rel.startswith(os.pardir):
-                return self.is_excluded(rel.replace(os.sep, "/"))
+                return self.is_excluded(rel.replace(os.sep, "/"), is_dir)
         return False
 
-    def is_excluded(self, rel_path: str) -> bool:
-        """Glob match against the /-separated path and each of its parent folders."""
+    def is_excluded(self, rel_path: str, is_dir: bool = False) -> bool:
+        """gitignore semantics (see ``gitignore_regex``) against the /-separated path: a pattern
+        excludes a path when it matches the path or one of its parent folders; the last
+        matching pattern wins, so ``!pattern`` re-includes."""
         if not self.exclude:
             return False
-        import fnmatch
-
-        parts = rel_path.split("/")
-        prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-        for pattern in self.exclude:
-            pat = pattern.rstrip("/")
-            for candidate in prefixes:
-                if fnmatch.fnmatchcase(candidate, pat) or fnmatch.fnmatchcase(
-                    candidate.rsplit("/", 1)[-1], pat
-                ):
-                    return True
+        parts = [p for p in rel_path.split("/") if p not in ("", ".")]
+        if not parts:
+            return False
+        compiled = _compiled(self.exclude)
+        # a folder that is excluded excludes everything in it (as in git: no re-inclusion below)
+        for depth in range(1, len(parts) + 1):
+            candidate = "/".join(parts[:depth])
+            candidate_is_dir = depth < len(parts) or is_dir
+            excluded = False
+            for negated, dir_only, regex in compiled:
+                if dir_only and not candidate_is_dir:
+                    continue
+                if regex.match(candidate):
+                    excluded = not negated
+            if excluded:
+                return True
         return False
+
+
+_CACHE: dict[tuple[str, ...], list] = {}
+
+
+def _compiled(patterns: tuple[str, ...]) -> list:
+    got = _CACHE.get(patterns)
+    if got is None:
+        got = [c for c in (gitignore_regex(p) for p in patterns) if c is not None]
+        if len(_CACHE) > 64:
+            _CACHE.clear()
+        _CACHE[patterns] = got
+    return got
+
+
+def gitignore_regex(pattern: str):  # -> tuple[bool, bool, re.Pattern[str]] | None
+    """One gitignore line as ``(negated, dir_only, regex)`` over a /-separated relative path.
+
+    The rules of gitignore(5): a pattern with no ``/`` but at its end matches a name at any
+    depth; otherwise it is anchored to the base folder. ``*`` and ``?`` never match ``/``;
+    ``[...]`` is a class (``[!...]`` negated); a leading ``**/``, a trailing ``/**`` and an
+    inner ``/**/`` span folders; a trailing ``/`` matches folders only; ``!`` negates; ``\\``
+    escapes. Blank lines and ``#`` comments match nothing.
+
+    Written here rather than taken from ``pathspec``: the hook applies excludes on every commit
+    and must not pay a third-party import, and these rules fit in one screen (the tests compare
+    the result with ``git check-ignore``).
+    """
+    import re
+
+    pat = pattern.rstrip("\n\r")
+    if not pat.strip() or pat.startswith("#"):
+        return None
+    # trailing spaces are ignored unless escaped
+    while pat.endswith(" ") and not pat.endswith("\\ "):
+        pat = pat[:-1]
+    negated = pat.startswith("!")
+    if negated:
+        pat = pat[1:]
+    elif pat.startswith("\\!") or pat.startswith("\\#"):
+        pat = pat[1:]
+    dir_only = pat.endswith("/")
+    pat = pat.rstrip("/")
+    if not pat:
+        return None
+    anchored = "/" in pat
+    pat = pat.lstrip("/") if anchored else pat
+    out: list[str] = []
+    i, n = 0, len(pat)
+    while i < n:
+        c = pat[i]
+        if c == "*":
+            j = i
+            while j < n and pat[j] == "*":
+                j += 1
+            stars = j - i
+            at_start = i == 0 or pat[i - 1] == "/"
+            at_end = j == n or pat[j] == "/"
+            if stars >= 2 and at_start and at_end:
+                if j == n:  # trailing "**" (after "/", or the whole pattern): everything
+                    out.append(".*")
+                else:  # "**/": zero or more folders
+                    out.append("(?:[^/]*/)*")
+                    j += 1  # the slash is part of the folder run
+            else:
+                out.append("[^/]*")
+            i = j
+            continue
+        if c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            j = i + 1
+            if j < n and pat[j] in "!^":
+                j += 1
+            if j < n and pat[j] == "]":
+                j += 1
+            while j < n and pat[j] != "]":
+                j += 1
+            if j >= n:  # no closing bracket: a literal "["
+                out.append("\\[")
+            else:
+                body = pat[i + 1 : j]
+                if body[:1] in ("!", "^"):
+                    body = "^" + body[1:]
+                out.append("[" + body.replace("\\", "\\\\") + "]")
+                i = j
+        elif c == "\\" and i + 1 < n:
+            i += 1
+            out.append(re.escape(pat[i]))
+        else:
+            out.append(re.escape(c))
+        i += 1
+    body = "".join(out)
+    regex = ("" if anchored else "(?:.*/)?") + body + r"\Z"
+    return negated, dir_only, re.compile(regex, re.DOTALL)
 
 
 DEFAULT = Config()
@@ -82,6 +198,7 @@ _SCHEMA: dict[str, tuple[type, str]] = {
     "exclude": (list, "a list of glob strings"),
     "allow_fingerprints": (list, "a list of fingerprint strings"),
     "example_keys": (list, "a list of strings"),
+    "baseline": (str, "a path to a baseline file"),
 }
 
 
@@ -125,21 +242,61 @@ def parse(table: dict[str, Any], where: str, base: str | None = None) -> Config:
             values[key] = frozenset(_check_str_list(key, value, where))
         elif key == "example_keys":
             values[key] = frozenset(_check_str_list(key, value, where))
+        elif key == "baseline":
+            if not value or "\0" in value:
+                raise UsageError(f"{where}: 'baseline' must be {desc}, got {_show(value)}")
+            values[key] = value
     return Config(source=where, base=base, **values)
 
 
 def _read_toml(path: str) -> dict[str, Any]:
-    import tomllib
-
     try:
         with open(path, "rb") as fh:
-            return tomllib.load(fh)
+            data = fh.read()
     except OSError as exc:
         raise UsageError(f"cannot read config {path}: {exc.strerror or exc}") from None
+    return parse_toml(data, path)
+
+
+def parse_toml(data: bytes, where: str) -> dict[str, Any]:
+    """A TOML document from bytes (a file, or a blob read from a commit)."""
+    try:
+        import tomllib  # novermin
+    except ModuleNotFoundError:  # pragma: no cover - Python 3.10 (a conditional dependency)
+        import tomli as tomllib  # type: ignore[no-redef]
+
+    try:
+        return tomllib.loads(data.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{path}: invalid TOML: {exc}") from None
+        raise UsageError(f"{where}: invalid TOML: {exc}") from None
     except UnicodeDecodeError:
-        raise UsageError(f"{path}: invalid TOML: not UTF-8") from None
+        raise UsageError(f"{where}: invalid TOML: not UTF-8") from None
+
+
+def keytrap_table(data: dict[str, Any], where: str, pyproject: bool) -> dict[str, Any] | None:
+    """The settings table of a parsed file: the whole of a ``.keytrap.toml``, ``[tool.keytrap]``
+    of a ``pyproject.toml`` (None when it has none)."""
+    if not pyproject:
+        return dedicated_table(data, where)
+    tool = data.get("tool", {})
+    table = tool.get("keytrap") if isinstance(tool, dict) else None
+    if table is not None and not isinstance(table, dict):
+        raise UsageError(f"{where}: [tool.keytrap] must be a table")
+    return table
+
+
+def dedicated_table(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """The settings of a ``.keytrap.toml``: its top level, or its ``[tool.keytrap]`` table when
+    that is all it holds (a table copied from pyproject.toml keeps working)."""
+    tool = data.get("tool")
+    if set(data) == {"tool"} and isinstance(tool, dict) and "keytrap" in tool:
+        others = sorted(k for k in tool if k != "keytrap")
+        if others:
+            raise UsageError(f"{where}: unknown table [tool.{others[0]}] (only [tool.keytrap] is read)")
+        if not isinstance(tool["keytrap"], dict):
+            raise UsageError(f"{where}: [tool.keytrap] must be a table")
+        return tool["keytrap"]
+    return data
 
 
 def load(root: str | Path, explicit: str | Path | None = None) -> Config:
@@ -150,21 +307,17 @@ def load(root: str | Path, explicit: str | Path | None = None) -> Config:
             raise UsageError(f"config file not found: {explicit}")
         data = _read_toml(explicit)
         is_pyproject = os.path.basename(explicit) == "pyproject.toml"
-        table = data.get("tool", {}).get("keytrap", data) if is_pyproject else data
+        table = data.get("tool", {}).get("keytrap", data) if is_pyproject else dedicated_table(data, explicit)
         if not isinstance(table, dict):
             raise UsageError(f"{explicit}: [tool.keytrap] must be a table")
         return parse(table, explicit, os.path.dirname(os.path.abspath(explicit)))
     dedicated = os.path.join(root, ".keytrap.toml")
     if os.path.isfile(dedicated):
-        return parse(_read_toml(dedicated), dedicated, os.path.abspath(root))
+        return parse(dedicated_table(_read_toml(dedicated), dedicated), dedicated, os.path.abspath(root))
     pyproject = os.path.join(root, "pyproject.toml")
     if os.path.isfile(pyproject):
-        data = _read_toml(pyproject)
-        tool = data.get("tool", {})
-        table = tool.get("keytrap") if isinstance(tool, dict) else None
+        table = keytrap_table(_read_toml(pyproject), pyproject, pyproject=True)
         if table is None:
             return DEFAULT
-        if not isinstance(table, dict):
-            raise UsageError(f"{pyproject}: [tool.keytrap] must be a table")
         return parse(table, f"{pyproject} [tool.keytrap]", os.path.abspath(root))
     return DEFAULT

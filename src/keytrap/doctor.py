@@ -189,6 +189,41 @@ def check_hook(top: Path) -> Check:
     )
 
 
+def check_pre_push_hook(top: Path) -> Check:
+    """The pre-push hook catches what the pre-commit hook cannot: commits made with
+    ``--no-verify``, in another clone, or before keytrap was installed. Optional, but a
+    configured one that git never runs is a failure."""
+    name = "pre-push hook"
+    try:
+        hooks = _hooks_dir(top)
+    except _GitFailed as exc:
+        return Check(name, False, f"cannot locate the hooks folder ({exc})", "")
+    hook = hooks / "pre-push"
+    hook_text = _read_text(hook) if hook.is_file() else None
+    config_text = _read_text(top / PRE_COMMIT_CONFIG) or ""
+    wanted = "keytrap-pre-push" in config_text or "--pre-push" in config_text
+    in_hook = hook_text is not None and "keytrap" in hook_text
+    runs_pre_commit = hook_text is not None and "pre-commit" in hook_text
+    executable = hook_text is not None and (os.name == "nt" or os.access(hook, os.X_OK))
+    if (in_hook or (wanted and runs_pre_commit)) and not executable:
+        return Check(name, False, f"{hook} is not executable, so git skips it", f"chmod +x {hook}")
+    if in_hook:
+        return Check(name, True, f"keytrap checks pushed commits from {hook}")
+    if wanted and runs_pre_commit:
+        return Check(name, True, f"keytrap-pre-push is in {PRE_COMMIT_CONFIG} and pre-commit's pre-push hook is installed")
+    if wanted:
+        return Check(
+            name, False,
+            f"keytrap-pre-push is in {PRE_COMMIT_CONFIG} but git's pre-push hook is not installed",
+            "run `pre-commit install --hook-type pre-push`",
+        )
+    return Check(
+        name, True,
+        "no pre-push hook (optional: it also stops keys committed with --no-verify; "
+        "`keytrap install --pre-push` or the keytrap-pre-push pre-commit hook)",
+    )
+
+
 def check_ignore_rules(top: Path) -> Check:
     """Would a new ``.env`` be ignored? Probed with check-ignore, no file needed."""
     name = ".env ignored"
@@ -253,6 +288,31 @@ def check_tracked_sensitive(top: Path) -> Check:
     )
 
 
+#: Names a keytrap config is sometimes given that keytrap does not read.
+_NEAR_MISS_FILES = ("keytrap.toml", ".keytrap.tml", ".keytrap.yaml", ".keytrap.yml", ".keytrap.json", ".keytrap", ".keytraprc")
+
+
+def _near_misses(root: Path) -> list[str]:
+    """Config keytrap would silently not read: a misspelled ``[tool.keytrp]`` table in
+    pyproject.toml, or a settings file under a name keytrap does not look for."""
+    import difflib
+
+    found = [name for name in _NEAR_MISS_FILES if (root / name).is_file()]
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        from keytrap.config import _read_toml
+
+        try:
+            tool = _read_toml(str(pyproject)).get("tool", {})
+        except UsageError:
+            tool = {}
+        if isinstance(tool, dict) and "keytrap" not in tool:
+            close = difflib.get_close_matches("keytrap", [str(k).lower() for k in tool], n=3, cutoff=0.7)
+            names = [k for k in tool if str(k).lower() in close]
+            found += [f"[tool.{k}] in pyproject.toml" for k in names]
+    return found
+
+
 def check_config(root: Path) -> Check:
     from keytrap.config import load
     from keytrap.errors import UsageError
@@ -261,6 +321,13 @@ def check_config(root: Path) -> Check:
         cfg = load(root)
     except UsageError as exc:
         return Check("config", False, str(exc), "fix the setting named in the message")
+    misses = _near_misses(root)
+    if misses:
+        return Check(
+            "config", False,
+            f"keytrap does not read {_listing(misses)}: its settings are ignored",
+            "name the table [tool.keytrap] in pyproject.toml, or the file .keytrap.toml",
+        )
     if cfg.source is None:
         return Check("config", True, "no .keytrap.toml or [tool.keytrap]: defaults apply")
     return Check("config", True, f"loaded from {cfg.source}")
@@ -290,6 +357,7 @@ def run_doctor(root: Path, *, baseline: Path | None = None) -> list[Check]:
     if top is not None:
         checks += [
             check_hook(top),
+            check_pre_push_hook(top),
             check_ignore_rules(top),
             check_untracked_sensitive(top),
             check_tracked_sensitive(top),

@@ -96,13 +96,15 @@ class _Text:
     __slots__ = ("data", "path", "report_path", "_line_pos", "_line_no", "_binance", "_col", "_marker", "_allow",
                  "_prev", "_b64memo", "_dist_before", "_dist_after", "_sql", "_csv")
 
-    def __init__(self, data: bytes, path: str, report_path: str | None = None) -> None:
+    def __init__(
+        self, data: bytes, path: str, report_path: str | None = None, binance: bool | None = None
+    ) -> None:
         self.data = data
         self.path = path  # what path hints read (repository-relative when known)
         self.report_path = report_path or path  # what findings carry
         self._line_pos = 0
         self._line_no = 1
-        self._binance: bool | None = None
+        self._binance: bool | None = binance  # None: decided from these bytes and the path
         self._col = (0, 0)  # (pos, characters from its real line start), for long lines
         self._marker: bool | None = None  # does the file hold the allow marker at all?
         self._allow = (0, -1, False)  # (start, end, allowed) of the last line asked about
@@ -772,19 +774,23 @@ def _private_keys(text: _Text, hmac: list[Finding]) -> list[Finding]:
 
 
 def scan_bytes(
-    data: bytes, path: str, config: Config = DEFAULT, *, context_path: str | None = None, _depth: int = 0
+    data: bytes, path: str, config: Config = DEFAULT, *, context_path: str | None = None,
+    binance: bool | None = None, _depth: int = 0,
 ) -> list[Finding]:
     """All findings in ``data`` (the content of ``path``), in file order. Pure.
 
     ``context_path`` is the path the path-based hints read (a ``binance/`` folder, a lockfile
     name, a ``dkim/`` key): the repository-relative one, so a file gets the same confidence
     whichever folder a scan starts from. It defaults to ``path``.
+
+    ``binance`` overrides the file-level "does this file speak of Binance" judgement, for a
+    caller that sees only part of a file (``sources.stream`` scans big files in windows).
     """
     runs = list(find_runs(data))
     has_pem = b"PRIVATE KEY-----" in data
     if not runs and not has_pem:
         return []
-    text = _Text(data, context_path or path, path)
+    text = _Text(data, context_path or path, path, binance)
     spans = _pem_spans(data) if b"-----BEGIN " in data else []
     cands: list[Candidate] = []
     denied: set[str] = set()
@@ -824,6 +830,10 @@ def scan_bytes(
     if has_pem:
         findings.extend(_private_keys(text, findings))
     findings.extend(nested)
+    if findings:  # mainnet / testnet / demo, from the text around each finding
+        from keytrap import network  # imported only for files with findings: the hook stays lean
+
+        findings = network.annotate(data, text.path, findings, [c.start for c in cands])
     return select(findings, config)
 
 

@@ -197,6 +197,110 @@ def version() -> tuple[int, int]:
     return _VERSION
 
 
+# --- clone and fetch (keytrap audit) ----------------------------------------------------------
+#
+# The only git processes allowed to use a transport. Everything above still holds (SAFE_CONFIG,
+# the fixed environment); on top of it:
+#
+# * Only the transports in :data:`TRANSFER_PROTOCOLS` work, for this command only:
+#   ``GIT_ALLOW_PROTOCOL`` (which beats any configuration) names them, so ``ext::`` (runs a
+#   command), ``fd::`` and plain ``http`` stay refused. A URL is never taken from a repository's
+#   config: ``fetch`` names the URL and the refspec on the command line.
+# * No hook runs (``core.hooksPath=/dev/null``, and ``--template=`` copies no sample hooks into
+#   a new mirror): a fetch would otherwise run the ``reference-transaction`` hook.
+# * ``--mirror`` has no work tree and checks nothing out: no ``post-checkout``, no filters, no
+#   submodules (``fetch.recurseSubmodules=false``); no server-advertised bundle downloads.
+# * ``file://`` is a transport too: git runs ``upload-pack`` *in the source repository*, which
+#   reads that repository's config. The settings that name a program there are disarmed:
+#   ``uploadpack.packObjectsHook`` is honoured only from protected (system, global,
+#   command-line) config, never from the repository's own; ``core.fsmonitor`` is not used by
+#   upload-pack and is switched off anyway, as our ``-c`` settings travel to the server side in
+#   ``GIT_CONFIG_PARAMETERS``; ``core.alternateRefsCommand`` is read only by the side that
+#   *receives* objects and has alternates, and a mirror made here has none. ``--no-local`` makes
+#   a plain path go through the same transport instead of copying or hard-linking
+#   ``objects/`` (which follows symlinks a hostile source planted there).
+# * A timeout ends the whole process group (git, upload-pack, ssh), not only git.
+
+#: Transports a clone or fetch may use.
+TRANSFER_PROTOCOLS: tuple[str, ...] = ("https", "ssh", "git", "file")
+
+_TRANSFER_CONFIG: tuple[str, ...] = (
+    "-c", "core.hooksPath=/dev/null",
+    "-c", "fetch.recurseSubmodules=false",
+    "-c", "submodule.recurse=false",
+    "-c", "transfer.bundleURI=false",
+    "-c", "fetch.writeCommitGraph=false",
+    "-c", "fetch.showForcedUpdates=false",
+    "-c", "http.lowSpeedLimit=1000",
+    "-c", "http.lowSpeedTime=60",
+    *(arg for name in TRANSFER_PROTOCOLS for arg in ("-c", f"protocol.{name}.allow=always")),
+)
+
+#: Default seconds for one clone or fetch.
+TRANSFER_TIMEOUT = 1800.0
+
+
+def transfer_env(http_header: tuple[str, str] | None = None) -> dict[str, str]:
+    """The environment for a clone or fetch: :func:`env`, the allowed transports, and an
+    optional HTTP header scoped to one URL prefix (``(url_prefix, "Authorization: …")``).
+
+    The header travels in ``GIT_CONFIG_KEY_n``/``GIT_CONFIG_VALUE_n``, never on a command line
+    (``ps`` shows command lines to every user), and only for URLs under ``url_prefix``.
+    """
+    out = env()
+    out["GIT_ALLOW_PROTOCOL"] = ":".join(TRANSFER_PROTOCOLS)
+    if http_header is not None:
+        prefix, value = http_header
+        try:
+            n = int(out.get("GIT_CONFIG_COUNT", "0") or 0)
+        except ValueError:
+            n = 0
+        out[f"GIT_CONFIG_KEY_{n}"] = f"http.{prefix}.extraHeader"
+        out[f"GIT_CONFIG_VALUE_{n}"] = value
+        out["GIT_CONFIG_COUNT"] = str(n + 1)
+    return out
+
+
+def _transfer(cmd: list[str], cwd: str | None, timeout: float | None,
+              http_header: tuple[str, str] | None) -> subprocess.CompletedProcess[bytes]:
+    import signal
+
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=transfer_env(http_header), start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout if timeout is not None else TRANSFER_TIMEOUT)
+    except BaseException:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # git and every helper it started
+        except (ProcessLookupError, PermissionError):
+            pass
+        proc.communicate()
+        raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def clone_mirror(
+    url: str, dest: str, *, timeout: float | None = None, http_header: tuple[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """``git clone --mirror --no-local URL DEST``: a bare copy of every ref. ``dest`` must not
+    exist. Raises ``subprocess.TimeoutExpired`` (after killing git and its helpers) on timeout."""
+    cmd = ["git", *SAFE_CONFIG, *_TRANSFER_CONFIG, "clone", "--mirror", "--no-local", "--template=",
+           "--quiet", "--", url, dest]
+    return _transfer(cmd, os.path.dirname(os.path.abspath(dest)), timeout, http_header)
+
+
+def fetch_mirror(
+    git_dir: str, url: str, *, timeout: float | None = None, http_header: tuple[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """Bring a mirror made by :func:`clone_mirror` up to date with ``url``: every ref, forced,
+    deleted refs pruned (their objects stay: an earlier audit's findings can still be read)."""
+    cmd = [*argv(Location(git_dir=git_dir)), *_TRANSFER_CONFIG, "fetch", "--quiet", "--prune",
+           "--no-tags", "--", url, "+refs/*:refs/*"]
+    return _transfer(cmd, None, timeout, http_header)
+
+
 # --- child interpreters ------------------------------------------------------------------------
 
 #: The folder that holds the ``keytrap`` package this process runs (site-packages or src/).

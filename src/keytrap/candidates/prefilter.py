@@ -17,6 +17,11 @@ _TABLE = bytes(ord("A") if b in _B64 else ord(" ") for b in range(256))
 _NEEDLE = b"A" * KEY_LEN
 _SPACE = b" "
 _CONTROL = bytes(b for b in range(32) if b not in b"\t\n\r") + b"\x7f"
+try:  # strict_mode is Python 3.11+; 3.10 checks the same rules by hand (decode_b64)
+    binascii.a2b_base64(b"", strict_mode=True)  # novermin
+    _STRICT = True
+except TypeError:  # pragma: no cover - Python 3.10
+    _STRICT = False
 
 #: After a key: these continue a longer token (base64 padding, url-safe base64, identifiers,
 #: percent-encoding).
@@ -75,7 +80,7 @@ def decode_run(data: bytes, run: Run) -> bytes | None:
     if len(chunk) % 4:
         return None
     try:
-        decoded = binascii.a2b_base64(chunk, strict_mode=True)
+        decoded = binascii.a2b_base64(chunk, strict_mode=True) if _STRICT else decode_b64(chunk)  # novermin
     except (binascii.Error, ValueError):
         return None
     if not decoded.isascii():
@@ -84,3 +89,12 @@ def decode_run(data: bytes, run: Run) -> bytes | None:
     if len(decoded.translate(None, _CONTROL)) != len(decoded):
         return None
     return decoded
+
+
+def decode_b64(chunk: bytes) -> bytes:
+    """``a2b_base64(chunk, strict_mode=True)`` for Python 3.10: only the standard alphabet, at
+    most two ``=`` and only at the end, a length that is a multiple of 4."""
+    body = chunk.rstrip(b"=")
+    if len(chunk) - len(body) > 2 or len(chunk) % 4 or body.translate(None, _B64):
+        raise binascii.Error("not strict base64")
+    return binascii.a2b_base64(chunk)

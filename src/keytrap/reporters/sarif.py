@@ -98,6 +98,10 @@ def _properties(f: Finding) -> dict[str, Any]:
         value = getattr(f, key)
         if value is not None:
             props[key] = value
+    for key in ("network", "severity", "verification_status"):
+        value = f.get(key)
+        if value is not None:
+            props[key] = value
     return props
 
 

@@ -17,8 +17,23 @@ _STATUS_NOTE = {
     "ignored": "ignored by git: not committed, but in plain text on disk",
 }
 _CONF_STYLE = {"high": "bold red", "medium": "yellow", "low": "dim"}
-_SEV_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "dim"}
+_SEV_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
+#: Networks worth saying in a report (mainnet is the default and goes unsaid).
+_SHOWN_NETWORKS = {"testnet": "testnet key", "demo": "demo-trading key"}
+_VERIFIED_ON = {"testnet": "the spot testnet", "futures-testnet": "the futures testnet", "demo": "demo trading"}
+#: "What to do now" lists at most this many keys, most severe first.
+TODO_LIMIT = 15
 _KIND_LABEL = {"api_key": "API key", "secret_key": "secret key", "private_key": "private key"}
+
+
+#: What the two columns mean; printed under every report with findings.
+LEGEND = (
+    "confidence: how sure keytrap is that this is a Binance key (high: named or paired and in "
+    "Binance context; medium: one of the two; low: a bare key-shaped token).\n"
+    "severity: how urgent it is (critical: live with withdrawals on and no IP restriction; "
+    "high: committed to git, or confirmed live; medium: only on disk, not committed; "
+    "low: rejected by Binance). Verification (--verify) refines it."
+)
 
 
 def _human_bytes(n: int) -> str:
@@ -30,12 +45,17 @@ def _human_bytes(n: int) -> str:
     return f"{n} B"
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def summary_line(result: ScanResult) -> str:
     s = result.stats
-    what = f"{s.files_scanned} files"
+    what = _n(s.files_scanned, "file")
     if result.mode in ("history", "range"):
-        what = f"{s.blobs_scanned} blobs in {s.commits} commits" + (
-            f" and {s.files_scanned} working-tree files" if s.files_scanned else ""
+        # a bare repository, a range or --no-worktree read no working tree: say nothing of one
+        what = f"{_n(s.blobs_scanned, 'blob')} in {_n(s.commits, 'commit')}" + (
+            f" and {_n(s.files_scanned, 'working-tree file')}" if s.files_scanned else ""
         )
     line = f"Scanned {what} ({_human_bytes(s.bytes_scanned)}) in {s.duration_s:.2f} s"
     if s.skipped:
@@ -71,9 +91,10 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
         safe = lambda text: show(scrub_keyshaped(text))  # noqa: E731
         lines = [f"No Binance secrets found. {summary_line(result)}"]
         skipped = result.stats.skipped
-        lines += [f"  skipped {safe(sk.path)}: {safe(sk.reason)}" for sk in (skipped if verbose else skipped[:5])]
-        if len(skipped) > 5 and not verbose:
-            lines.append(f"  … and {len(skipped) - 5} more (--verbose lists all)")
+        if verbose:
+            lines += [f"  skipped {safe(sk.path)}: {safe(sk.reason)}" for sk in skipped]
+        elif skipped:  # the counts by reason are in the summary line
+            lines.append("  (--verbose lists every skipped file)")
         lines += [f"note: {safe(note)}" for note in result.stats.notes]
         out.write(guard_lines(scrub_keyshaped("\n".join(lines) + "\n")))
         return
@@ -129,6 +150,9 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
                 bits.append(f"{f.encoding}-encoded")
             if f.pair:
                 bits.append(f"pair {f.pair[:6]}")
+            network = f.get("network")
+            if network in _SHOWN_NETWORKS:
+                bits.append(_SHOWN_NETWORKS[str(network)])
             if f.get("location") == "working tree only":
                 bits.append("working tree only, not in history")
             severity = f.get("severity")
@@ -167,9 +191,17 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
                     console.print(f"    [cyan]→[/cyan] {safe(act)}")
     from keytrap.remediation import CHECKLIST, DELETE_NOW
 
+    console.print(f"\n[dim]{escape(LEGEND)}[/dim]")
     console.print("\n[bold]What to do now[/bold]")
-    for i, item in enumerate((DELETE_NOW + ".", *CHECKLIST), 1):
-        console.print(f"  {i}. {escape(item)}")
+    todo = todo_items(findings)
+    for i, (severity, line) in enumerate(todo[:TODO_LIMIT], 1):
+        label = f"[{_SEV_STYLE[severity]}]{severity:<8}[/]" if severity in _SEV_STYLE else f"{severity:<8}"
+        console.print(f"  {i}. {label} {safe(line)}")  # names a path: redacted and escaped
+    if len(todo) > TODO_LIMIT:
+        console.print(f"  … and {len(todo) - TODO_LIMIT} more (listed above)")
+    console.print("  For every key:" if todo else "")
+    for item in (DELETE_NOW + ".", *CHECKLIST):
+        console.print(f"  - {escape(item)}")
     console.print(
         "\n[dim]Not a secret? Add a `keytrap: allow` comment on its line, or record it with "
         "`keytrap baseline`.[/dim]"
@@ -181,12 +213,46 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
     final.write(guard_lines(scrub(out.getvalue())))
 
 
+def todo_items(findings: tuple[Finding, ...] | list[Finding]) -> list[tuple[str, str]]:
+    """One ``(severity, line)`` per credential (both halves of a pair count once), most severe
+    first. Says which keys Binance confirmed live, and where."""
+    from keytrap.remediation import SEVERITY_RANK
+
+    groups: dict[str, list[Finding]] = {}
+    for f in findings:
+        groups.setdefault(f.pair or f.fingerprint, []).append(f)
+    items: list[tuple[int, str, int, str, str]] = []
+    for members in groups.values():
+        lead = max(members, key=lambda m: (SEVERITY_RANK.get(str(m.get("severity")), -1), m.kind == "api_key"))
+        severity = str(lead.get("severity") or "")
+        rank = SEVERITY_RANK.get(severity, -1)
+        kinds = " + ".join(dict.fromkeys(_KIND_LABEL.get(m.kind, m.kind) for m in members))
+        first = min(members, key=lambda m: (m.path, m.line))
+        what = f"{kinds} {first.secret_redacted} ({first.path}:{first.line})"
+        actions = lead.get("actions")
+        action = str(actions[0]) if isinstance(actions, (list, tuple)) and actions else ""
+        status = lead.get("verification_status")
+        said = str(lead.get("verification") or "").split(": ", 1)[-1]
+        if status == "live" and lead.get("network") in _SHOWN_NETWORKS:
+            where = _VERIFIED_ON.get(str(lead.get("verified_on")), "a Binance test network")
+            line = f"{what}: Binance confirmed it LIVE on {where} (no real funds): delete it there anyway"
+        elif status == "live":
+            line = f"{what}: Binance confirmed it LIVE on mainnet ({said}): delete it in Binance API Management now"
+        elif status == "revoked":
+            line = f"{what}: revoked ({said}): it no longer works; remove it from the files"
+        else:
+            line = f"{what}: {action}"
+        items.append((-rank, first.path, first.line, severity or "-", line.rstrip(". ") + "."))
+    items.sort()
+    return [(sev, line) for _r, _p, _l, sev, line in items]
+
+
 def _print_skipped(console: object, result: ScanResult, verbose: bool, safe: object) -> None:
     skipped = result.stats.skipped
     if not skipped:
         return
-    shown = skipped if verbose else skipped[:5]
-    for sk in shown:
+    if not verbose:  # the counts by reason are in the summary line
+        console.print("[dim]  (--verbose lists every skipped file)[/dim]")  # type: ignore[attr-defined]
+        return
+    for sk in skipped:
         console.print(f"[dim]  skipped {safe(sk.path)}: {safe(sk.reason)}[/dim]")  # type: ignore[attr-defined,operator]
-    if len(skipped) > len(shown):
-        console.print(f"[dim]  … and {len(skipped) - len(shown)} more (--verbose lists all)[/dim]")  # type: ignore[attr-defined]

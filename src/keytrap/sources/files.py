@@ -27,6 +27,27 @@ from keytrap.findings import Finding, ScanResult, ScanStats, Skipped
 #: git's own rule: a NUL byte in the first 8000 bytes makes a file binary (same for every source)
 BINARY_SNIFF = 8000
 SKIP_DIRS = frozenset({".git", ".hg", ".svn"})
+#: Folders a walk skips unless asked (``--include-deps``): installed dependencies and tool caches,
+#: not the project's code. ``__pycache__`` is not among them (a committed .pyc can hold a key),
+#: nor are ``dist``/``build`` (what gets published). A virtualenv is known by its ``pyvenv.cfg``,
+#: whatever its name.
+DEPENDENCY_DIRS: dict[str, str] = {
+    "node_modules": "node_modules",
+    ".tox": "tool cache",
+    ".nox": "tool cache",
+    ".mypy_cache": "tool cache",
+    ".pytest_cache": "tool cache",
+    ".ruff_cache": "tool cache",
+}
+_DEPS_HINT = " (--include-deps scans it)"
+
+
+def dependency_dir(path: str, name: str) -> str | None:
+    """Why a folder met on a walk holds dependencies or caches (a skip reason), or None."""
+    kind = DEPENDENCY_DIRS.get(name)
+    if kind is None and os.path.isfile(os.path.join(path, "pyvenv.cfg")):
+        kind = "virtualenv"
+    return None if kind is None else kind + _DEPS_HINT
 
 
 class FileEntry(namedtuple("FileEntry", "abs_path rel_path size")):
@@ -50,9 +71,12 @@ def _inside(path: str, root: str) -> bool:
 
 
 def walk(
-    paths: list[str], root: str, config: Config, skipped: list[Skipped]
+    paths: list[str], root: str, config: Config, skipped: list[Skipped], include_deps: bool = False
 ) -> Iterator[FileEntry]:
-    """Yield regular files under ``paths`` in a stable order; record what is skipped."""
+    """Yield regular files under ``paths`` in a stable order; record what is skipped.
+
+    Folders of dependencies and caches met on the way are skipped (listed, with the reason)
+    unless ``include_deps``; a path named on the command line is always walked."""
     for top in paths:
         if not os.path.lexists(top):
             raise UsageError(f"path not found: {top}")
@@ -70,7 +94,7 @@ def walk(
                 continue
             st = os.stat(top)
         if stat.S_ISDIR(st.st_mode):
-            yield from _walk_dir(top, root, config, skipped)
+            yield from _walk_dir(top, root, config, skipped, include_deps)
         elif stat.S_ISREG(st.st_mode):
             if not config.excludes(os.path.abspath(top), rel_top):
                 yield FileEntry(top, rel_top, st.st_size)
@@ -78,7 +102,9 @@ def walk(
             skipped.append(Skipped(rel_top, "not a regular file"))
 
 
-def _walk_dir(top: str, root: str, config: Config, skipped: list[Skipped]) -> Iterator[FileEntry]:
+def _walk_dir(
+    top: str, root: str, config: Config, skipped: list[Skipped], include_deps: bool = False
+) -> Iterator[FileEntry]:
     stack = [top]
     while stack:
         folder = stack.pop()
@@ -96,7 +122,12 @@ def _walk_dir(top: str, root: str, config: Config, skipped: list[Skipped]) -> It
                     skipped.append(Skipped(rel, "symlink (not followed)"))
                     continue
                 if entry.is_dir(follow_symlinks=False):
-                    if entry.name not in SKIP_DIRS and not config.excludes(entry.path, rel):
+                    if entry.name in SKIP_DIRS or config.excludes(entry.path, rel, is_dir=True):
+                        continue
+                    reason = None if include_deps else dependency_dir(entry.path, entry.name)
+                    if reason is not None:
+                        skipped.append(Skipped(rel, reason))
+                    else:
                         subdirs.append(entry.path)
                     continue
                 if config.excludes(entry.path, rel):
@@ -112,10 +143,9 @@ def _walk_dir(top: str, root: str, config: Config, skipped: list[Skipped]) -> It
         stack.extend(reversed(subdirs))
 
 
-def decode_for_scan(data: bytes) -> bytes | None:
-    """Bytes the engine can read, or None for binary. UTF-16/32 with a BOM become UTF-8
-    (invalid code units become U+FFFD, as invalid UTF-8 is tolerated)."""
-    head = data[:BINARY_SNIFF]
+def text_codec(head: bytes) -> str | None:
+    """The codec a file's first bytes call for: UTF-16/32 by their BOM, or UTF-16 without one
+    (NULs in alternate positions, see ``content.utf16_codec``); None for UTF-8 / binary."""
     for bom, codec in (
         (codecs.BOM_UTF32_LE, "utf-32"),
         (codecs.BOM_UTF32_BE, "utf-32"),
@@ -123,8 +153,22 @@ def decode_for_scan(data: bytes) -> bytes | None:
         (codecs.BOM_UTF16_BE, "utf-16"),
     ):
         if head.startswith(bom):
-            # a stray odd byte or lone surrogate must not hide the rest of the file
-            return data.decode(codec, "replace").encode("utf-8")
+            return codec
+    if b"\x00" in head:
+        from keytrap.sources.content import utf16_codec
+
+        return utf16_codec(head)
+    return None
+
+
+def decode_for_scan(data: bytes) -> bytes | None:
+    """Bytes the engine can read, or None for binary. UTF-16/32 with a BOM, and UTF-16 without
+    one, become UTF-8 (invalid code units become U+FFFD, as invalid UTF-8 is tolerated)."""
+    head = data[:BINARY_SNIFF]
+    codec = text_codec(head)
+    if codec is not None:
+        # a stray odd byte or lone surrogate must not hide the rest of the file
+        return data.decode(codec, "replace").encode("utf-8")
     if b"\x00" in head:
         return None
     return data
@@ -169,10 +213,11 @@ def scan_paths(
     root: str,
     config: Config,
     progress: Callable[[int, int], None] | None = None,
+    include_deps: bool = False,
 ) -> ScanResult:
     started = time.perf_counter()
     skipped: list[Skipped] = []
-    entries = list(walk(paths, root, config, skipped))
+    entries = list(walk(paths, root, config, skipped, include_deps))
     from keytrap.sources.gitstatus import toplevel
 
     top = toplevel(root) if entries else None  # path hints read repository-relative paths

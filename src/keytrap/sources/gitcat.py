@@ -92,18 +92,21 @@ class RepoInfo:
         return self.work_tree is None
 
 
-def open_repo(path: Path | str) -> RepoInfo:
+def open_repo(path: Path | str | Location) -> RepoInfo:
     """Check that ``path`` is (inside) a git repository and describe it.
 
     The repository is found by walking up to ``.git`` (or ``path`` is a bare repository), never
     by letting git discover one: a bare repository committed inside a work tree is not one.
+    A caller that already knows where the repository is (``keytrap audit``: a mirror in its
+    cache) passes a Location, used as it is.
     """
-    p = Path(path)
+    given = path if isinstance(path, Location) else None
+    p = Path(given.path if given is not None else path)
     if not p.exists():
         raise GitError(f"not a git repository: {p} does not exist")
     if not p.is_dir():
         raise GitError(f"not a git repository: {p} is not a directory")
-    loc = gitrun.locate(os.fspath(p))
+    loc = given if given is not None else gitrun.locate(os.fspath(p))
     if loc is None:
         raise GitError(f"not a git repository: {p}")
     try:
@@ -354,6 +357,41 @@ class CatFile:
             stdin.close()
         except (OSError, ValueError):
             pass  # the reader stopped the process
+
+
+def stream_blob(repo: Where, oid: str, size: int, *, keep_repo_env: bool = False,
+                chunk: int = 1 << 20) -> Iterator[bytes]:
+    """The content of blob ``oid`` in chunks from a ``git cat-file blob`` of its own: a big blob
+    is never held whole (``sources.stream`` scans it in windows). Raises GitError when git
+    cannot give all ``size`` bytes (a corrupt or missing object)."""
+    loc = _loc(repo)
+    errfile = tempfile.TemporaryFile()
+    try:
+        proc = gitrun.popen(loc, *READ_CONFIG, "cat-file", "blob", oid, keep_repo_env=keep_repo_env,
+                            stdout=subprocess.PIPE, stderr=errfile)
+    except OSError as exc:
+        errfile.close()
+        raise GitError(f"cannot run git: {exc.strerror or exc}") from None
+    assert proc.stdout is not None
+    got = 0
+    try:
+        while True:
+            data = proc.stdout.read(chunk)
+            if not data:
+                break
+            got += len(data)
+            yield data
+    finally:
+        proc.stdout.close()
+        if proc.poll() is None and got < size:
+            proc.kill()  # abandoned by the caller
+        rc = proc.wait()
+        errfile.seek(0)
+        err = errfile.read()
+        errfile.close()
+    if rc != 0 or got != size:
+        why = _first_line(err) if err.strip() else f"{got} of {size} bytes"
+        raise GitError(f"corrupt git object store: cannot read blob {oid}: {why}")
 
 
 #: Pipe buffer asked for on Linux: cat-file can run ahead of the scanner by this much

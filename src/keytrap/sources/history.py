@@ -80,6 +80,21 @@ INLINE_BYTES = 8 * 1024 * 1024
 MIN_CHUNK_BYTES = 1 << 20
 
 
+@dataclass(slots=True)
+class BlobLedger:
+    """The hook for incremental audits (``keytrap.audit``): blob ids to leave unread because an
+    earlier scan read them, and, filled by the scan, what it saw.
+
+    ``listed``: every in-scope blob id that was read or skipped here (not the corrupt or missing
+    ones: they are tried again next time). ``holding``: (fingerprint, kind) -> every blob id that
+    holds that secret, so a caller can later tell whether it is still at HEAD.
+    """
+
+    skip: frozenset[str] | set[str] = frozenset()
+    listed: set[str] = field(default_factory=set)
+    holding: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+
+
 # ---------------------------------------------------------------------------------------------
 # git log --raw: which commits add which blobs, at which paths
 
@@ -182,7 +197,18 @@ class _ChunkResult:
     problems: list[tuple[str, str]] = field(default_factory=list)  # (oid, reason)
 
 
-def _scan_chunk(cat: CatFile, oids: list[str], config: Config) -> _ChunkResult:
+def _readable(data: bytes, strings: bool) -> bytes | None:
+    """The text of a blob (``decode_for_scan``, the same reading as the working tree); for a
+    binary blob None, or with ``strings`` its printable strings (as the hook reads it)."""
+    text = decode_for_scan(data)
+    if text is None and strings:
+        from keytrap.sources.content import printable_strings
+
+        return printable_strings(data)
+    return text
+
+
+def _scan_chunk(cat: CatFile, oids: list[str], config: Config, strings: bool = False) -> _ChunkResult:
     out = _ChunkResult()
     for blob in cat.read_many(oids):
         if blob.status != "ok" or blob.data is None:
@@ -194,7 +220,10 @@ def _scan_chunk(cat: CatFile, oids: list[str], config: Config) -> _ChunkResult:
         data = decode_for_scan(blob.data)  # the same reading as the working tree and the index
         if data is None:
             out.binary += 1
-            continue
+            if not strings:
+                continue
+            data = _readable(blob.data, strings)
+            assert data is not None
         out.bytes += len(data)
         found = scan_bytes(data, "", config)
         if found:
@@ -224,17 +253,17 @@ def _recv(stream) -> object:  # type: ignore[no-untyped-def]
 def worker_main() -> None:
     """A scan worker: reads (repo, config), then id lists; answers each with a _ChunkResult."""
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    repo, config = _recv(stdin)  # type: ignore[misc]
+    repo, config, strings = _recv(stdin)  # type: ignore[misc]
     cat = CatFile(repo, max_size=config.max_file_size)  # a Location: the known repository
     while True:
         chunk = _recv(stdin)
         if chunk is None:
             break
-        _send(stdout, _scan_chunk(cat, chunk, config))  # type: ignore[arg-type]
+        _send(stdout, _scan_chunk(cat, chunk, config, strings))  # type: ignore[arg-type]
 
 
 class _Worker:
-    def __init__(self, repo: Location, config: Config) -> None:
+    def __init__(self, repo: Location, config: Config, strings: bool = False) -> None:
         self.errfile = tempfile.TemporaryFile()
         # isolated (-I) and started outside the scanned tree: a ``keytrap/`` package committed in
         # the repository is never imported
@@ -246,7 +275,7 @@ class _Worker:
         self.buf = bytearray()
         self.pending = 0  # chunks sent, not answered
         self.closed = False
-        _send(self.proc.stdin, (repo, config))
+        _send(self.proc.stdin, (repo, config, strings))
 
     def give(self, chunk: list[str] | None) -> None:
         """Send a list of ids, or None: no more work, exit when done."""
@@ -321,8 +350,10 @@ def _scan_blobs(
     config: Config,
     jobs: int,
     progress: Progress | None,
+    strings: bool = False,
 ) -> _ChunkResult:
-    """Scan ``blobs`` (id, size); return totals, hits and problems."""
+    """Scan ``blobs`` (id, size); return totals, hits and problems. ``strings``: read binary
+    blobs as their printable strings instead of counting them only."""
     total = _ChunkResult()
     count = len(blobs)
     if progress:
@@ -345,11 +376,11 @@ def _scan_blobs(
     if jobs <= 1 or nbytes < INLINE_BYTES or len(chunks) < 2:
         with CatFile(repo, max_size=config.max_file_size) as cat:
             for chunk in chunks:
-                add(_scan_chunk(cat, chunk, config), len(chunk))
+                add(_scan_chunk(cat, chunk, config, strings), len(chunk))
         return total
 
     queue = list(reversed(chunks))
-    workers = [_Worker(repo, config) for _ in range(min(jobs, len(chunks)))]
+    workers = [_Worker(repo, config, strings) for _ in range(min(jobs, len(chunks)))]
     try:
         with selectors.DefaultSelector() as sel:
             for w in workers:
@@ -519,20 +550,120 @@ def _resolve(repo: Location, rev: str, what: str) -> str:
     return proc.stdout.decode().strip()
 
 
+_OBJECT_ID = re.compile(r"[0-9a-fA-F]{7,64}")
+
+
+def _is_zero(rev: str) -> bool:
+    """The null object id (40 zeros, or 64 in a SHA-256 repository): "no commit" in a push."""
+    return len(rev) in (40, 64) and set(rev) == {"0"}
+
+
+def _exists(repo: Location, rev: str) -> bool:
+    proc = gitrun.run(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    return proc.returncode == 0
+
+
+def remote_tips(repo: Location, remote: str | None = None, *, without: str | None = None) -> list[str]:
+    """Commit ids of the remote-tracking refs (of ``remote`` only, if given); with ``without``,
+    only the refs that do not already hold that commit.
+
+    A remote name git cannot have (a URL pushed to directly, a glob) has no tracking refs: the
+    answer is empty, and a push to it is checked whole.
+    """
+    if remote is not None:
+        if not remote or remote.startswith("-") or any(c in remote for c in "*?[\\:\0\n") or ".." in remote:
+            return []
+        pattern = f"refs/remotes/{remote}/"
+    else:
+        pattern = "refs/remotes/"
+    args = ["for-each-ref", "--format=%(objectname)"]
+    if without is not None:
+        args.append(f"--no-contains={without}")
+    out = run_git(repo, *args, pattern)
+    return list(dict.fromkeys(out.decode("ascii", "replace").split()))
+
+
+def _boundary(repo: Location, revs: list[str]) -> str | None:
+    """The newest commit just outside ``revs`` (``rev-list --boundary``): the base side of a
+    set of new commits. None when they reach back to a root."""
+    out = run_git(repo, "rev-list", "--boundary", *revs, "--", check=False)
+    for line in out.decode("ascii", "replace").splitlines():
+        if line.startswith("-"):
+            return line[1:].strip()
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class RangePlan:
+    """How a range scan runs: the commits to read (``revs`` for ``git log``), the commit whose
+    settings apply (``base``: None when no base side exists), the tip under review, and notes
+    on how the range was read (a null or missing base)."""
+
+    revs: tuple[str, ...]
+    tip: str
+    base: str | None
+    notes: tuple[str, ...] = ()
+
+
+def plan_new_commits(repo: Location, tip: str, remote: str | None = None, *,
+                     skip_holding: bool = False, notes: tuple[str, ...] = ()) -> RangePlan:
+    """The commits of ``tip`` that no remote-tracking ref (of ``remote``, if given) holds; all
+    of them when there is none. ``skip_holding``: refs that hold ``tip`` itself do not count
+    (a CI checkout tracks the very branch that was pushed)."""
+    tip_id = _resolve(repo, tip, "commit")
+    refs = remote_tips(repo, remote, without=tip_id if skip_holding else None)
+    revs = (tip_id, "--not", *refs) if refs else (tip_id,)
+    base = _boundary(repo, list(revs)) if refs else None
+    return RangePlan(revs, tip_id, base, notes)
+
+
+def plan_range(repo: Path | str | Location, rev_range: str) -> RangePlan:
+    """A ``BASE..TIP`` range (``A...B`` too). A null BASE (a new branch or tag: CI's
+    ``before``) means the commits of TIP new to the remote-tracking branches; a BASE this clone
+    lacks (a shallow checkout) gives the same scan with a note saying how to fetch it: a range
+    is never skipped because its base is unknown. An unknown TIP is an error."""
+    loc = repo if isinstance(repo, Location) else open_repo(repo).loc
+    _check_rev(rev_range, "range")
+    if ".." not in rev_range:
+        raise UsageError(f"invalid range {rev_range!r}: expected BASE..HEAD")
+    symmetric = "..." in rev_range
+    base, _, tip = rev_range.partition("...") if symmetric else rev_range.partition("..")
+    tip_id = _resolve(loc, tip or "HEAD", "revision in range")
+    if base and _is_zero(base):
+        note = (f"the range base is the null commit (a new branch or tag): scanned the commits of "
+                f"{tip_id[:12]} that no other remote-tracking branch holds")
+        return plan_new_commits(loc, tip_id, skip_holding=True, notes=(note,))
+    _check_rev(base or "HEAD", "range")
+    if base and _OBJECT_ID.fullmatch(base) and not _exists(loc, base):
+        # a commit id this clone lacks (a shallow checkout): scan the new commits anyway;
+        # a name that resolves to nothing (a typo) stays an error
+        note = (f"base commit {base[:40]} is not in this clone (a shallow checkout?): fetch it "
+                "(actions/checkout `fetch-depth: 0`, GitLab `GIT_DEPTH: 0`, or `git fetch --deepen`); "
+                f"scanned instead the commits of {tip_id[:12]} that no other remote-tracking branch holds")
+        return plan_new_commits(loc, tip_id, skip_holding=True, notes=(note,))
+    base_id = _resolve(loc, base or "HEAD", "revision in range")
+    if symmetric:
+        out = run_git(loc, "merge-base", base_id, tip_id, check=False).decode().strip()
+        base_id = out.split()[0] if out else base_id
+    return RangePlan((rev_range,), tip_id, base_id)
+
+
 def _scope(
     repo: Location,
     rev_range: str | None,
     since_commit: str | None,
     branch: str | None,
     new_to_remotes: str | None = None,
+    plan: RangePlan | None = None,
 ) -> tuple[str, list[str]]:
     """(mode, revision arguments for git log / rev-list)."""
-    given = [x for x in (rev_range, since_commit, branch, new_to_remotes) if x is not None]
+    given = [x for x in (rev_range, since_commit, branch, new_to_remotes, plan) if x is not None]
     if len(given) > 1:
         raise UsageError("give at most one of a range, --since-commit and --branch")
+    if plan is not None:
+        return "range", list(plan.revs)
     if new_to_remotes is not None:
-        _resolve(repo, new_to_remotes, "commit")
-        return "range", [new_to_remotes, "--not", "--remotes"]
+        return "range", list(plan_new_commits(repo, new_to_remotes).revs)
     if rev_range is not None:
         _check_rev(rev_range, "range")
         if ".." not in rev_range:
@@ -556,28 +687,36 @@ def _count_commits(repo: Location, revs: list[str]) -> subprocess.Popen[bytes]:
 
 
 def scan_history(
-    repo: Path,
+    repo: Path | Location,
     config: Config,
     *,
     rev_range: str | None = None,
     since_commit: str | None = None,
     branch: str | None = None,
     new_to_remotes: str | None = None,
+    plan: RangePlan | None = None,
     progress: Progress | None = None,
     jobs: int = 2,
+    ledger: BlobLedger | None = None,
 ) -> ScanResult:
-    """Scan the history of ``repo``: all of it, a range (``A..B``), ``X..HEAD`` or one branch.
+    """Scan the history of ``repo``: all of it, a range (``A..B``), ``X..HEAD``, one branch, the
+    commits of a tip no remote-tracking ref holds (``new_to_remotes``), or a :class:`RangePlan`
+    (whose notes join the result's).
 
     Returns one grouped Finding per secret, placed at the commit that first introduced it.
     Raises GitError (one line) when ``repo`` is not a readable git repository.
+    With a ``ledger``, blobs in ``ledger.skip`` are not read (see :class:`BlobLedger`).
     """
     started = time.perf_counter()
     info = open_repo(repo)
     loc = info.loc
-    mode, revs = _scope(loc, rev_range, since_commit, branch, new_to_remotes)
+    mode, revs = _scope(loc, rev_range, since_commit, branch, new_to_remotes, plan)
     counter = _count_commits(loc, revs)
     try:
-        return _scan(loc, config, info, mode, revs, counter, progress, jobs, started)
+        result = _scan(loc, config, info, mode, revs, counter, progress, jobs, started, ledger)
+        if plan is not None and plan.notes:
+            result = result._replace(stats=result.stats._replace(notes=plan.notes + result.stats.notes))
+        return result
     finally:
         if counter.poll() is None:
             counter.kill()
@@ -587,6 +726,7 @@ def scan_history(
 def _scan(
     repo: Location, config: Config, info: RepoInfo, mode: str, revs: list[str],
     counter: subprocess.Popen[bytes], progress: Progress | None, jobs: int, started: float,
+    ledger: BlobLedger | None = None,
 ) -> ScanResult:
     full = revs == ["--all"]
     notes: list[str] = []
@@ -608,6 +748,8 @@ def _scan(
         if not full and obj.oid not in log.blobs:  # type: ignore[union-attr]
             continue  # not in scope
         store.add(obj.oid)
+        if ledger is not None and obj.oid in ledger.skip:
+            continue  # read by an earlier scan
         if obj.size > config.max_file_size:
             oversize.append((obj.oid, obj.size))
         else:
@@ -615,7 +757,15 @@ def _scan(
 
     # 2. scan
     floor = config.with_(min_confidence="low")
-    scanned = _scan_blobs(repo, in_store, floor, jobs, progress)
+    review = mode == "range"  # commits under review (CI, pre-push): nothing is left unread
+    scanned = _scan_blobs(repo, in_store, floor, jobs, progress, strings=review)
+    big: dict[str, int] = {}
+    if oversize and review:
+        # the commits under review (CI, pre-push): a blob is never let through for its size;
+        # it is streamed in windows, in bounded memory (a full audit lists it as skipped)
+        big = dict(oversize)
+        oversize = []
+        _scan_big(repo, big, floor, scanned)
     missing: list[str] = []
     for oid, status in scanned.problems:
         if status != "too_large":
@@ -629,10 +779,12 @@ def _scan(
         bad = set(corrupt)
         missing.extend(oid for oid in log.blobs if oid not in store and oid not in bad)
     missing = sorted(set(missing))
+    if ledger is not None:
+        ledger.listed.update(store.difference(corrupt, missing))
 
     # 3. attribute the hits
     head = _head_blobs(repo)
-    findings = _attribute(repo, info, config, scanned.hits, log, head)
+    findings = _attribute(repo, info, config, scanned.hits, log, head, big, strings=review, ledger=ledger)
 
     # stats and notes
     where = (lambda oid: _where(log, oid))
@@ -648,7 +800,8 @@ def _scan(
     if info.shallow:
         notes.append("shallow clone: history before the shallow boundary is not available")
     if scanned.binary:
-        notes.append(f"{scanned.binary} binary blobs skipped")
+        how = "read as their printable strings" if review else "skipped"
+        notes.append(f"{scanned.binary} binary blobs {how}")
     gitlinks = sorted({*(head[1] if head else []), *(_decode_path(p) for p in (log.gitlinks if log else ()))})
     if gitlinks:
         shown = ", ".join(gitlinks[:5]) + (" …" if len(gitlinks) > 5 else "")
@@ -663,7 +816,7 @@ def _scan(
         commits = 0
 
     stats = ScanStats(
-        files_scanned=scanned.blobs,
+        files_scanned=0,  # blobs are counted in blobs_scanned; files are working-tree files
         bytes_scanned=scanned.bytes,
         skipped=tuple(skipped),
         duration_s=time.perf_counter() - started,
@@ -673,6 +826,26 @@ def _scan(
     )
     root = str(info.work_tree or info.git_dir)
     return ScanResult(root=root, findings=tuple(findings), stats=stats, mode=mode)
+
+
+def _scan_big(repo: Location, big: dict[str, int], config: Config, into: _ChunkResult) -> None:
+    """Stream each blob over ``max_file_size`` through the window scanner (``sources.stream``)."""
+    from keytrap.sources.gitcat import stream_blob
+    from keytrap.sources.stream import scan_stream
+
+    for oid, size in big.items():
+        found, nbytes = scan_stream(lambda: stream_blob(repo, oid, size), "", config)  # noqa: B023
+        into.blobs += 1
+        into.bytes += nbytes
+        if found:
+            into.hits.append((oid, found))
+
+
+def _scan_big_at(repo: Location, oid: str, size: int, path: str, config: Config) -> list[Finding]:
+    from keytrap.sources.gitcat import stream_blob
+    from keytrap.sources.stream import scan_stream
+
+    return scan_stream(lambda: stream_blob(repo, oid, size), path, config)[0]
 
 
 def _where(log: LogIndex | None, oid: str) -> str:
@@ -690,9 +863,14 @@ def _attribute(
     hits: list[tuple[str, list[Finding]]],
     log: LogIndex | None,
     head: tuple[set[str], list[str]] | None,
+    big: dict[str, int] | None = None,
+    *,
+    strings: bool = False,
+    ledger: BlobLedger | None = None,
 ) -> list[Finding]:
     if not hits:
         return []
+    big = big or {}
     floor = CONFIDENCE_RANK[config.min_confidence]
     head_blobs = head[0] if head else set()
     # every (blob, path) occurrence, rescanned with its real path and the real config
@@ -706,17 +884,22 @@ def _attribute(
                     if CONFIDENCE_RANK[f.confidence] >= floor and f.fingerprint not in config.allow_fingerprints:
                         unreachable.setdefault((f.fingerprint, f.kind), []).append((oid, f))
                 continue
-            blob = cat.read(oid)
-            data = decode_for_scan(blob.data) if blob.data is not None else None
-            if data is None:
-                continue
+            data: bytes | None = None
+            if oid not in big:
+                blob = cat.read(oid)
+                data = _readable(blob.data, strings) if blob.data is not None else None
+                if data is None:
+                    continue
             by_path: dict[bytes, list[Finding]] = {}
             for pos, raw in entries:
                 path = _decode_path(raw)
                 if config.is_excluded(path):
                     continue
                 if raw not in by_path:
-                    by_path[raw] = scan_bytes(data, path, config)
+                    by_path[raw] = (
+                        scan_bytes(data, path, config) if data is not None
+                        else _scan_big_at(repo, oid, big[oid], path, config)
+                    )
                 for f in by_path[raw]:
                     occ = _Occurrence(pos, log.commits[pos], path, raw, oid, f)  # type: ignore[union-attr]
                     occurrences.setdefault((f.fingerprint, f.kind), []).append(occ)
@@ -744,6 +927,8 @@ def _attribute(
         commits = list(dict.fromkeys(o.commit for o in occs))
         paths = list(dict.fromkeys(o.path for o in occs))
         blobs = {o.blob for o in occs}
+        if ledger is not None:
+            ledger.holding.setdefault((_fp, _kind), set()).update(blobs)
         extra: dict[str, object] = {
             "commit_author": author,
             "commit_email": email,
@@ -773,6 +958,8 @@ def _attribute(
 
     for (_fp, _kind), items in unreachable.items():
         oid, f = items[0]
+        if ledger is not None:
+            ledger.holding.setdefault((_fp, _kind), set()).update(o for o, _ in items)
         out.append(
             f.with_(path=f"(unreachable blob {oid[:12]})").with_extra(
                 blob=oid, occurrences=len(items), blobs=len({o for o, _ in items}),

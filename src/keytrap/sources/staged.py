@@ -5,6 +5,15 @@ blobs they replace), one ``git cat-file --batch`` streams them. A finding is *ne
 secret is not already in the blob being replaced, so renaming a file or moving a line never
 blocks a commit; files named explicitly but not staged (``pre-commit run --all-files``) are
 read from the index and scanned whole.
+
+Nothing staged is skipped unread (this is what the hook lets into a commit):
+
+* a blob larger than ``max_file_size`` is streamed through ``git cat-file blob`` and scanned in
+  windows (``sources.stream``), in bounded memory;
+* UTF-16 with or without a BOM is decoded (``files.decode_for_scan``);
+* a binary blob is read as its printable strings (``content.printable_strings``);
+* a blob that cannot be read (missing, corrupt) raises :class:`GitError`: the hook refuses the
+  commit with one line rather than let unread content through.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from keytrap.config import Config
 from keytrap.engine import scan_bytes
 from keytrap.errors import GitError
 from keytrap.findings import Finding, ScanResult, ScanStats, Skipped
+from keytrap.sources.content import printable_strings
 from keytrap.sources.files import decode_for_scan
 
 ZERO = "0" * 40
@@ -95,11 +105,12 @@ def parse_raw(out: bytes) -> list[StagedFile]:
     return files
 
 
-def read_blobs(top: str, shas: Iterable[str], max_size: int) -> dict[str, bytes | str]:
-    """sha -> content, or sha -> reason it was not read. One ``cat-file --batch-command``.
+def read_blobs(top: str, shas: Iterable[str], max_size: int) -> dict[str, bytes | int | str]:
+    """sha -> content (bytes); sha -> size (int) of a blob over ``max_size``, left unread; or
+    sha -> the reason it cannot be read (str). One ``cat-file --batch-command``.
 
     Sizes are asked first (``info``), so a blob over ``max_size`` is never read into memory:
-    a 1 GB file staged by mistake costs nothing.
+    a 1 GB file staged by mistake is streamed later (``gitcat.stream_blob``), never held whole.
     """
     wanted = list(dict.fromkeys(shas))
     if not wanted:
@@ -112,7 +123,7 @@ def read_blobs(top: str, shas: Iterable[str], max_size: int) -> dict[str, bytes 
     except OSError as exc:
         raise GitError(f"cannot run git: {exc.strerror}") from None
     assert proc.stdin is not None and proc.stdout is not None
-    result: dict[str, bytes | str] = {}
+    result: dict[str, bytes | int | str] = {}
     try:
         # batches keep each burst of commands far below a pipe buffer, so neither side can
         # block on a full pipe while the other waits (1,000s of files: pre-commit --all-files)
@@ -126,7 +137,7 @@ def read_blobs(top: str, shas: Iterable[str], max_size: int) -> dict[str, bytes 
                 if len(header) < 3 or header[1] == b"missing":
                     result[sha] = "missing object"
                 elif int(header[2]) > max_size:
-                    result[sha] = f"larger than the {max_size} byte limit"
+                    result[sha] = int(header[2])  # streamed when scanned
                 else:
                     small.append(sha)
             proc.stdin.write("".join(f"contents {s}\n" for s in small).encode() + b"flush\n")
@@ -180,15 +191,29 @@ def _corrupt(stderr: str, fallback: str) -> str:
     return f"corrupt git object store: {msg}"
 
 
-def _scan_blob(data: bytes | str | None, path: str, config: Config) -> list[Finding] | str:
+def readable(data: bytes) -> bytes:
+    """What the engine reads of a staged blob: its text (UTF-8, or decoded UTF-16/32), or for a
+    binary blob its printable strings. Never None: the hook skips nothing."""
+    text = decode_for_scan(data)
+    return text if text is not None else printable_strings(data)
+
+
+def _scan_blob(
+    top: str, sha: str, data: bytes | int | str | None, path: str, config: Config
+) -> tuple[list[Finding], int] | str:
+    """(findings, bytes scanned), or the reason the blob cannot be scanned."""
     if data is None:
-        return []
+        return "missing object"
     if isinstance(data, str):
         return data
-    scannable = decode_for_scan(data)
-    if scannable is None:
-        return "binary"
-    return scan_bytes(scannable, path, config)
+    if isinstance(data, int):  # over max_file_size: stream it in windows
+        from keytrap.sources.gitcat import stream_blob
+        from keytrap.sources.stream import scan_stream
+
+        size = data
+        return scan_stream(lambda: stream_blob(top, sha, size, keep_repo_env=True), path, config)
+    text = readable(data)
+    return scan_bytes(text, path, config), len(text)
 
 
 def scan_staged(top: str, config: Config, only: Iterable[str] | None = None) -> ScanResult:
@@ -206,30 +231,32 @@ def scan_staged(top: str, config: Config, only: Iterable[str] | None = None) -> 
     staged = [s for s in staged if not config.excludes(os.path.join(top, s.path), s.path)]
     blobs = read_blobs(top, [s.blob for s in staged], config.max_file_size)
     found: list[tuple[StagedFile, list[Finding]]] = []
-    skipped: list[Skipped] = []
+    unreadable: list[Skipped] = []
     files = nbytes = 0
     for s in staged:
-        got = _scan_blob(blobs.get(s.blob), s.path, config)
+        got = _scan_blob(top, s.blob, blobs.get(s.blob), s.path, config)
         if isinstance(got, str):
-            skipped.append(Skipped(s.path, got))
+            unreadable.append(Skipped(s.path, got))
             continue
         files += 1
-        data = blobs[s.blob]
-        nbytes += len(data) if isinstance(data, bytes) else 0
-        if got:
-            found.append((s, got))
+        nbytes += got[1]
+        if got[0]:
+            found.append((s, got[0]))
+    if unreadable:  # fail closed: unread content never passes as clean
+        first = unreadable[0]
+        more = f" (and {len(unreadable) - 1} more)" if len(unreadable) > 1 else ""
+        raise GitError(f"cannot scan staged {first.path}: {first.reason}{more}")
     # the HEAD side of files with findings, in one read, at the widest setting: a secret
     # already committed there is not new (renames and moved lines never block a commit)
     bases = read_blobs(top, [s.base for s, _ in found if s.base], config.max_file_size)
     wide = config.with_(min_confidence="low", allow_fingerprints=frozenset())
     findings: list[Finding] = []
     for s, got in found:
-        before = _scan_blob(bases.get(s.base), s.path, wide) if s.base else []
-        old = {f.fingerprint for f in before} if isinstance(before, list) else set()
+        before = _scan_blob(top, s.base, bases.get(s.base), s.path, wide) if s.base else ([], 0)
+        old = {f.fingerprint for f in before[0]} if not isinstance(before, str) else set()
         findings.extend(f.with_(git_status="staged") for f in got if f.fingerprint not in old)
     stats = ScanStats(
-        files_scanned=files, bytes_scanned=nbytes, skipped=tuple(skipped),
-        duration_s=time.perf_counter() - started,
+        files_scanned=files, bytes_scanned=nbytes, duration_s=time.perf_counter() - started,
     )
     return ScanResult(root=top, findings=tuple(findings), stats=stats, mode="staged")
 
