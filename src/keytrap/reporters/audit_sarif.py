@@ -94,4 +94,7 @@ def to_sarif(result: AuditResult) -> dict[str, Any]:
 
 
 def render(result: AuditResult) -> str:
-    return scrub_keyshaped(json.dumps(to_sarif(result), indent=2, ensure_ascii=True)) + "\n"
+    from keytrap.safetext import json_safe
+
+    text = scrub_keyshaped(json.dumps(to_sarif(result), indent=2, ensure_ascii=True))
+    return json_safe(text.replace("\u2026", "\\u2026")) + "\n"  # pure ASCII, no DEL, no "##["

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from keytrap.findings import Finding, ScanResult
 from keytrap.reporters._common import Scrubber, display_path, kind_label, message, ordered
+from keytrap.safetext import show
 
 COMMANDS: dict[str, str] = {"high": "error", "medium": "error", "low": "warning"}
 #: GitHub keeps this many annotations of each level per step, and silently drops the rest.
@@ -41,12 +42,12 @@ def command(name: str, props: dict[str, object], msg: str) -> str:
 
 def annotation(f: Finding, scrub: Scrubber) -> str:
     props = {
-        "file": scrub(display_path(f.path)),
+        "file": show(scrub(display_path(f.path)), keep="\r\n"),  # redacted; no raw controls
         "line": max(1, f.line),
         "col": max(1, f.column),
         "title": f"Binance {kind_label(f.kind)} leaked",
     }
-    return command(COMMANDS.get(f.confidence, "error"), props, scrub(message(f)))
+    return command(COMMANDS.get(f.confidence, "error"), props, show(scrub(message(f)), keep="\r\n"))
 
 
 def summary(result: ScanResult, hidden: int = 0) -> str:
@@ -97,7 +98,7 @@ def render(result: ScanResult) -> str:
     rest = [f for i, f in enumerate(findings) if i not in annotated]
     for f in rest:  # plain text: a log line that does not start with "::" is not a command
         where = f"{display_path(f.path)}:{max(1, f.line)}:{max(1, f.column)}"
-        lines.append("keytrap: not annotated: " + escape_data(scrub(f"{where}: {message(f)}")))
+        lines.append("keytrap: not annotated: " + escape_data(show(scrub(f"{where}: {message(f)}"), keep="\r\n")))
     lines.append(summary(result, hidden=len(rest)))
     return "\n".join(lines) + "\n"
 
@@ -110,7 +111,7 @@ _MD_SPECIAL = "\\`*_{}[]()#+-.!|<>~"
 def md_cell(value: object) -> str:
     """``value`` as literal text in a Markdown table cell: one line, every Markdown and HTML
     special character escaped, so a file name cannot add links, images, HTML or cells."""
-    text = " ".join(str(value).split())  # newlines and tabs would end the row
+    text = show(" ".join(str(value).split()))  # newlines and tabs would end the row; controls escaped
     out = []
     for ch in text:
         if ch == "&":
@@ -160,8 +161,8 @@ def step_summary(result: ScanResult) -> str:
 
     lines += [
         "",
-        f"**What to do now:** {md_cell(DELETE_NOW)}. Not a secret? Add `keytrap: allow` on the "
-        "line, or record it with `keytrap baseline`.",
+        f"**What to do now:** {md_cell(DELETE_NOW)}. Not a secret? Add a `keytrap: allow` comment "
+        "on its line, or record it with `keytrap baseline`.",
         "",
     ]
     return "\n".join(lines) + "\n"
