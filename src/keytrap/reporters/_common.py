@@ -41,6 +41,20 @@ REMEDIATION_STEPS: tuple[str, ...] = (
 )
 
 
+def level(confidence: str, severity: object = None) -> str:
+    """How loud a result is in CI (SARIF ``level``; GitHub ``error``/``warning``/``notice``).
+
+    A finding is an error unless it is low confidence (a warning); the verdict of ``--verify``
+    can lower it: a key that only works on a test network (severity low) is a warning, a key
+    Binance rejected (severity info) is a note.
+    """
+    if severity == "info":
+        return "note"
+    if severity == "low" or confidence == "low":
+        return "warning"
+    return "error"
+
+
 def kind_label(kind: str) -> str:
     return KIND_LABELS.get(kind, kind.replace("_", " "))
 

@@ -18,6 +18,7 @@ from keytrap.findings import Finding, ScanResult
 from keytrap.reporters._common import (
     REMEDIATION_STEPS,
     display_path,
+    level,
     message,
     ordered,
     Scrubber,
@@ -29,7 +30,6 @@ SARIF_VERSION = "2.1.0"
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "keytrap/v1"
 
-LEVELS: dict[str, str] = {"high": "error", "medium": "error", "low": "warning"}
 
 #: GitHub code scanning reads these: 0-10, >= 9.0 shows as "critical".
 SECURITY_SEVERITY = "9.5"
@@ -109,7 +109,7 @@ def _result(f: Finding, rule_index: dict[str, int], scrub: Scrubber) -> dict[str
     result: dict[str, Any] = {"ruleId": f.rule}
     if f.rule in rule_index:
         result["ruleIndex"] = rule_index[f.rule]
-    result["level"] = LEVELS.get(f.confidence, "error")
+    result["level"] = level(f.confidence, f.get("severity"))
     result["message"] = {"text": scrub(message(f))}
     result["locations"] = [
         {
