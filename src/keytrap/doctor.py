@@ -334,7 +334,18 @@ def check_config(root: Path) -> Check:
 
 
 def check_baseline(root: Path, baseline: Path | None = None) -> Check:
+    """The baseline the scans apply: ``baseline``, else the config's ``baseline = "path"``,
+    else ``.keytrap-baseline.json`` at the top."""
     name = "baseline"
+    if baseline is None:
+        from keytrap.config import load
+
+        try:
+            conf = load(root)
+        except UsageError:
+            conf = None  # the config check reports it
+        if conf is not None and conf.baseline:
+            baseline = Path(conf.base or root) / conf.baseline  # relative to the config file
     path = baseline if baseline is not None else root / DEFAULT_BASELINE
     if not path.exists():
         if baseline is not None:
