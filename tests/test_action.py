@@ -5,6 +5,7 @@ events, with GITHUB_* set and an event payload file (see ci_harness)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,109 @@ def test_at_most_ten_annotations_per_level(sc: Scenario) -> None:
     rows = [ln for ln in run.summary.splitlines() if ln.startswith("| ") and "---" not in ln]
     assert len(rows) == 15  # header + every finding
     assert_redacted(run.stdout + run.summary, keys)
+
+
+# --- the action runs no code from the scanned checkout ------------------------------------------
+
+#: Modules a checkout could hold that a Python started in it would import: ``python -m X`` and
+#: ``python -`` put the current folder first on sys.path (venv, pip, json), ``keytrap`` is the
+#: scanner's own package, and site/sitecustomize run at start-up when their folder is on the path.
+HOSTILE_MODULES = ("venv.py", "pip/__init__.py", "pip/__main__.py", "json.py", "keytrap/__init__.py",
+                   "keytrap/__main__.py", "site.py", "sitecustomize.py", "usercustomize.py")
+
+
+def _plant_hostile_modules(repo: Path, markers: Path) -> None:
+    for rel in HOSTILE_MODULES:
+        name = rel.split("/")[0].removesuffix(".py")
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(f"open({str(markers / name)!r}, 'w').write('ran')\n")
+
+
+def _action_copy(tmp: Path) -> Path:
+    """The action's own files in a folder of their own: ``pip install`` builds in the source
+    folder, and parallel tests must not share (or write into) this checkout."""
+    import shutil
+
+    dest = tmp / "action"
+    dest.mkdir()
+    for name in ("action.yml", "pyproject.toml", "README.md", "LICENSE", "MANIFEST.in"):
+        if (ROOT / name).exists():
+            shutil.copy(ROOT / name, dest / name)
+    shutil.copytree(ROOT / "src", dest / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    return dest
+
+
+@pytest.mark.parametrize("install", [True, False], ids=["installed-by-the-action", "preinstalled"])
+@pytest.mark.parametrize("event_name", ["push", "pull_request"])
+def test_action_runs_no_code_from_the_checkout(sc: Scenario, tmp_path: Path, event_name: str, install: bool) -> None:
+    """A pull request that commits venv.py, pip/, json.py, keytrap/, site.py and sitecustomize.py
+    runs none of them: the install step works in RUNNER_TEMP and every Python starts isolated
+    (``preinstalled`` runs the scan step even where the install step cannot reach an index)."""
+    from ci_harness import run_action
+
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    sc.git("checkout", "-q", "-b", "hostile", sc.c1)
+    _plant_hostile_modules(sc.repo, markers)
+    sc.write("deploy/prod.env", f"BINANCE_API_SECRET={sc.keys[1]}\n")
+    head = sc.commit("innocent-looking change")
+    event = ({"pull_request": {"base": {"sha": sc.c1}, "head": {"sha": head}}} if event_name == "pull_request"
+             else {"before": sc.c1, "after": head, "repository": {"default_branch": "main"}})
+    work = tmp_path / "work"
+    work.mkdir()
+    run = run_action(_action_copy(tmp_path), {"python-version": ""}, repo=sc.repo, event_name=event_name,
+                     event=event, sha=head, tmp=work, ref="refs/heads/hostile", install=install)
+    assert sorted(p.name for p in markers.iterdir()) == [], run  # nothing from the checkout ran
+    if install and not (work / "runner-temp" / "keytrap-venv" / "bin" / "keytrap").exists():
+        pytest.skip(f"keytrap could not be installed here (no package index?): {run.stderr[-300:]}")
+    assert run.rc == 1 and run.outputs["exit-code"] == "1", run
+    assert any("deploy/prod.env" in e for e in errors(run)), run
+
+
+_PY_CALL = re.compile(
+    r"""(?:^|[\s;&|(`])["']?(?:[^\s"';&|()`]*/)?(python(?:3(?:\.\d+)?)?|pip3?)["']?(?=\s|$)(\s+\S+)?""")
+
+
+def _shell_lines(text: str) -> list[str]:
+    """Lines of shell, comments removed (a comment may name `python -m` to explain it)."""
+    out = []
+    for line in text.splitlines():
+        code = re.sub(r"(?:^|\s)#.*$", "", line)
+        if code.strip():
+            out.append(code)
+    return out
+
+
+def _shipped_shell() -> list[tuple[str, str]]:
+    """(where, line) for every shell line keytrap ships: the action's `run:` steps, the fenced
+    blocks and inline commands of docs/ci.md, and the Dockerfile's RUN instructions."""
+    import yaml
+
+    lines: list[tuple[str, str]] = []
+    spec = yaml.safe_load((ROOT / "action.yml").read_text())
+    for step in spec["runs"]["steps"]:
+        lines += [(f"action.yml: {step.get('name')}", ln) for ln in _shell_lines(step.get("run", ""))]
+    doc = (ROOT / "docs" / "ci.md").read_text()
+    for m in re.finditer(r"^```\w*\n(.*?)^```$", doc, re.M | re.S):
+        lines += [("docs/ci.md block", ln) for ln in _shell_lines(m.group(1))]
+    prose = re.sub(r"^```\w*\n.*?^```$", "", doc, flags=re.M | re.S)
+    lines += [("docs/ci.md inline", span) for span in re.findall(r"`([^`\n]+ [^`\n]+)`", prose)]
+    docker = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    lines += [("Dockerfile", ln) for ln in _shell_lines(docker) if ln.lstrip().upper().startswith("RUN ")]
+    return lines
+
+
+def test_every_shipped_python_call_is_isolated() -> None:
+    """`python -m X` and `python -` put the current folder (a scanned checkout) first on
+    sys.path: every Python we ship a command line for starts with -I, and pip runs as
+    `python -I -m pip` (never a bare `pip`, whose helpers inherit the folder)."""
+    calls = 0
+    for where, line in _shipped_shell():
+        for m in _PY_CALL.finditer(line):
+            prog, nxt = m.group(1), (m.group(2) or "").strip()
+            if prog.startswith("pip"):
+                assert line[: m.start(1)].rstrip().endswith("-m"), f"{where}: bare pip: use python3 -I -m pip: {line.strip()}"
+                continue
+            assert nxt == "-I", f"{where}: {prog} without -I: {line.strip()}"
+            calls += 1
+    assert calls >= 5  # the action's venv, pip and event reader, the GitLab install, the Dockerfile
