@@ -15,7 +15,7 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
     from typing import IO
 
 from keytrap import __version__
@@ -150,11 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
     scan.set_defaults(func=cmd_scan)
 
     hook = sub.add_parser(
-        "hook", help="pre-commit entry point: scan what is staged for the given files",
-        description="Options first, then file names (as pre-commit passes them). A name that "
-                    "exists as a file is a file, even if it looks like an option; `--` ends the options.",
+        "hook", help="pre-commit entry point: scan what is staged (the index)",
+        description="Scan what is staged: with no FILE (as the pre-commit framework runs it), "
+                    "everything staged; with FILEs, their index content. Options are parsed as "
+                    "usual; put `--` before file names that start with '-'.",
     )
-    hook.add_argument("files", nargs="*", metavar="FILE", help="staged files to check (default: all staged)")
+    hook.add_argument("files", nargs="*", metavar="FILE", help="staged files to check (default: everything staged)")
     hook.add_argument("--pre-push", action="store_true", help="scan the commits about to be pushed")
     hook.add_argument("--verify", action="store_true", help="also verify found pairs (off by default)")
     hook.add_argument("--binance-url", metavar="URL", help=argparse.SUPPRESS)
@@ -208,55 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     doc.add_argument("path", nargs="?", default=".", help="repository (default: .)")
     doc.add_argument("--baseline", metavar="FILE", help="baseline file to check (default: .keytrap-baseline.json)")
     doc.set_defaults(func=cmd_doctor)
-    parser.hook_parser = hook  # type: ignore[attr-defined]  # main() splits its arguments itself
     return parser
-
-
-def split_hook_args(
-    tokens: Sequence[str], takes_value: dict[str, bool], exists: Callable[[str], bool] = os.path.lexists
-) -> tuple[list[str], list[str]]:
-    """``keytrap hook`` arguments as (options, file names).
-
-    pre-commit runs ``entry`` + ``args:`` + file names, with no ``--`` between them, so the
-    file names of a scanned repository follow the user's options, and a file may be named like
-    an option (``--exclude`` next to a file named ``*`` would exclude everything). So: options
-    come first and end at ``--`` or at the first token that is not one; a token that exists as a
-    file is a file, whatever it looks like; everything after the first file is a file. A token
-    that looks like an option but is neither a known option nor a file is an error, as is a known
-    option after the file names (it would be ignored).
-    """
-    opts: list[str] = []
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        if exists(tok) or not tok.startswith("-") or tok == "-":
-            break  # the first file name
-        if tok == "--":
-            return opts, list(tokens[i + 1 :])
-        name, eq, _ = tok.partition("=")
-        if name not in takes_value:
-            raise UsageError(f"keytrap hook: unknown option {tok!r} (file names go after the options, or after --)")
-        opts.append(tok)
-        i += 1
-        if takes_value[name] and not eq:
-            if i >= len(tokens):
-                raise UsageError(f"keytrap hook: {name} needs a value")
-            opts.append(tokens[i])
-            i += 1
-    files = list(tokens[i:])
-    for tok in files:
-        if tok.startswith("-") and tok.partition("=")[0] in takes_value and not exists(tok):
-            raise UsageError(f"keytrap hook: option {tok} after the file names: put options first")
-    return opts, files
-
-
-def _hook_options(hook: argparse.ArgumentParser) -> dict[str, bool]:
-    """Option string -> whether it takes a value, for the ``hook`` command's options."""
-    out: dict[str, bool] = {}
-    for action in hook._actions:  # argparse keeps no public list
-        for opt in action.option_strings:
-            out[opt] = action.nargs != 0
-    return out
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -617,13 +570,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         argv = list(sys.argv[1:] if argv is None else argv)
-        files: list[str] | None = None
-        if argv[:1] == ["hook"]:
-            opts, files = split_hook_args(argv[1:], _hook_options(parser.hook_parser))  # type: ignore[attr-defined]
-            argv = ["hook", *opts]
         args = parser.parse_args(argv)
-        if files is not None:
-            args.files = files
         if not getattr(args, "func", None):
             parser.print_help(sys.stderr)
             return EXIT_USAGE
