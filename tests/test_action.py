@@ -55,6 +55,8 @@ class Scenario:
         return self.git("rev-parse", "HEAD")
 
     def run(self, event_name: str, event: dict, sha: str, ref: str = "refs/heads/main", **inputs: str):
+        if event_name == "push":  # GitHub's push payloads always name the default branch
+            event = {"repository": {"default_branch": "main"}, **event}
         self.git("checkout", "-q", "--detach", sha)  # what actions/checkout leaves
         work = self.tmp / f"run-{event_name}-{sha[:7]}-{len(list(self.tmp.iterdir()))}"
         work.mkdir()
@@ -147,10 +149,11 @@ def test_modes_inputs_and_outputs(sc: Scenario) -> None:
     assert bad.rc == 2 and "unknown mode" in bad.stdout
 
 
-def test_baseline_is_read_from_the_base_commit(sc: Scenario) -> None:
-    """A range reads the baseline as of its base commit: one the pushed commits (or a pull
-    request) add or change cannot silence them; one already on the base branch applies."""
-    from ci_harness import tools_dir  # noqa: F401 - the same keytrap the action runs
+def test_baseline_is_read_from_a_reviewed_commit(sc: Scenario) -> None:
+    """The settings of a push come from the default branch (the merge-base with the pushed
+    tip), never from the pushed commits or the pusher's own earlier push: a baseline in the
+    working tree, or one a first push brings, does not silence the next one; a baseline merged
+    on the default branch applies."""
     import subprocess
     import sys
 
@@ -161,14 +164,59 @@ def test_baseline_is_read_from_the_base_commit(sc: Scenario) -> None:
     run = sc.run("push", {"before": sc.c1, "after": sc.c2}, sc.c2)
     assert run.rc == 1, run
     (sc.repo / ".keytrap-baseline.json").unlink(missing_ok=True)
-    # committed on the base side first: applied to the key the next commit adds
+    # a branch's first push brings the baseline, its second the key: the baseline is not applied
     sc.git("checkout", "-q", "-b", "accepted", sc.c1)
     sc.write(".keytrap-baseline.json", baseline)
-    base = sc.commit("accept the fixture key")
+    own = sc.commit("accept the fixture key")
     sc.write("app/config.py", f"BINANCE_API_KEY = '{sc.keys[0]}'\n")
     head = sc.commit("add config")
-    run = sc.run("push", {"before": base, "after": head}, head, ref="refs/heads/accepted")
-    assert run.rc == 0, run
+    run = sc.run("push", {"before": own, "after": head}, head, ref="refs/heads/accepted")
+    assert run.rc == 1, run
+    assert "config changed: the scanned commits add .keytrap-baseline.json" in run.stderr, run
+    # merged on the default branch first: applied to the key a later branch adds
+    sc.git("checkout", "-q", "main")
+    sc.write(".keytrap-baseline.json", baseline)
+    merged = sc.commit("accept the fixture key")
+    sc.git("checkout", "-q", "-b", "later", merged)
+    sc.write("app/settings.py", f"BINANCE_API_KEY = '{sc.keys[0]}'\n")
+    head = sc.commit("add config")
+    for before in (merged, ZERO):
+        run = sc.run("push", {"before": before, "after": head}, head, ref="refs/heads/later")
+        assert run.rc == 0, run
+        assert f"--settings-from {merged}" in run.stdout
+
+
+def test_two_pushes_cannot_silence_the_scan(sc: Scenario) -> None:
+    """Push 1 adds `exclude = ["*"]` (no key: it passes, with a warning); push 2 adds the key.
+    The range before..sha has push 1 as its base, but the settings come from the default
+    branch: push 2 fails. So does a new branch (before = 0000…) stacked on the attacker's."""
+    key2 = random_secret()
+    sc.git("checkout", "-q", "-b", "evil", sc.c1)
+    sc.write("pyproject.toml", '[tool.keytrap]\nexclude = ["*"]\n')
+    p1 = sc.commit("chore: tooling")
+    first = sc.run("push", {"before": ZERO, "after": p1, "created": True}, p1, ref="refs/heads/evil")
+    assert first.rc == 0, first
+    assert "config changed: the scanned commits add pyproject.toml" in first.stderr, first
+    sc.write("prod.env", f"BINANCE_API_SECRET={sc.keys[1]}\n")
+    p2 = sc.commit("feat")
+    second = sc.run("push", {"before": p1, "after": p2}, p2, ref="refs/heads/evil")
+    assert second.rc == 1 and second.outputs["exit-code"] == "1", second
+    assert any("prod.env" in e for e in errors(second)), second
+    assert f"--settings-from {sc.c1}" in second.stdout  # the merge-base with main
+    sc.git("checkout", "-q", "-b", "evil2", p2)
+    sc.write("more.env", f"BINANCE_API_SECRET={key2}\n")
+    p3 = sc.commit("more")
+    stacked = sc.run("push", {"before": ZERO, "after": p3, "created": True}, p3, ref="refs/heads/evil2")
+    assert stacked.rc == 1, stacked
+    assert {e.split(",")[0] for e in errors(stacked)} == {"::error file=prod.env", "::error file=more.env"}
+    # a push to the default branch reads the settings of its previous tip
+    sc.git("checkout", "-q", "main")
+    sc.write("pyproject.toml", '[tool.keytrap]\nexclude = ["*"]\n')
+    sc.write("main.env", f"BINANCE_API_SECRET={key2}\n")
+    m = sc.commit("direct push")
+    direct = sc.run("push", {"before": sc.c3, "after": m}, m, ref="refs/heads/main")
+    assert direct.rc == 1 and f"--settings-from {sc.c3}" in direct.stdout, direct
+    assert_redacted(first.stdout + second.stdout + stacked.stdout + direct.stdout + second.stderr, [*sc.keys, key2])
 
 
 def test_at_most_ten_annotations_per_level(sc: Scenario) -> None:

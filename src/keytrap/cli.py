@@ -62,6 +62,12 @@ def _add_filter_options(p: argparse.ArgumentParser) -> None:
                    "(default: .keytrap-baseline.json at the repository top, if there is one)")
 
 
+SETTINGS_FROM_HELP = ("read the config and baseline as of commit REV, through git (never the working tree): a "
+                      "commit reviewers trust, such as the merge-base of the default branch and the scanned tip; "
+                      "0000... (the null id) for none: the defaults. Without it a range reads its base commit's "
+                      "settings only when that is on the default branch (origin/HEAD, when known)")
+
+
 def _size(text: str) -> int:
     units = {"k": 1024, "m": 1024**2, "g": 1024**3}
     t = text.strip().lower().removesuffix("b").removesuffix("i")
@@ -133,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--since-commit", metavar="REV", help="scan blobs introduced after REV (same as --range REV..HEAD)")
     mode.add_argument("--branch", metavar="REF", help="scan history reachable from REF only")
     mode.add_argument("--no-worktree", action="store_true", help="with --history: skip the working tree")
+    mode.add_argument("--settings-from", metavar="REV", help=SETTINGS_FROM_HELP)
     mode.add_argument("--include-deps", action="store_true",
                       help="also walk virtualenvs, node_modules and tool caches (.tox, .mypy_cache, .pytest_cache), skipped by default")
     _add_filter_options(scan)
@@ -157,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     hook.add_argument("files", nargs="*", metavar="FILE", help="staged files to check (default: everything staged)")
     hook.add_argument("--pre-push", action="store_true", help="scan the commits about to be pushed")
+    hook.add_argument("--settings-from", metavar="REV", help=SETTINGS_FROM_HELP)
     hook.add_argument("--verify", action="store_true", help="also verify found pairs (off by default)")
     hook.add_argument("--binance-url", metavar="URL", help=argparse.SUPPRESS)
     _add_filter_options(hook)
@@ -216,9 +224,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load_config(args: argparse.Namespace, root: str, *, at_top: bool = False, default_baseline: bool = True):
-    """Settings for a scan of ``root`` with the command line's overrides (see api.load_config)."""
+    """Settings for a scan of ``root`` with the command line's overrides (see api.load_config);
+    with ``--settings-from REV``, as of that commit of the repository holding ``root``."""
     from keytrap import api
 
+    settings_from = getattr(args, "settings_from", None)
+    if settings_from is not None:
+        return api.load_config_from(root if os.path.isdir(root) else os.path.dirname(root) or os.curdir,
+                                    settings_from, options=api.ConfigOptions.from_args(args))
     return api.load_config(root, at_top=at_top, default_baseline=default_baseline,
                            **api.ConfigOptions.from_args(args)._asdict())
 
@@ -341,6 +354,7 @@ def _scan_result(args: argparse.Namespace, log: list[str], *, default_baseline: 
     since_commit = getattr(args, "since_commit", None)
     branch = getattr(args, "branch", None)
     history = bool(args.history or rev_range or since_commit or branch)
+    settings_from = getattr(args, "settings_from", None)
     if getattr(args, "staged", False):
         if history:
             raise UsageError("--staged cannot be combined with --history/--range/--since-commit/--branch")
@@ -365,14 +379,14 @@ def _scan_result(args: argparse.Namespace, log: list[str], *, default_baseline: 
         if len(paths) != 1 or not os.path.isdir(paths[0]):
             raise UsageError("--history/--range take one repository folder as PATH")
         conf = None
-        if not (rev_range or since_commit):  # a range reads its settings from its base commit
+        if not (rev_range or since_commit or settings_from):  # a range reads its settings through git
             conf = _load_config(args, paths[0], default_baseline=default_baseline)
             log.append(f"config: {conf.describe()}")
         with _progress(args) as progress:
             return api.scan_history(
                 paths[0], conf, rev_range=rev_range, since_commit=since_commit, branch=branch,
                 include_worktree=not getattr(args, "no_worktree", False), progress=progress,
-                options=api.ConfigOptions.from_args(args), log=log.append,
+                options=api.ConfigOptions.from_args(args), log=log.append, settings_from=settings_from,
             )
     conf = _load_config(args, default_root(paths), default_baseline=default_baseline)
     log.append(f"config: {conf.describe()}")

@@ -148,6 +148,7 @@ def run(args: argparse.Namespace, top: str, config: Config | None) -> int:
             result = api.scan_push(
                 top, _push_ranges(stdin_text), config, remote=push_remote(),
                 options=api.ConfigOptions.from_args(args), log=lines.append,
+                settings_from=getattr(args, "settings_from", None),
             )
         except KeytrapError as exc:
             raise type(exc)(f"push refused: {exc}; {bypass('push')}") from None
