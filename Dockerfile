@@ -13,7 +13,7 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 
 COPY . /opt/keytrap-src
-RUN pip install --no-cache-dir /opt/keytrap-src && rm -rf /opt/keytrap-src
+RUN python -I -m pip install --no-cache-dir /opt/keytrap-src && rm -rf /opt/keytrap-src
 
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin keytrap
 

@@ -32,15 +32,32 @@ def code_blocks(markdown: str, lang: str) -> list[str]:
 
 
 def tools_dir(tmp: Path) -> Path:
-    """A folder with ``keytrap`` (this checkout) and a recording ``pip``, for the front of PATH."""
+    """A folder with ``keytrap`` (this checkout), a recording ``pip`` and a ``python3`` that
+    records ``python3 -I -m pip …`` (and runs the test interpreter otherwise), for the front of
+    PATH.
+
+    The ``keytrap`` here starts isolated (``-I``) with this checkout's ``src`` first on
+    ``sys.path``, like the console script of an installed keytrap: the current folder (the
+    scanned checkout) is never on it, so a recipe test can put hostile modules there.
+    """
     bin_dir = tmp / "recipe-bin"
     bin_dir.mkdir(exist_ok=True)
+    boot = f"import sys; sys.path.insert(0, {str(ROOT / 'src')!r}); from keytrap.cli import main; sys.exit(main())"
     keytrap = bin_dir / "keytrap"
-    keytrap.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m keytrap "$@"\n')
+    keytrap.write_text(f'#!/bin/sh\nexec "{sys.executable}" -I -c "{boot}" "$@"\n')
     keytrap.chmod(0o755)
     pip = bin_dir / "pip"
     pip.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{bin_dir}/pip.log"\n')
     pip.chmod(0o755)
+    python3 = bin_dir / "python3"
+    python3.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = -I ] && [ "$2" = -m ] && [ "$3" = pip ]; then\n'
+        f'  shift 3; printf "%s\\n" "$*" >> "{bin_dir}/pip.log"; exit 0\n'
+        "fi\n"
+        f'exec "{sys.executable}" "$@"\n'
+    )
+    python3.chmod(0o755)
     return bin_dir
 
 
@@ -91,9 +108,12 @@ def run_action(
     sha: str,
     tmp: Path,
     ref: str = "refs/heads/main",
+    install: bool = False,
 ) -> ActionRun:
     """Run the ``run:`` steps of ``action_dir/action.yml`` as GitHub would (bash -eo pipefail,
-    GITHUB_ENV / GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files), with ``inputs`` over the defaults."""
+    GITHUB_ENV / GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files), with ``inputs`` over the defaults.
+    ``install``: run the install step for real (a virtualenv in RUNNER_TEMP and ``pip install``
+    of ``action_dir``, from the package index) instead of ``KEYTRAP_PREINSTALLED``."""
     import yaml
 
     spec = yaml.safe_load((action_dir / "action.yml").read_text())
@@ -117,6 +137,9 @@ def run_action(
         RUNNER_TEMP=str(runner_temp), KEYTRAP_PREINSTALLED=str(bin_dir / "keytrap"),
         **{k: str(v) for k, v in files.items()},
     )
+    if install:
+        del env["KEYTRAP_PREINSTALLED"]
+        env.pop("PYTHONPATH", None)
     step_outputs: dict[str, dict[str, str]] = {}
 
     def evaluate(expr: str) -> str:

@@ -5,6 +5,7 @@ events, with GITHUB_* set and an event payload file (see ci_harness)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,8 @@ class Scenario:
         return self.git("rev-parse", "HEAD")
 
     def run(self, event_name: str, event: dict, sha: str, ref: str = "refs/heads/main", **inputs: str):
+        if event_name == "push":  # GitHub's push payloads always name the default branch
+            event = {"repository": {"default_branch": "main"}, **event}
         self.git("checkout", "-q", "--detach", sha)  # what actions/checkout leaves
         work = self.tmp / f"run-{event_name}-{sha[:7]}-{len(list(self.tmp.iterdir()))}"
         work.mkdir()
@@ -146,10 +149,11 @@ def test_modes_inputs_and_outputs(sc: Scenario) -> None:
     assert bad.rc == 2 and "unknown mode" in bad.stdout
 
 
-def test_baseline_is_read_from_the_base_commit(sc: Scenario) -> None:
-    """A range reads the baseline as of its base commit: one the pushed commits (or a pull
-    request) add or change cannot silence them; one already on the base branch applies."""
-    from ci_harness import tools_dir  # noqa: F401 - the same keytrap the action runs
+def test_baseline_is_read_from_a_reviewed_commit(sc: Scenario) -> None:
+    """The settings of a push come from the default branch (the merge-base with the pushed
+    tip), never from the pushed commits or the pusher's own earlier push: a baseline in the
+    working tree, or one a first push brings, does not silence the next one; a baseline merged
+    on the default branch applies."""
     import subprocess
     import sys
 
@@ -160,14 +164,59 @@ def test_baseline_is_read_from_the_base_commit(sc: Scenario) -> None:
     run = sc.run("push", {"before": sc.c1, "after": sc.c2}, sc.c2)
     assert run.rc == 1, run
     (sc.repo / ".keytrap-baseline.json").unlink(missing_ok=True)
-    # committed on the base side first: applied to the key the next commit adds
+    # a branch's first push brings the baseline, its second the key: the baseline is not applied
     sc.git("checkout", "-q", "-b", "accepted", sc.c1)
     sc.write(".keytrap-baseline.json", baseline)
-    base = sc.commit("accept the fixture key")
+    own = sc.commit("accept the fixture key")
     sc.write("app/config.py", f"BINANCE_API_KEY = '{sc.keys[0]}'\n")
     head = sc.commit("add config")
-    run = sc.run("push", {"before": base, "after": head}, head, ref="refs/heads/accepted")
-    assert run.rc == 0, run
+    run = sc.run("push", {"before": own, "after": head}, head, ref="refs/heads/accepted")
+    assert run.rc == 1, run
+    assert "config changed: the scanned commits add .keytrap-baseline.json" in run.stderr, run
+    # merged on the default branch first: applied to the key a later branch adds
+    sc.git("checkout", "-q", "main")
+    sc.write(".keytrap-baseline.json", baseline)
+    merged = sc.commit("accept the fixture key")
+    sc.git("checkout", "-q", "-b", "later", merged)
+    sc.write("app/settings.py", f"BINANCE_API_KEY = '{sc.keys[0]}'\n")
+    head = sc.commit("add config")
+    for before in (merged, ZERO):
+        run = sc.run("push", {"before": before, "after": head}, head, ref="refs/heads/later")
+        assert run.rc == 0, run
+        assert f"--settings-from {merged}" in run.stdout
+
+
+def test_two_pushes_cannot_silence_the_scan(sc: Scenario) -> None:
+    """Push 1 adds `exclude = ["*"]` (no key: it passes, with a warning); push 2 adds the key.
+    The range before..sha has push 1 as its base, but the settings come from the default
+    branch: push 2 fails. So does a new branch (before = 0000…) stacked on the attacker's."""
+    key2 = random_secret()
+    sc.git("checkout", "-q", "-b", "evil", sc.c1)
+    sc.write("pyproject.toml", '[tool.keytrap]\nexclude = ["*"]\n')
+    p1 = sc.commit("chore: tooling")
+    first = sc.run("push", {"before": ZERO, "after": p1, "created": True}, p1, ref="refs/heads/evil")
+    assert first.rc == 0, first
+    assert "config changed: the scanned commits add pyproject.toml" in first.stderr, first
+    sc.write("prod.env", f"BINANCE_API_SECRET={sc.keys[1]}\n")
+    p2 = sc.commit("feat")
+    second = sc.run("push", {"before": p1, "after": p2}, p2, ref="refs/heads/evil")
+    assert second.rc == 1 and second.outputs["exit-code"] == "1", second
+    assert any("prod.env" in e for e in errors(second)), second
+    assert f"--settings-from {sc.c1}" in second.stdout  # the merge-base with main
+    sc.git("checkout", "-q", "-b", "evil2", p2)
+    sc.write("more.env", f"BINANCE_API_SECRET={key2}\n")
+    p3 = sc.commit("more")
+    stacked = sc.run("push", {"before": ZERO, "after": p3, "created": True}, p3, ref="refs/heads/evil2")
+    assert stacked.rc == 1, stacked
+    assert {e.split(",")[0] for e in errors(stacked)} == {"::error file=prod.env", "::error file=more.env"}
+    # a push to the default branch reads the settings of its previous tip
+    sc.git("checkout", "-q", "main")
+    sc.write("pyproject.toml", '[tool.keytrap]\nexclude = ["*"]\n')
+    sc.write("main.env", f"BINANCE_API_SECRET={key2}\n")
+    m = sc.commit("direct push")
+    direct = sc.run("push", {"before": sc.c3, "after": m}, m, ref="refs/heads/main")
+    assert direct.rc == 1 and f"--settings-from {sc.c3}" in direct.stdout, direct
+    assert_redacted(first.stdout + second.stdout + stacked.stdout + direct.stdout + second.stderr, [*sc.keys, key2])
 
 
 def test_at_most_ten_annotations_per_level(sc: Scenario) -> None:
@@ -184,3 +233,109 @@ def test_at_most_ten_annotations_per_level(sc: Scenario) -> None:
     rows = [ln for ln in run.summary.splitlines() if ln.startswith("| ") and "---" not in ln]
     assert len(rows) == 15  # header + every finding
     assert_redacted(run.stdout + run.summary, keys)
+
+
+# --- the action runs no code from the scanned checkout ------------------------------------------
+
+#: Modules a checkout could hold that a Python started in it would import: ``python -m X`` and
+#: ``python -`` put the current folder first on sys.path (venv, pip, json), ``keytrap`` is the
+#: scanner's own package, and site/sitecustomize run at start-up when their folder is on the path.
+HOSTILE_MODULES = ("venv.py", "pip/__init__.py", "pip/__main__.py", "json.py", "keytrap/__init__.py",
+                   "keytrap/__main__.py", "site.py", "sitecustomize.py", "usercustomize.py")
+
+
+def _plant_hostile_modules(repo: Path, markers: Path) -> None:
+    for rel in HOSTILE_MODULES:
+        name = rel.split("/")[0].removesuffix(".py")
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(f"open({str(markers / name)!r}, 'w').write('ran')\n")
+
+
+def _action_copy(tmp: Path) -> Path:
+    """The action's own files in a folder of their own: ``pip install`` builds in the source
+    folder, and parallel tests must not share (or write into) this checkout."""
+    import shutil
+
+    dest = tmp / "action"
+    dest.mkdir()
+    for name in ("action.yml", "pyproject.toml", "README.md", "LICENSE", "MANIFEST.in"):
+        if (ROOT / name).exists():
+            shutil.copy(ROOT / name, dest / name)
+    shutil.copytree(ROOT / "src", dest / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    return dest
+
+
+@pytest.mark.parametrize("install", [True, False], ids=["installed-by-the-action", "preinstalled"])
+@pytest.mark.parametrize("event_name", ["push", "pull_request"])
+def test_action_runs_no_code_from_the_checkout(sc: Scenario, tmp_path: Path, event_name: str, install: bool) -> None:
+    """A pull request that commits venv.py, pip/, json.py, keytrap/, site.py and sitecustomize.py
+    runs none of them: the install step works in RUNNER_TEMP and every Python starts isolated
+    (``preinstalled`` runs the scan step even where the install step cannot reach an index)."""
+    from ci_harness import run_action
+
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    sc.git("checkout", "-q", "-b", "hostile", sc.c1)
+    _plant_hostile_modules(sc.repo, markers)
+    sc.write("deploy/prod.env", f"BINANCE_API_SECRET={sc.keys[1]}\n")
+    head = sc.commit("innocent-looking change")
+    event = ({"pull_request": {"base": {"sha": sc.c1}, "head": {"sha": head}}} if event_name == "pull_request"
+             else {"before": sc.c1, "after": head, "repository": {"default_branch": "main"}})
+    work = tmp_path / "work"
+    work.mkdir()
+    run = run_action(_action_copy(tmp_path), {"python-version": ""}, repo=sc.repo, event_name=event_name,
+                     event=event, sha=head, tmp=work, ref="refs/heads/hostile", install=install)
+    assert sorted(p.name for p in markers.iterdir()) == [], run  # nothing from the checkout ran
+    if install and not (work / "runner-temp" / "keytrap-venv" / "bin" / "keytrap").exists():
+        pytest.skip(f"keytrap could not be installed here (no package index?): {run.stderr[-300:]}")
+    assert run.rc == 1 and run.outputs["exit-code"] == "1", run
+    assert any("deploy/prod.env" in e for e in errors(run)), run
+
+
+_PY_CALL = re.compile(
+    r"""(?:^|[\s;&|(`])["']?(?:[^\s"';&|()`]*/)?(python(?:3(?:\.\d+)?)?|pip3?)["']?(?=\s|$)(\s+\S+)?""")
+
+
+def _shell_lines(text: str) -> list[str]:
+    """Lines of shell, comments removed (a comment may name `python -m` to explain it)."""
+    out = []
+    for line in text.splitlines():
+        code = re.sub(r"(?:^|\s)#.*$", "", line)
+        if code.strip():
+            out.append(code)
+    return out
+
+
+def _shipped_shell() -> list[tuple[str, str]]:
+    """(where, line) for every shell line keytrap ships: the action's `run:` steps, the fenced
+    blocks and inline commands of docs/ci.md, and the Dockerfile's RUN instructions."""
+    import yaml
+
+    lines: list[tuple[str, str]] = []
+    spec = yaml.safe_load((ROOT / "action.yml").read_text())
+    for step in spec["runs"]["steps"]:
+        lines += [(f"action.yml: {step.get('name')}", ln) for ln in _shell_lines(step.get("run", ""))]
+    doc = (ROOT / "docs" / "ci.md").read_text()
+    for m in re.finditer(r"^```\w*\n(.*?)^```$", doc, re.M | re.S):
+        lines += [("docs/ci.md block", ln) for ln in _shell_lines(m.group(1))]
+    prose = re.sub(r"^```\w*\n.*?^```$", "", doc, flags=re.M | re.S)
+    lines += [("docs/ci.md inline", span) for span in re.findall(r"`([^`\n]+ [^`\n]+)`", prose)]
+    docker = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    lines += [("Dockerfile", ln) for ln in _shell_lines(docker) if ln.lstrip().upper().startswith("RUN ")]
+    return lines
+
+
+def test_every_shipped_python_call_is_isolated() -> None:
+    """`python -m X` and `python -` put the current folder (a scanned checkout) first on
+    sys.path: every Python we ship a command line for starts with -I, and pip runs as
+    `python -I -m pip` (never a bare `pip`, whose helpers inherit the folder)."""
+    calls = 0
+    for where, line in _shipped_shell():
+        for m in _PY_CALL.finditer(line):
+            prog, nxt = m.group(1), (m.group(2) or "").strip()
+            if prog.startswith("pip"):
+                assert line[: m.start(1)].rstrip().endswith("-m"), f"{where}: bare pip: use python3 -I -m pip: {line.strip()}"
+                continue
+            assert nxt == "-I", f"{where}: {prog} without -I: {line.strip()}"
+            calls += 1
+    assert calls >= 5  # the action's venv, pip and event reader, the GitLab install, the Dockerfile

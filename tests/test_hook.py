@@ -94,13 +94,14 @@ def test_commit_all_uses_the_temporary_index(repo: Path, key: str) -> None:
 
 def test_hook_reads_files_over_the_size_limit_and_dash_names(repo: Path, key: str) -> None:
     """A staged file over max_file_size is streamed, not skipped; a file named like an option
-    is a file, with ``--`` placed by itself after the options or with no ``--`` at all."""
+    is scanned with everything staged (no FILE, as pre-commit runs the hook), or named after
+    ``--``."""
     (repo / "big.env").write_text("#" * 3000 + f"\nBINANCE_API_KEY={key}\n")
     (repo / "-dash.env").write_text(f"BINANCE_API_SECRET={key}\n")
     (repo / ".keytrap.toml").write_text("max_file_size = 2048\n")
     git(repo, "add", "--", "big.env", "-dash.env", ".keytrap.toml")
-    for argv in (["--", "big.env", "-dash.env"], ["--min-confidence", "low", "--", "-dash.env", "big.env"],
-                 ["--min-confidence", "low", "-dash.env", "big.env"], ["big.env", "-dash.env"]):
+    for argv in ([], ["--", "big.env", "-dash.env"], ["--min-confidence", "low", "--", "-dash.env", "big.env"],
+                 ["--min-confidence", "low"]):
         proc = subprocess.run([sys.executable, "-m", "keytrap", "hook", *argv],
                               cwd=repo, capture_output=True, text=True, timeout=120)
         assert proc.returncode == 1, (argv, proc.stderr)
@@ -110,26 +111,28 @@ def test_hook_reads_files_over_the_size_limit_and_dash_names(repo: Path, key: st
         assert_redacted(proc.stdout + proc.stderr, [key])
 
 
-def test_split_hook_args() -> None:
-    from keytrap.cli import split_hook_args
-
-    takes = {"--min-confidence": True, "--exclude": True, "--verify": False, "--pre-push": False}
-    files = {"--exclude", "*", "-dash.py", "--"}
-    exists = files.__contains__
-    assert split_hook_args(["--min-confidence", "high", "a.py", "-dash.py"], takes, exists) == (
-        ["--min-confidence", "high"], ["a.py", "-dash.py"])
-    assert split_hook_args(["--verify", "--", "-x.py", "--verify"], takes, lambda p: False) == (
-        ["--verify"], ["-x.py", "--verify"])
-    assert split_hook_args(["--min-confidence=high", "-dash.py"], takes, exists) == (["--min-confidence=high"], ["-dash.py"])
-    # a hostile repository's file names never become options, however they look
-    assert split_hook_args(["--exclude", "*", "a.py"], takes, exists) == ([], ["--exclude", "*", "a.py"])
-    assert split_hook_args(["--", "a.py"], takes, exists) == ([], ["--", "a.py"])  # a file named --
-    assert split_hook_args(["--", "a.py"], takes, lambda p: False) == ([], ["a.py"])
-    for bad, message in ((["--bogus", "a.py"], "unknown option '--bogus'"),
-                         (["a.py", "--verify"], "option --verify after the file names"),
-                         (["--exclude"], "--exclude needs a value")):
-        with pytest.raises(Exception, match=message):
-            split_hook_args(bad, takes, lambda p: p == "a.py")
+def test_hook_options_do_not_depend_on_files_on_disk(repo: Path, key: str) -> None:
+    """A repository that commits files named `--no-config`, `--exclude` and `*` next to a
+    weakening config cannot turn the user's `args: [--no-config]` into file names: options
+    are parsed as options, whatever exists on disk."""
+    (repo / ".keytrap.toml").write_text('exclude = ["*"]\n')
+    for name in ("--no-config", "--exclude", "*"):
+        (repo / name).write_text("x\n")
+    (repo / "prod.env").write_text(f"BINANCE_API_KEY={key}\n")
+    git(repo, "add", "-A")
+    hook = [sys.executable, "-m", "keytrap", "hook"]
+    weak = subprocess.run(hook, cwd=repo, capture_output=True, text=True, timeout=120)
+    assert weak.returncode == 0, weak.stdout + weak.stderr  # the repository's config, as asked
+    proc = subprocess.run([*hook, "--no-config"], cwd=repo, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "commit refused: 1 Binance secret found" in proc.stdout and "prod.env:1" in proc.stdout
+    assert proc.stderr == "keytrap: config: defaults (--no-config)\n"
+    files = subprocess.run([*hook, "--no-config", "--", "--no-config", "prod.env"], cwd=repo,
+                           capture_output=True, text=True, timeout=120)
+    assert files.returncode == 1, files.stdout + files.stderr  # names after -- are files
+    bogus = subprocess.run([*hook, "--bogus"], cwd=repo, capture_output=True, text=True, timeout=120)
+    assert bogus.returncode == 2 and "unrecognized arguments: --bogus" in bogus.stderr
+    assert_redacted(proc.stdout + proc.stderr + files.stdout, [key])
 
 
 def test_pre_commit_first_push_of_a_new_repository_is_checked(repo: Path, key: str) -> None:

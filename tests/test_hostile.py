@@ -412,6 +412,78 @@ def test_null_base_missing_base_and_first_baseline_still_scan(tmp_path: Path, ke
     assert proc.returncode == 2 and "unknown revision" in proc.stderr
 
 
+# --- settings come from a commit reviewers trust (red team 09) ---------------------------------
+
+
+def test_two_pushes_and_a_stacked_branch_cannot_choose_their_settings(tmp_path: Path, key: str, secret: str) -> None:
+    """Push 1 adds `exclude = ["*"]` and passes; push 2 adds a key with push 1 as its base. With
+    the default branch known (origin/HEAD), a base that is not on it, or a boundary keytrap
+    computed for a null base, gives the defaults; `--settings-from REV` names the trusted
+    commit (0000…: none); an unknown REV is an error, never a silent fall back."""
+    key2 = random_secret()
+    origin = GitRepo(tmp_path / "origin.git", bare=True)
+    repo = GitRepo(tmp_path / "repo")
+    repo.git("remote", "add", "origin", str(origin.path))
+    main = repo.commit("base", {"README.md": "bot\n"})
+    repo.git("push", "-q", "origin", "main")
+    repo.git("checkout", "-q", "-b", "feature")
+    p1 = repo.commit("chore: tooling", {"pyproject.toml": '[tool.keytrap]\nexclude = ["*"]\n'})
+    repo.git("push", "-q", "origin", "feature")
+    p2 = repo.commit("feat", {"prod.env": f"BINANCE_API_KEY={key}\nBINANCE_API_SECRET={secret}\n"})
+    zero = "0" * 40
+    # no default branch known yet: the range's own BASE applies (the caller chose it) ...
+    proc = keytrap(repo.path, "scan", ".", "--range", f"{p1}..{p2}")
+    assert proc.returncode == 0 and proc.stderr == f"keytrap: config: pyproject.toml [tool.keytrap]@{p1[:12]}\n"
+    # ... but a boundary keytrap computed for a null base (a branch stacked on feature) does not
+    repo.git("checkout", "-q", "-b", "feature2")
+    p3 = repo.commit("more", {"more.env": f"BINANCE_API_SECRET={key2}\n"})
+    proc = keytrap(repo.path, "scan", ".", "--range", f"{zero}..HEAD")
+    assert proc.returncode == 1, proc.stderr
+    assert (f"keytrap: config: defaults (no config file, the range has no base commit of its own and no default "
+            f"branch is known (origin/HEAD): the nearest pushed commit {p1[:12]} may be anyone's)") in proc.stderr
+    assert "keytrap: warning: settings: the defaults apply: the range has no base commit of its own" in proc.stderr
+    stdin = f"refs/heads/feature2 {p3} refs/heads/feature2 {zero}\n"
+    push = subprocess.run([KEYTRAP, "hook", "--pre-push"], cwd=repo.path, input=stdin, text=True, capture_output=True,
+                          env={**os.environ, "KEYTRAP_PUSH_REMOTE": "origin"}, timeout=120)
+    assert push.returncode == 1 and "push refused: 3 Binance secrets found" in push.stdout, push.stdout + push.stderr
+    # the default branch known: a base that is not on it gives the defaults
+    repo.git("remote", "set-head", "origin", "main")
+    proc = keytrap(repo.path, "scan", ".", "--range", f"{p1}..{p2}")
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.splitlines()[0] == (f"keytrap: config: defaults (no config file, the base commit {p1[:12]} "
+                                           "is not on the default branch origin/main)")
+    assert "pass --settings-from REV" in proc.stderr
+    push = subprocess.run([KEYTRAP, "hook", "--pre-push"], cwd=repo.path, input=f"refs/heads/feature {p2} refs/heads/feature {p1}\n",
+                          text=True, capture_output=True, env={**os.environ, "KEYTRAP_PUSH_REMOTE": "origin"}, timeout=120)
+    assert push.returncode == 1, push.stdout + push.stderr
+    # a base on the default branch applies, and the change is named
+    proc = keytrap(repo.path, "scan", ".", "--range", f"{main}..{p2}")
+    assert proc.returncode == 1 and proc.stderr.splitlines()[0] == f"keytrap: config: defaults (no config file at {main[:12]})"
+    assert "config changed: the scanned commits add pyproject.toml" in proc.stderr
+    # --settings-from: the caller names the trusted commit
+    assert keytrap(repo.path, "scan", ".", "--range", f"{p1}..{p2}", "--settings-from", p1).returncode == 0
+    for rev in ("origin/main", main):
+        proc = keytrap(repo.path, "scan", ".", "--range", f"{p1}..{p2}", "--settings-from", rev)
+        assert proc.returncode == 1 and proc.stderr.splitlines()[0] == f"keytrap: config: defaults (no config file at {main[:12]})"
+        assert "config changed: the scanned commits add pyproject.toml" in proc.stderr
+    proc = keytrap(repo.path, "scan", ".", "--range", f"{p1}..{p2}", "--settings-from", zero)
+    assert proc.returncode == 1 and proc.stderr.splitlines()[0] == (
+        "keytrap: config: defaults (no config file, --settings-from the null commit)")
+    proc = keytrap(repo.path, "scan", ".", "--range", f"{p1}..{p2}", "--settings-from", "nope")
+    assert proc.returncode == 2 and proc.stderr.startswith("keytrap: error: unknown --settings-from commit"), proc.stderr
+    # any scan: a branch (the action's scope for a new branch), the tree, the hook
+    assert keytrap(repo.path, "scan", ".", "--branch", "feature2").returncode == 0  # the working tree's settings
+    for args in (("scan", ".", "--branch", "feature2"), ("scan", "."), ("scan", ".", "--history")):
+        proc = keytrap(repo.path, *args, "--settings-from", main)
+        assert proc.returncode == 1, (args, proc.stderr)
+        assert proc.stderr.splitlines()[0] == f"keytrap: config: defaults (no config file at {main[:12]})", args
+    push = subprocess.run([KEYTRAP, "hook", "--pre-push", "--settings-from", p1], cwd=repo.path,
+                          input=f"refs/heads/feature {p2} refs/heads/feature {p1}\n", text=True, capture_output=True,
+                          env={**os.environ, "KEYTRAP_PUSH_REMOTE": "origin"}, timeout=120)
+    assert push.returncode == 0, push.stdout + push.stderr  # the user trusts p1: its settings apply
+    assert_redacted(proc.stdout + proc.stderr + push.stdout + push.stderr, [key, secret, key2])
+
+
 # --- output integrity: hostile names, subjects and config values in every command and format ---
 
 import json  # noqa: E402

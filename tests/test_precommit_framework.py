@@ -74,9 +74,11 @@ def _config(rev: str, args: list[str] | None) -> str:
 
 
 def test_baseline_and_args_through_the_framework(tmp_path: Path) -> None:
-    """`repo:` pointing at this checkout's committed HEAD: a committed key recorded with
-    `keytrap baseline` no longer blocks, a new key does (also in a file named like an option),
-    and `args: [--min-confidence, high]` is honoured."""
+    """`repo:` pointing at this checkout's committed HEAD. The hook gets no file names
+    (`pass_filenames: false`) and scans everything staged: a committed key recorded with
+    `keytrap baseline` no longer blocks when it is staged again, a new key does,
+    `args: [--min-confidence, high]` is honoured, and a committed file named `--no-config` next
+    to a weakening `.keytrap.toml` cannot cancel `args: [--no-config]`."""
     pytest.importorskip("pre_commit")
     rev = git(ROOT, "rev-parse", "HEAD").strip()
     home = tmp_path / "pre-commit-home"
@@ -84,26 +86,26 @@ def test_baseline_and_args_through_the_framework(tmp_path: Path) -> None:
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
     old_key, old_secret = random_secret(), random_secret()
-    (repo / "bot.py").write_text(f"# binance bot\nBINANCE_API_KEY = '{old_key}'\nBINANCE_API_SECRET = '{old_secret}'\n")
-    git(repo, "add", "bot.py")
-    git(repo, "commit", "-qm", "legacy keys")  # no hook installed yet: the key is in history
+    legacy = f"# binance bot\nBINANCE_API_KEY = '{old_key}'\nBINANCE_API_SECRET = '{old_secret}'\n"
+    (repo / "bot.py").write_text(legacy)
     (repo / "high.yaml").write_text(_config(rev, ["--min-confidence", "high"]))
     (repo / "plain.yaml").write_text(_config(rev, None))
-    git(repo, "add", "high.yaml", "plain.yaml")
+    (repo / "strict.yaml").write_text(_config(rev, ["--no-config"]))
+    git(repo, "add", "bot.py", "high.yaml", "plain.yaml", "strict.yaml")
+    git(repo, "commit", "-qm", "legacy keys")  # no hook installed yet: the key is in history
 
     def run_all(config: str) -> subprocess.CompletedProcess:
         return precommit("run", "-c", config, "--all-files", cwd=repo, home=home)
 
-    before = run_all("plain.yaml")  # every file scanned whole: the committed key blocks
-    assert before.returncode == 1 and "bot.py:2" in before.stdout, before.stdout + before.stderr
+    (repo / "bot_copy.py").write_text(legacy)  # the old keys, staged again in a new file
+    git(repo, "add", "bot_copy.py")
+    before = run_all("plain.yaml")
+    assert before.returncode == 1 and "bot_copy.py:2" in before.stdout, before.stdout + before.stderr
     assert subprocess.run([sys.executable, "-m", "keytrap", "baseline"], cwd=repo).returncode == 0
     git(repo, "add", ".keytrap-baseline.json")
-    (repo / "bot.py").write_text((repo / "bot.py").read_text() + "PAIR = 'BTCUSDT'\n")
-    git(repo, "add", "bot.py")
     after = run_all("plain.yaml")
     assert after.returncode == 0, after.stdout + after.stderr
-    touched = precommit("run", "-c", "plain.yaml", "--files", "bot.py", cwd=repo, home=home)
-    assert touched.returncode == 0, touched.stdout + touched.stderr
+    git(repo, "commit", "-qm", "baseline the legacy keys")
 
     low = random_secret()
     (repo / "notes.txt").write_text(f"{low}\n")  # a bare token: low confidence
@@ -111,6 +113,7 @@ def test_baseline_and_args_through_the_framework(tmp_path: Path) -> None:
     assert run_all("high.yaml").returncode == 0  # args: [--min-confidence, high]
     plain = run_all("plain.yaml")
     assert plain.returncode == 1 and "notes.txt:1" in plain.stdout, plain.stdout + plain.stderr
+    git(repo, "rm", "-q", "--cached", "notes.txt")
 
     new_key = random_secret()
     (repo / "-leak.py").write_text(f"# binance\nBINANCE_API_KEY = '{new_key}'\n")
@@ -119,4 +122,14 @@ def test_baseline_and_args_through_the_framework(tmp_path: Path) -> None:
     assert leak.returncode == 1, leak.stdout + leak.stderr
     assert "commit refused: 1 Binance secret found" in leak.stdout and "-leak.py:2" in leak.stdout
     assert "bot.py" not in leak.stdout.split("commit refused")[1]
-    assert_redacted(before.stdout + leak.stdout + plain.stdout + leak.stderr, [old_key, old_secret, low, new_key])
+
+    # a hostile change: a config that excludes everything, and a file named like the user's option
+    (repo / ".keytrap.toml").write_text('exclude = ["*"]\n')
+    (repo / "--no-config").write_text("x\n")
+    git(repo, "add", "--", ".keytrap.toml", "--no-config")
+    assert run_all("plain.yaml").returncode == 0  # the repository's own settings, as configured
+    strict = run_all("strict.yaml")  # args: [--no-config]
+    assert strict.returncode == 1, strict.stdout + strict.stderr
+    assert "commit refused: 1 Binance secret found" in strict.stdout and "-leak.py:2" in strict.stdout
+    assert_redacted(before.stdout + leak.stdout + plain.stdout + leak.stderr + strict.stdout + strict.stderr,
+                    [old_key, old_secret, low, new_key])

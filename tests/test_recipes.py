@@ -299,6 +299,17 @@ def test_gitlab_recipe(tmp_path: Path) -> None:
     assert mr.returncode == 1 and "deploy/prod.env" in mr.stdout and "app/config.py" not in mr.stdout
     clean_mr = run(sc.d1, CI_PIPELINE_SOURCE="merge_request_event", CI_MERGE_REQUEST_DIFF_BASE_SHA=sc.c1)
     assert clean_mr.returncode == 0, clean_mr.stdout + clean_mr.stderr
+    # two pushes: `exclude = ["*"]` first (passes, with a warning), then the key: the settings
+    # come from the default branch, not from the first push
+    sc.git("checkout", "-q", "-b", "evil", sc.c1)
+    sc.write("pyproject.toml", '[tool.keytrap]\nexclude = ["*"]\n')
+    p1 = sc.commit("chore: tooling")
+    first_push = run(p1, CI_COMMIT_BEFORE_SHA=ZERO, CI_COMMIT_BRANCH="evil", CI_PIPELINE_SOURCE="push")
+    assert first_push.returncode == 0 and "config changed" in first_push.stderr, first_push.stderr
+    sc.write("prod.env", f"BINANCE_API_SECRET={sc.keys[1]}\n")
+    p2 = sc.commit("feat")
+    second = run(p2, CI_COMMIT_BEFORE_SHA=p1, CI_COMMIT_BRANCH="evil", CI_PIPELINE_SOURCE="push")
+    assert second.returncode == 1 and "prod.env" in second.stdout, second.stdout + second.stderr
 
 
 # --- container -----------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from keytrap.audit.records import AuditResult
     from keytrap.audit.run import Progress as AuditProgress
     from keytrap.gitrun import Location
+    from keytrap.sources.history import RangePlan
     from keytrap.verify import Verification
 
     Progress = Callable[[int, int], None]
@@ -157,6 +158,7 @@ def load_config_at(
     *,
     head: str | None = None,
     options: ConfigOptions | None = None,
+    why: str | None = None,
 ) -> Config:
     """Settings for a range scan, read from commit ``rev`` (the base side) through git, never
     from the working tree: ``.keytrap.toml`` / ``[tool.keytrap]`` and the baseline at the top of
@@ -165,7 +167,8 @@ def load_config_at(
     no base side exists, the defaults apply.
 
     With ``head``, the commits under review are compared with ``rev``: a config file or baseline
-    they change is named in ``Config.notes`` (it was not applied).
+    they change is named in ``Config.notes`` (it was not applied). ``why`` says, with ``rev``
+    None, why no commit's settings apply (shown in ``Config.describe()``).
     """
     from keytrap import baseline as bl
     from keytrap import config as cfg
@@ -206,7 +209,7 @@ def load_config_at(
     else:
         conf = parsed(base[PYPROJECT], PYPROJECT) if base[PYPROJECT] is not None else cfg.DEFAULT
         what = [f"{PYPROJECT} [tool.keytrap]{at}" if conf.source else
-                (f"defaults (no config file{' at ' + rev[:12] if rev else ', no base commit'})")]
+                (f"defaults (no config file{' at ' + rev[:12] if rev else ', ' + (why or 'no base commit')})")]
         applied += [CONFIG_FILE, PYPROJECT]
     prints: frozenset[str] = frozenset()
     named: str | None = None  # repository path of the baseline to read from the base side
@@ -234,8 +237,11 @@ def load_config_at(
                 raise UsageError(f"cannot read baseline {named}{at}: not UTF-8") from None
             prints = bl.parse(text, named + at)
             what.append(f"baseline {named}{at}")
+        elif (named != _BASELINE or (opts.baseline is None and conf.baseline)) and rev is None:
+            raise UsageError(f"baseline {named} not read: no trusted commit to read it from ({why or 'no base commit'}); "
+                             "pass --settings-from REV")
         elif named != _BASELINE or (opts.baseline is None and conf.baseline):
-            raise UsageError(f"baseline not found in the base commit {rev or '(none)'}: {named}")
+            raise UsageError(f"baseline not found in the base commit {rev}: {named}")
         elif opts.baseline is not None:  # the default one, named: optional (a first CI run)
             what.append(f"no baseline ({named} is not in {rev[:12] if rev else 'the base side'} yet)")
     notes: tuple[str, ...] = ()
@@ -246,6 +252,38 @@ def load_config_at(
 
 
 _BASELINE = ".keytrap-baseline.json"
+
+
+def load_config_from(
+    repo: str | os.PathLike[str], settings_from: str, *, head: str | None = None,
+    options: ConfigOptions | None = None,
+) -> Config:
+    """``--settings-from REV``: the settings as of commit ``REV`` (see :func:`load_config_at`),
+    whatever is scanned. ``REV`` must name a commit (an unknown one is an error); the null id
+    (``0000…``) means no commit is trusted: the defaults."""
+    from keytrap.sources.gitcat import open_repo
+    from keytrap.sources.history import resolve_settings_rev
+
+    rev = resolve_settings_rev(open_repo(repo).loc, settings_from)
+    return load_config_at(repo, rev, head=head, options=options, why="--settings-from the null commit")
+
+
+def _range_config(repo: str, plan: RangePlan, settings_from: str | None, options: ConfigOptions) -> Config:
+    """The settings of a range scan: ``--settings-from`` when given, else its base side when
+    that is a commit reviewers trust (:func:`keytrap.sources.history.settings_base`), else the
+    defaults, with a note that says why."""
+    from keytrap.sources.gitcat import open_repo
+    from keytrap.sources.history import settings_base
+
+    if settings_from is not None:
+        return load_config_from(repo, settings_from, head=plan.tip, options=options)
+    rev, reason = settings_base(open_repo(repo).loc, plan)
+    conf = load_config_at(repo, rev, head=plan.tip, options=options, why=reason or None)
+    if not reason:
+        return conf
+    note = (f"settings: the defaults apply: {reason}; to read the config and baseline from a commit "
+            "reviewers trust, pass --settings-from REV (such as the merge-base with the default branch)")
+    return conf.with_(notes=(note, *conf.notes))
 
 
 def _changed_notes(loc: Location, rev: str, head: str, paths: list[str], base: dict[str, bytes | None]
@@ -408,6 +446,7 @@ def scan_history(
     jobs: int = 2,
     options: ConfigOptions | None = None,
     log: Callable[[str], None] | None = None,
+    settings_from: str | None = None,
 ) -> ScanResult:
     """The git history of ``repo``: every blob of every ref (default), a range ``BASE..HEAD``,
     ``REV..HEAD`` (``since_commit``) or one ``branch``. A full scan of a repository with a work
@@ -416,11 +455,12 @@ def scan_history(
 
     A range is read as :func:`keytrap.sources.history.plan_range` says: a null base (CI's
     ``before`` on a new branch or tag) or a base this clone lacks (a shallow checkout) still
-    scans the new commits, with a note. Without ``config``, a range applies the settings of its
-    base side (:func:`load_config_at`), never the ones its own commits bring; other scans read
-    the working tree (:func:`load_config`). ``options`` shape either; ``log`` receives one
-    ``config: …`` line and a ``warning: …`` line per note on how the settings or the range were
-    chosen (front doors print them on stderr).
+    scans the new commits, with a note. Without ``config``, the settings come from commit
+    ``settings_from`` when given (``--settings-from``), else a range applies those of its base
+    side when reviewers trust it (on the default branch; see :func:`_range_config`), never the
+    ones its own commits bring, and other scans read the working tree (:func:`load_config`).
+    ``options`` shape either; ``log`` receives one ``config: …`` line and a ``warning: …`` line
+    per note on how the settings or the range were chosen (front doors print them on stderr).
     """
     from pathlib import Path
 
@@ -439,7 +479,7 @@ def scan_history(
         if branch is not None:
             raise UsageError("give at most one of a range, --since-commit and --branch")
         plan = plan_range(path, rev_range if rev_range is not None else f"{since_commit}..HEAD")
-        conf = config if config is not None else load_config_at(path, plan.base, head=plan.tip, options=opts)
+        conf = config if config is not None else _range_config(path, plan, settings_from, opts)
         if config is None and log is not None:
             log(f"config: {conf.describe()}")
         if log is not None:
@@ -447,10 +487,22 @@ def scan_history(
                 log(f"warning: {note}")
         hist = _history(Path(path), conf, plan=plan, progress=progress, jobs=jobs)
         return _with_notes(hist, conf.notes)
-    conf = config if config is not None else load_config(path, **opts._asdict())
+    if config is not None:
+        conf = config
+    elif settings_from is not None:
+        head = None
+        if branch is not None:
+            from keytrap.sources.history import _resolve
+
+            head = _resolve(open_repo(path).loc, branch, "branch")
+        conf = load_config_from(path, settings_from, head=head, options=opts)
+    else:
+        conf = load_config(path, **opts._asdict())
     if config is None and log is not None:
         log(f"config: {conf.describe()}")
-    hist = _history(Path(path), conf, branch=branch, progress=progress, jobs=jobs)
+        for note in conf.notes:
+            log(f"warning: {note}")
+    hist = _with_notes(_history(Path(path), conf, branch=branch, progress=progress, jobs=jobs), conf.notes)
     if not include_worktree or branch is not None:
         return hist
     info = open_repo(path)
@@ -471,6 +523,7 @@ def scan_push(
     remote: str | None = None,
     options: ConfigOptions | None = None,
     log: Callable[[str], None] | None = None,
+    settings_from: str | None = None,
 ) -> ScanResult:
     """Secrets in commits about to be pushed to ``remote`` (the name git gives the pre-push
     hook): each ``BASE..TIP`` whose base exists here, or ``TIP`` alone (a new branch, or a
@@ -478,8 +531,9 @@ def scan_push(
     holds (a commit already on ``origin`` is still new to ``public``). Without ``remote``, a
     commit on any remote counts as published. Each secret is reported once per push.
 
-    Without ``config``, each range applies the settings of its base side (see
-    :func:`load_config_at`); ``log`` gets the ``config:`` and ``warning:`` lines.
+    Without ``config``, the settings come from commit ``settings_from`` when given, else from
+    each range's base side when reviewers trust it (see :func:`_range_config`); ``log`` gets
+    the ``config:`` and ``warning:`` lines.
     """
     from pathlib import Path
 
@@ -499,14 +553,14 @@ def scan_push(
     for rev_range in ranges:
         base, _, tip = rev_range.rpartition("..")
         if base and staged.has_commit(top, base):
-            plan = RangePlan((rev_range,), tip, base)
+            plan = RangePlan((rev_range,), tip, base, from_range=True)
         else:
             plan = plan_new_commits(loc, tip, remote)
         conf = config
         if conf is None:
             key = (plan.base, plan.tip)
             if key not in configs:
-                configs[key] = load_config_at(top, plan.base, head=plan.tip, options=opts)
+                configs[key] = _range_config(top, plan, settings_from, opts)
                 if log is not None:
                     log(f"config: {configs[key].describe()}")
                     for note in configs[key].notes:

@@ -15,7 +15,7 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
     from typing import IO
 
 from keytrap import __version__
@@ -60,6 +60,12 @@ def _add_filter_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip paths matching GLOB (repeatable)")
     p.add_argument("--baseline", metavar="FILE", help="report only findings whose fingerprints are not in FILE "
                    "(default: .keytrap-baseline.json at the repository top, if there is one)")
+
+
+SETTINGS_FROM_HELP = ("read the config and baseline as of commit REV, through git (never the working tree): a "
+                      "commit reviewers trust, such as the merge-base of the default branch and the scanned tip; "
+                      "0000... (the null id) for none: the defaults. Without it a range reads its base commit's "
+                      "settings only when that is on the default branch (origin/HEAD, when known)")
 
 
 def _size(text: str) -> int:
@@ -133,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--since-commit", metavar="REV", help="scan blobs introduced after REV (same as --range REV..HEAD)")
     mode.add_argument("--branch", metavar="REF", help="scan history reachable from REF only")
     mode.add_argument("--no-worktree", action="store_true", help="with --history: skip the working tree")
+    mode.add_argument("--settings-from", metavar="REV", help=SETTINGS_FROM_HELP)
     mode.add_argument("--include-deps", action="store_true",
                       help="also walk virtualenvs, node_modules and tool caches (.tox, .mypy_cache, .pytest_cache), skipped by default")
     _add_filter_options(scan)
@@ -150,12 +157,14 @@ def build_parser() -> argparse.ArgumentParser:
     scan.set_defaults(func=cmd_scan)
 
     hook = sub.add_parser(
-        "hook", help="pre-commit entry point: scan what is staged for the given files",
-        description="Options first, then file names (as pre-commit passes them). A name that "
-                    "exists as a file is a file, even if it looks like an option; `--` ends the options.",
+        "hook", help="pre-commit entry point: scan what is staged (the index)",
+        description="Scan what is staged: with no FILE (as the pre-commit framework runs it), "
+                    "everything staged; with FILEs, their index content. Options are parsed as "
+                    "usual; put `--` before file names that start with '-'.",
     )
-    hook.add_argument("files", nargs="*", metavar="FILE", help="staged files to check (default: all staged)")
+    hook.add_argument("files", nargs="*", metavar="FILE", help="staged files to check (default: everything staged)")
     hook.add_argument("--pre-push", action="store_true", help="scan the commits about to be pushed")
+    hook.add_argument("--settings-from", metavar="REV", help=SETTINGS_FROM_HELP)
     hook.add_argument("--verify", action="store_true", help="also verify found pairs (off by default)")
     hook.add_argument("--binance-url", metavar="URL", help=argparse.SUPPRESS)
     _add_filter_options(hook)
@@ -208,64 +217,21 @@ def build_parser() -> argparse.ArgumentParser:
     doc.add_argument("path", nargs="?", default=".", help="repository (default: .)")
     doc.add_argument("--baseline", metavar="FILE", help="baseline file to check (default: .keytrap-baseline.json)")
     doc.set_defaults(func=cmd_doctor)
-    parser.hook_parser = hook  # type: ignore[attr-defined]  # main() splits its arguments itself
     return parser
-
-
-def split_hook_args(
-    tokens: Sequence[str], takes_value: dict[str, bool], exists: Callable[[str], bool] = os.path.lexists
-) -> tuple[list[str], list[str]]:
-    """``keytrap hook`` arguments as (options, file names).
-
-    pre-commit runs ``entry`` + ``args:`` + file names, with no ``--`` between them, so the
-    file names of a scanned repository follow the user's options, and a file may be named like
-    an option (``--exclude`` next to a file named ``*`` would exclude everything). So: options
-    come first and end at ``--`` or at the first token that is not one; a token that exists as a
-    file is a file, whatever it looks like; everything after the first file is a file. A token
-    that looks like an option but is neither a known option nor a file is an error, as is a known
-    option after the file names (it would be ignored).
-    """
-    opts: list[str] = []
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        if exists(tok) or not tok.startswith("-") or tok == "-":
-            break  # the first file name
-        if tok == "--":
-            return opts, list(tokens[i + 1 :])
-        name, eq, _ = tok.partition("=")
-        if name not in takes_value:
-            raise UsageError(f"keytrap hook: unknown option {tok!r} (file names go after the options, or after --)")
-        opts.append(tok)
-        i += 1
-        if takes_value[name] and not eq:
-            if i >= len(tokens):
-                raise UsageError(f"keytrap hook: {name} needs a value")
-            opts.append(tokens[i])
-            i += 1
-    files = list(tokens[i:])
-    for tok in files:
-        if tok.startswith("-") and tok.partition("=")[0] in takes_value and not exists(tok):
-            raise UsageError(f"keytrap hook: option {tok} after the file names: put options first")
-    return opts, files
-
-
-def _hook_options(hook: argparse.ArgumentParser) -> dict[str, bool]:
-    """Option string -> whether it takes a value, for the ``hook`` command's options."""
-    out: dict[str, bool] = {}
-    for action in hook._actions:  # argparse keeps no public list
-        for opt in action.option_strings:
-            out[opt] = action.nargs != 0
-    return out
 
 
 # --- helpers ---------------------------------------------------------------------------------
 
 
 def _load_config(args: argparse.Namespace, root: str, *, at_top: bool = False, default_baseline: bool = True):
-    """Settings for a scan of ``root`` with the command line's overrides (see api.load_config)."""
+    """Settings for a scan of ``root`` with the command line's overrides (see api.load_config);
+    with ``--settings-from REV``, as of that commit of the repository holding ``root``."""
     from keytrap import api
 
+    settings_from = getattr(args, "settings_from", None)
+    if settings_from is not None:
+        return api.load_config_from(root if os.path.isdir(root) else os.path.dirname(root) or os.curdir,
+                                    settings_from, options=api.ConfigOptions.from_args(args))
     return api.load_config(root, at_top=at_top, default_baseline=default_baseline,
                            **api.ConfigOptions.from_args(args)._asdict())
 
@@ -388,6 +354,7 @@ def _scan_result(args: argparse.Namespace, log: list[str], *, default_baseline: 
     since_commit = getattr(args, "since_commit", None)
     branch = getattr(args, "branch", None)
     history = bool(args.history or rev_range or since_commit or branch)
+    settings_from = getattr(args, "settings_from", None)
     if getattr(args, "staged", False):
         if history:
             raise UsageError("--staged cannot be combined with --history/--range/--since-commit/--branch")
@@ -412,14 +379,14 @@ def _scan_result(args: argparse.Namespace, log: list[str], *, default_baseline: 
         if len(paths) != 1 or not os.path.isdir(paths[0]):
             raise UsageError("--history/--range take one repository folder as PATH")
         conf = None
-        if not (rev_range or since_commit):  # a range reads its settings from its base commit
+        if not (rev_range or since_commit or settings_from):  # a range reads its settings through git
             conf = _load_config(args, paths[0], default_baseline=default_baseline)
             log.append(f"config: {conf.describe()}")
         with _progress(args) as progress:
             return api.scan_history(
                 paths[0], conf, rev_range=rev_range, since_commit=since_commit, branch=branch,
                 include_worktree=not getattr(args, "no_worktree", False), progress=progress,
-                options=api.ConfigOptions.from_args(args), log=log.append,
+                options=api.ConfigOptions.from_args(args), log=log.append, settings_from=settings_from,
             )
     conf = _load_config(args, default_root(paths), default_baseline=default_baseline)
     log.append(f"config: {conf.describe()}")
@@ -617,13 +584,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         argv = list(sys.argv[1:] if argv is None else argv)
-        files: list[str] | None = None
-        if argv[:1] == ["hook"]:
-            opts, files = split_hook_args(argv[1:], _hook_options(parser.hook_parser))  # type: ignore[attr-defined]
-            argv = ["hook", *opts]
         args = parser.parse_args(argv)
-        if files is not None:
-            args.files = files
         if not getattr(args, "func", None):
             parser.print_help(sys.stderr)
             return EXIT_USAGE

@@ -1,8 +1,10 @@
 """``keytrap hook``: the pre-commit / pre-push entry point.
 
-Kept to the stdlib and the engine: a clean commit imports neither rich nor GitPython. Under the
-pre-commit framework the files named in argv are checked in their *index* version (what will
-be committed), whatever the working tree holds.
+Kept to the stdlib and the engine: a clean commit imports neither rich nor GitPython. The
+pre-commit framework runs it with no file names (``pass_filenames: false``): everything staged
+is checked in its *index* version (what will be committed), whatever the working tree holds.
+No file name from the repository ever reaches the command line, so none can be read as an
+option (a file named ``--no-config`` would otherwise cancel the user's ``args: [--no-config]``).
 
 The hook fails closed: what it cannot read (a corrupt or missing object, a broken config) refuses
 the commit or push with one line that names the way to bypass it once (``SKIP=keytrap`` under
@@ -146,6 +148,7 @@ def run(args: argparse.Namespace, top: str, config: Config | None) -> int:
             result = api.scan_push(
                 top, _push_ranges(stdin_text), config, remote=push_remote(),
                 options=api.ConfigOptions.from_args(args), log=lines.append,
+                settings_from=getattr(args, "settings_from", None),
             )
         except KeytrapError as exc:
             raise type(exc)(f"push refused: {exc}; {bypass('push')}") from None

@@ -603,6 +603,9 @@ class RangePlan:
     tip: str
     base: str | None
     notes: tuple[str, ...] = ()
+    #: ``base`` is the range's own BASE (given by the caller), not a boundary keytrap computed
+    #: for a null or missing base (which may be the tip of any branch, an attacker's included)
+    from_range: bool = False
 
 
 def plan_new_commits(repo: Location, tip: str, remote: str | None = None, *,
@@ -645,7 +648,64 @@ def plan_range(repo: Path | str | Location, rev_range: str) -> RangePlan:
     if symmetric:
         out = run_git(loc, "merge-base", base_id, tip_id, check=False).decode().strip()
         base_id = out.split()[0] if out else base_id
-    return RangePlan((rev_range,), tip_id, base_id)
+    return RangePlan((rev_range,), tip_id, base_id, from_range=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# which commit the settings of a range come from
+
+
+def default_branch(repo: Location) -> tuple[str, str] | None:
+    """(name, commit id) of the default branch as this clone knows it, ``origin/HEAD`` (set by
+    ``git clone`` and ``git remote set-head``); None when it is not known."""
+    proc = gitrun.run(repo, "rev-parse", "--verify", "--quiet", "refs/remotes/origin/HEAD^{commit}")
+    if proc.returncode != 0:
+        return None
+    tip = proc.stdout.decode("ascii", "replace").strip()
+    name = gitrun.run(repo, "symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD")
+    shown = name.stdout.decode("utf-8", "replace").strip() if name.returncode == 0 else ""
+    return (shown or "origin/HEAD"), tip
+
+
+def is_ancestor(repo: Location, commit: str, of: str) -> bool:
+    return gitrun.run(repo, "merge-base", "--is-ancestor", commit, of).returncode == 0
+
+
+def resolve_settings_rev(repo: Location, rev: str) -> str | None:
+    """``--settings-from REV`` as a commit id; None for the null id (no trusted commit: the
+    defaults). An unknown REV is an error, never a silent fall back to the defaults."""
+    if _is_zero(rev):
+        return None
+    return _resolve(repo, rev, "--settings-from commit")
+
+
+def settings_base(repo: Location, plan: RangePlan) -> tuple[str | None, str]:
+    """The commit whose settings apply to ``plan`` when the caller names none
+    (``--settings-from``), and why: (commit, "") or (None, the reason the defaults apply).
+
+    Settings must come from a commit reviewers trust, never from the commits under review or
+    another branch someone pushed: a first push of ``exclude = ["*"]`` passes with a warning,
+    and would otherwise silence a second push whose base it is.
+
+    * no base side at all (every commit is new): the defaults;
+    * the default branch is known (``origin/HEAD``): the base applies only when it is on it
+      (an ancestor of its tip); else the defaults;
+    * it is not known: the range's own BASE applies (the caller chose it); a boundary keytrap
+      computed for a null or missing base (which may be any branch's tip) does not: the defaults.
+    """
+    base = plan.base
+    if base is None:
+        return None, ""
+    known = default_branch(repo)
+    if known is not None:
+        name, tip = known
+        if is_ancestor(repo, base, tip):
+            return base, ""
+        return None, f"the base commit {base[:12]} is not on the default branch {name}"
+    if plan.from_range:
+        return base, ""
+    return None, (f"the range has no base commit of its own and no default branch is known "
+                  f"(origin/HEAD): the nearest pushed commit {base[:12]} may be anyone's")
 
 
 def _scope(
