@@ -41,8 +41,9 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,10 +60,12 @@ from keytrap.sources.gitcat import (
     READ_CONFIG,
     CatFile,
     RepoInfo,
+    _widen_pipe,
     iter_objects,
     open_repo,
     run_git,
 )
+from keytrap.sources.graph import CommitGraph, ref_tips, refs_containing, walk
 
 Progress = Callable[[int, int], None]
 
@@ -101,57 +104,188 @@ class BlobLedger:
 
 @dataclass(slots=True)
 class LogIndex:
-    """What one ``git log --raw`` pass says about blobs: newest commit first."""
+    """What one log pass says about blobs, in ``git log --topo-order`` order: newest first."""
 
     commits: list[str] = field(default_factory=list)  # position -> sha
-    sources: list[str] = field(default_factory=list)  # position -> a ref reaching it (--source)
     # blob id -> [(commit position, raw path)] for each commit that adds/changes it
     blobs: dict[str, list[tuple[int, bytes]]] = field(default_factory=dict)
     gitlinks: set[bytes] = field(default_factory=set)  # submodule paths seen
+    graph: CommitGraph | None = None  # the walk, for ref attribution
+    order: array | None = None  # position -> walk index (graph.topo_order())
 
 
-def _log_args(revs: list[str]) -> list[str]:
+#: Settings of the log pass's git processes. Tree diffs read trees from all over the pack, so
+#: they keep larger pack windows than a sequential blob reader: READ_CONFIG's small windows
+#: cost ~30 % more CPU there (mmap churn); measured 71 vs 141 MB RSS on ansible.
+LOG_CONFIG = (
+    "-c", "core.packedGitWindowSize=16m",
+    "-c", "core.packedGitLimit=128m",
+    "-c", "core.deltaBaseCacheLimit=48m",
+)
+#: Commits handed to one diff process at a time (round robin): neighbours share trees.
+DIFF_BLOCK = 256
+#: Below this many commits one diff process does the whole log pass.
+DIFF_SPLIT_MIN = 4096
+
+
+def _diff_args() -> list[str]:
+    # what ``git log --raw -c --root`` prints for each commit, without the walk: the commits
+    # come from the graph, on stdin (``-c``: a merge shows a path only when its result differs
+    # from every parent, an evil merge or a conflict resolution)
     return [
-        *READ_CONFIG, "log", "--topo-order", "--raw", "-c", "--root", "--no-renames",
-        "--no-abbrev", "-z", "--no-color", "--no-ext-diff", "--no-textconv", "--no-show-signature",
-        "--source",
-        "--format=%x01%H %S", *revs, "--",
+        *LOG_CONFIG, "diff-tree", "--stdin", "-r", "-c", "--root", "--raw", "--no-renames",
+        "--no-abbrev", "-z", "--no-color", "--no-ext-diff", "--no-textconv",
     ]
 
 
-def read_log(repo: Location, revs: list[str], wanted: set[str] | None = None) -> LogIndex:
-    """Parse ``git log --raw -c`` for ``revs``; keep only ``wanted`` blob ids if given."""
-    index = LogIndex()
-    errfile = tempfile.TemporaryFile()
-    proc = gitrun.popen(repo, *_log_args(revs), stdout=subprocess.PIPE, stderr=errfile)
-    assert proc.stdout is not None
-    pos = -1
-    meta: bytes | None = None
-    try:
-        for token in _tokens(proc.stdout):
-            if meta is not None:  # the path after a raw line
-                _add_entry(index, meta, token, pos, wanted)
-                meta = None
-                continue
-            if token[:1] == b"\x01":
-                head = token[1:].decode("utf-8", "replace").split(" ", 1)
-                index.commits.append(head[0])
-                index.sources.append(head[1] if len(head) > 1 else "")
-                pos += 1
-                continue
-            token = token.lstrip(b"\n")
-            if token[:1] == b":":
-                meta = token
-    finally:
-        proc.stdout.close()
-        rc = proc.wait()
-        errfile.seek(0)
-        err = errfile.read().decode("utf-8", "replace").strip().splitlines()
-        errfile.close()
-    if rc != 0:
-        msg = err[0].removeprefix("fatal: ") if err else f"exit {rc}"
-        raise GitError(f"git log failed in {repo.path}: {msg}")
+def read_log(repo: Location, revs: list[str], wanted: set[str] | None = None, *, jobs: int = 1) -> LogIndex:
+    """Every commit of ``revs`` (``git rev-list --parents``) and the blobs each adds or changes
+    (``git diff-tree --stdin``, ``jobs`` processes over interleaved blocks of commits); keep
+    only ``wanted`` blob ids if given. Positions follow ``git log --topo-order``."""
+    graph = walk(repo, [*revs], config=LOG_CONFIG)
+    order = graph.topo_order()
+    n = len(order)
+    pos_of = array("i", [0]) * n  # walk index -> position
+    for pos, k in enumerate(order):
+        pos_of[k] = pos
+    index = LogIndex(graph=graph, order=order)
+    shas = graph.shas
+    walk_nodes = graph.walk
+    index.commits = [shas[walk_nodes[k]].decode("ascii") for k in order]
+    found = _diff_walk(repo, graph, wanted, max(1, jobs) if n >= DIFF_SPLIT_MIN else 1, index.gitlinks)
+    for oid, entries in found.items():
+        # git log's order: by position, and within one commit as the diff printed them
+        index.blobs[oid] = sorted(((pos_of[k], raw) for k, raw in entries), key=lambda e: e[0])
     return index
+
+
+class _DiffStream:
+    """One ``diff-tree --stdin`` process and the parse state of its output."""
+
+    def __init__(self, repo: Location, shas: list[bytes]) -> None:
+        self.errfile = tempfile.TemporaryFile()
+        try:
+            self.proc = gitrun.popen(repo, *_diff_args(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self.errfile)
+        except FileNotFoundError:
+            self.errfile.close()
+            raise GitError("git is not installed or not on PATH") from None
+        _widen_pipe(self.proc.stdout)
+        self.fd = self.proc.stdout.fileno()  # type: ignore[union-attr]
+        self.writer = threading.Thread(target=_write_lines, args=(self.proc.stdin, shas), daemon=True)
+        self.writer.start()
+        self.rest = b""
+        self.meta: bytes | None = None
+        self.commit = -1  # walk index of the commit whose entries follow
+
+    def finish(self) -> str:
+        """Reap the process; the first line of its stderr when it failed, else ''."""
+        self.writer.join()
+        try:
+            self.proc.stdout.close()  # type: ignore[union-attr]
+        except OSError:
+            pass
+        rc = self.proc.wait()
+        self.errfile.seek(0)
+        err = self.errfile.read().decode("utf-8", "replace").strip().splitlines()
+        self.errfile.close()
+        if rc != 0:
+            return err[0].removeprefix("fatal: ") if err else f"exit {rc}"
+        return ""
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+
+
+def _write_lines(stdin, shas: list[bytes]) -> None:  # type: ignore[no-untyped-def]
+    try:
+        for i in range(0, len(shas), 4096):
+            stdin.write(b"\n".join(shas[i : i + 4096]) + b"\n")
+        stdin.close()
+    except (OSError, ValueError):
+        pass  # the reader stopped the process
+
+
+def _diff_walk(repo: Location, graph: CommitGraph, wanted: set[str] | None, jobs: int,
+               gitlinks: set[bytes]) -> dict[str, list[tuple[int, bytes]]]:
+    """blob id -> [(walk index, raw path)] from diff-tree over every commit of ``graph``."""
+    at: dict[bytes, int] = {}
+    shas, walk_nodes = graph.shas, graph.walk
+    parts: list[list[bytes]] = [[] for _ in range(jobs)]
+    for k in range(len(walk_nodes)):
+        sha = shas[walk_nodes[k]]
+        at[sha] = k
+        parts[(k // DIFF_BLOCK) % jobs].append(sha)
+    want = None if wanted is None else {o.encode("ascii") for o in wanted}
+    found: dict[bytes, list[tuple[int, bytes]]] = {}
+    streams = [_DiffStream(repo, p) for p in parts if p]
+    failure = ""
+    try:
+        with selectors.DefaultSelector() as sel:
+            for s in streams:
+                sel.register(s.fd, selectors.EVENT_READ, s)
+            live = len(streams)
+            while live:
+                for key, _ in sel.select():
+                    s = key.data
+                    data = os.read(s.fd, 1 << 20)
+                    if not data:
+                        sel.unregister(s.fd)
+                        live -= 1
+                        data = b"\0"  # flush the last token
+                    _parse_diff(s, data, at, want, found, gitlinks)
+    except BaseException:
+        for s in streams:
+            s.kill()
+        raise
+    finally:
+        for s in streams:
+            failure = s.finish() or failure
+    if failure:
+        raise GitError(f"git log failed in {repo.path}: {failure}")
+    return {oid.decode("ascii"): entries for oid, entries in found.items()}
+
+
+def _parse_diff(s: _DiffStream, data: bytes, at: dict[bytes, int], want: set[bytes] | None,
+                found: dict[bytes, list[tuple[int, bytes]]], gitlinks: set[bytes]) -> None:
+    tokens = (s.rest + data).split(b"\0")
+    s.rest = tokens.pop()
+    meta = s.meta
+    commit = s.commit
+    for token in tokens:
+        if meta is not None:  # the path after a raw line
+            n = len(meta) - len(meta.lstrip(b":"))  # parents compared (1, or more for a merge)
+            fields = meta[n:].split(b" ")
+            meta = None
+            if len(fields) < 2 * n + 3:
+                continue
+            mode = fields[n]
+            if mode == b"160000":
+                gitlinks.add(token)
+                continue
+            oid = fields[2 * n + 1]
+            if mode == b"000000" or oid == _NULL_OID_B:
+                continue  # deleted here
+            if want is not None and oid not in want:
+                continue
+            entries = found.get(oid)
+            if entries is None:
+                entries = found[oid] = []
+            entries.append((commit, token))
+            continue
+        token = token.lstrip(b"\n")
+        if token[:1] == b":":
+            meta = token
+        elif token:
+            got = at.get(token)
+            if got is not None:
+                commit = got
+    s.meta = meta
+    s.commit = commit
+
+
+_NULL_OID_B = NULL_OID.encode()
 
 
 def _tokens(stream) -> Iterator[bytes]:  # type: ignore[no-untyped-def]
@@ -165,23 +299,6 @@ def _tokens(stream) -> Iterator[bytes]:  # type: ignore[no-untyped-def]
         yield from parts
     if rest:
         yield rest
-
-
-def _add_entry(index: LogIndex, meta: bytes, path: bytes, pos: int, wanted: set[str] | None) -> None:
-    n = len(meta) - len(meta.lstrip(b":"))  # parents compared (1, or more for a merge)
-    fields = meta[n:].split(b" ")
-    if len(fields) < 2 * n + 3:
-        return
-    mode = fields[n]
-    oid = fields[2 * n + 1].decode("ascii")
-    if mode == b"160000":
-        index.gitlinks.add(path)
-        return
-    if oid == NULL_OID or mode == b"000000":
-        return  # deleted here
-    if wanted is not None and oid not in wanted:
-        return
-    index.blobs.setdefault(oid, []).append((pos, path))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -254,12 +371,13 @@ def worker_main() -> None:
     """A scan worker: reads (repo, config), then id lists; answers each with a _ChunkResult."""
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     repo, config, strings = _recv(stdin)  # type: ignore[misc]
-    cat = CatFile(repo, max_size=config.max_file_size)  # a Location: the known repository
-    while True:
-        chunk = _recv(stdin)
-        if chunk is None:
-            break
-        _send(stdout, _scan_chunk(cat, chunk, config, strings))  # type: ignore[arg-type]
+    # one cat-file for the worker's whole life (a Location: the known repository)
+    with CatFile(repo, max_size=config.max_file_size) as cat:
+        while True:
+            chunk = _recv(stdin)
+            if chunk is None:
+                break
+            _send(stdout, _scan_chunk(cat, chunk, config, strings))  # type: ignore[arg-type]
 
 
 class _Worker:
@@ -463,9 +581,37 @@ def _commit_meta(repo: Location, shas: Iterable[str]) -> dict[str, tuple[str, st
     return meta
 
 
-def _refs_containing(repo: Location, sha: str) -> list[str]:
-    out = run_git(repo, "for-each-ref", "--contains", sha, "--format=%(refname)", check=False)
-    return [r for r in out.decode("utf-8", "replace").splitlines() if r]
+def _refs_of(repo: Location, log: LogIndex | None, shas: list[str], revs: list[str] | None) -> dict[str, list[str]]:
+    """sha -> every ref (refname order) whose tip reaches it, for all ``shas`` in one pass: the
+    answer ``for-each-ref --contains SHA`` gives for each, without a walk per commit.
+
+    A full scan's log pass walked ``--all``: its graph holds every ref tip. A range or branch
+    scan walks ``--all`` once more, minus what the range's base side reaches (``^base``): a
+    commit of the range is not reachable from there, so neither is any commit that reaches it.
+    """
+    if not shas:
+        return {}
+    tips = ref_tips(repo)
+    if not tips:
+        return {sha: [] for sha in shas}
+    if log is not None and log.graph is not None and revs == ["--all"]:
+        graph, order = log.graph, log.order
+    else:
+        graph = walk(repo, ["--all"], config=LOG_CONFIG, stdin_revs=_negatives(repo, revs or []))
+        order = graph.topo_order()
+    assert order is not None
+    found = refs_containing(graph, order, [s.encode("ascii") for s in shas], tips)
+    return {sha.decode("ascii"): refs for sha, refs in found.items()}
+
+
+def _negatives(repo: Location, revs: list[str]) -> list[str]:
+    """The ``^sha`` (excluded) side of ``revs``, as ``git rev-parse`` resolves it."""
+    if not revs or revs == ["--all"]:
+        return []
+    proc = gitrun.run(repo, "rev-parse", *revs, "--")
+    if proc.returncode != 0:
+        return []
+    return [line for line in proc.stdout.decode("ascii", "replace").split() if line.startswith("^")]
 
 
 def _in_worktree(work_tree: Path | None, raw_paths: Iterable[bytes], secret: str) -> bool | None:
@@ -645,11 +791,6 @@ def _scope(
     return "history", ["--all"]
 
 
-def _count_commits(repo: Location, revs: list[str]) -> subprocess.Popen[bytes]:
-    return gitrun.popen(repo, "rev-list", "--count", *revs, "--", stdout=subprocess.PIPE,
-                        stderr=subprocess.DEVNULL)
-
-
 def scan_history(
     repo: Path | Location,
     config: Config,
@@ -675,22 +816,15 @@ def scan_history(
     info = open_repo(repo)
     loc = info.loc
     mode, revs = _scope(loc, rev_range, since_commit, branch, new_to_remotes, plan)
-    counter = _count_commits(loc, revs)
-    try:
-        result = _scan(loc, config, info, mode, revs, counter, progress, jobs, started, ledger)
-        if plan is not None and plan.notes:
-            result = result._replace(stats=result.stats._replace(notes=plan.notes + result.stats.notes))
-        return result
-    finally:
-        if counter.poll() is None:
-            counter.kill()
-            counter.wait()
+    result = _scan(loc, config, info, mode, revs, progress, jobs, started, ledger)
+    if plan is not None and plan.notes:
+        result = result._replace(stats=result.stats._replace(notes=plan.notes + result.stats.notes))
+    return result
 
 
 def _scan(
     repo: Location, config: Config, info: RepoInfo, mode: str, revs: list[str],
-    counter: subprocess.Popen[bytes], progress: Progress | None, jobs: int, started: float,
-    ledger: BlobLedger | None = None,
+    progress: Progress | None, jobs: int, started: float, ledger: BlobLedger | None = None,
 ) -> ScanResult:
     full = revs == ["--all"]
     notes: list[str] = []
@@ -700,18 +834,23 @@ def _scan(
     log: LogIndex | None = None
     if not full or info.partial:
         # a partial clone lacks blobs on purpose: the log names them, so they can be listed
-        log = read_log(repo, revs)
+        log = read_log(repo, revs, jobs=jobs)
     in_store: list[tuple[str, int]] = []
     oversize: list[tuple[str, int]] = []
     corrupt: list[str] = []
+    # a full scan needs the set of blobs in the store only to tell a partial clone's missing
+    # ones, or to fill an audit's ledger (417k ids are ~50 MB on a 207k-commit history)
+    keep_store = not full or info.partial or ledger is not None
     store: set[str] = set()
-    for obj in iter_objects(repo, ("blob",)):
+    counts: dict[str, int] = {}
+    for obj in iter_objects(repo, ("blob",), counts=counts):
         if obj.type == "corrupt":
             corrupt.append(obj.oid)
             continue
         if not full and obj.oid not in log.blobs:  # type: ignore[union-attr]
             continue  # not in scope
-        store.add(obj.oid)
+        if keep_store:
+            store.add(obj.oid)
         if ledger is not None and obj.oid in ledger.skip:
             continue  # read by an earlier scan
         if obj.size > config.max_file_size:
@@ -737,9 +876,10 @@ def _scan(
     problems = {oid for oid, _ in oversize} | set(corrupt) | set(missing)
     if log is None and (scanned.hits or problems):
         # a full scan reads the log only when something needs a commit or a path (measured
-        # beside the scan on freqtrade: +0.6-1 s on 2 cores for nothing when all is clean)
-        log = read_log(repo, revs)
-    if log is not None:
+        # beside the scan on freqtrade: +0.6-1 s on 2 cores for nothing when all is clean),
+        # and keeps only those blobs: the others are never looked up
+        log = read_log(repo, revs, {oid for oid, _ in scanned.hits} | problems, jobs=jobs)
+    elif log is not None and keep_store:
         bad = set(corrupt)
         missing.extend(oid for oid in log.blobs if oid not in store and oid not in bad)
     missing = sorted(set(missing))
@@ -748,7 +888,8 @@ def _scan(
 
     # 3. attribute the hits
     head = _head_blobs(repo)
-    findings = _attribute(repo, info, config, scanned.hits, log, head, big, strings=review, ledger=ledger)
+    findings = _attribute(repo, info, config, scanned.hits, log, head, big, strings=review, ledger=ledger,
+                          revs=revs)
 
     # stats and notes
     where = (lambda oid: _where(log, oid))
@@ -772,12 +913,9 @@ def _scan(
         notes.append(f"submodules not followed: {shown}")
     if full:
         notes.append("all blobs in the object store were scanned, including ones no ref reaches")
-    try:
-        out, _ = counter.communicate(timeout=60)
-        commits = int(out.strip() or 0)
-    except (subprocess.TimeoutExpired, ValueError):
-        counter.kill()
-        commits = 0
+    # commits in scope: the log pass walked them; a clean full scan counts the commits of the
+    # object store in its listing (no extra walk)
+    commits = len(log.commits) if log is not None else counts.get("commit", 0)
 
     stats = ScanStats(
         files_scanned=0,  # blobs are counted in blobs_scanned; files are working-tree files
@@ -831,6 +969,7 @@ def _attribute(
     *,
     strings: bool = False,
     ledger: BlobLedger | None = None,
+    revs: list[str] | None = None,
 ) -> list[Finding]:
     if not hits:
         return []
@@ -875,9 +1014,7 @@ def _attribute(
     groups.sort(key=lambda g: (-max(CONFIDENCE_RANK[o.finding.confidence] for o in g[1]), -g[1][0].pos))
     first_commits = [occs[0].commit for _, occs in groups]
     meta = _commit_meta(repo, first_commits)
-    lookups = list(dict.fromkeys(first_commits))[:MAX_REF_LOOKUPS]
-    with ThreadPoolExecutor(max_workers=2) as pool:  # each is one git process
-        ref_cache = dict(zip(lookups, pool.map(lambda sha: _refs_containing(repo, sha), lookups)))
+    ref_cache = _refs_of(repo, log, list(dict.fromkeys(first_commits)), revs)
 
     out: list[Finding] = []
     for (_fp, _kind), occs in groups:
@@ -909,14 +1046,9 @@ def _attribute(
             ),
             "reachable": True,
         }
-        if rep.commit in ref_cache:
-            refs = ref_cache[rep.commit]
-            extra["refs"] = tuple(refs[:MAX_REFS_LISTED])
-            extra["refs_total"] = len(refs)
-        else:
-            src = log.sources[rep.pos] if log is not None else ""  # a ref that reaches it
-            extra["refs"] = (src,) if src else ()
-            extra["refs_total"] = None  # not counted: too many groups to look up
+        refs = ref_cache.get(rep.commit, [])
+        extra["refs"] = tuple(refs[:MAX_REFS_LISTED])
+        extra["refs_total"] = len(refs)
         out.append(rep.finding.with_(commit=rep.commit, confidence=best).with_extra(**extra))
 
     for (_fp, _kind), items in unreachable.items():
