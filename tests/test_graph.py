@@ -139,3 +139,49 @@ def test_many_refs_and_a_merge(tmp_path: Path) -> None:
     expected = repo.git("for-each-ref", "--contains", added, "--format=%(refname)").split()
     assert f.commit == added and f.get("refs_total") == len(expected) == 152
     assert list(f.get("refs")) == expected[: history.MAX_REFS_LISTED]
+
+
+def test_log_parse_skims_unwanted_output_and_survives_any_chunking(tmp_path: Path) -> None:
+    """The diff parse keeps exactly the wanted blobs' entries whatever the read sizes, with
+    merges (their header is followed by NUL NUL), paths that look like raw lines or commit ids,
+    and submodules."""
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit("initial", {"README.md": "# demo\n"})
+    repo.git("checkout", "-q", "-b", "side")
+    fake_sha = "ab" * 20
+    repo.commit("odd paths", {":100644 x": "a\n", fake_sha: "b\n", "t\tab\\q\"": "c\n", "ü/k.env": env_file(fake_key(9))})
+    repo.git("checkout", "-q", "main")
+    repo.commit("main", {"m.txt": "m\n", fake_sha: "main side\n"})
+    with pytest.raises(AssertionError):  # both sides added the file: a conflict
+        repo.merge("side", "merge")
+    repo.commit("merge, resolved", {fake_sha: "resolved\n"})  # differs from both parents
+    repo.git("update-index", "--add", "--cacheinfo", f"160000,{repo.head()},vendor/sub")
+    repo.git("commit", "-q", "-m", "submodule")
+    loc = Location(top=str(repo.path))
+    full = history.read_log(loc, ["--all"])
+    assert any(raw.startswith(b":100644") for e in full.blobs.values() for _, raw in e)
+    assert full.gitlinks == {b"vendor/sub"}
+    g = G.walk(loc, ["--all"])
+    at = {g.shas[n]: k for k, n in enumerate(g.walk)}
+    out = subprocess.run(["git", "-C", str(repo.path), *history._diff_args()],
+                         input=b"".join(s + b"\n" for s in (g.shas[n] for n in g.walk)),
+                         capture_output=True, check=True).stdout
+    rng = random.Random(7)
+    for _ in range(40):
+        wanted = set(rng.sample(sorted(full.blobs), rng.randrange(1, len(full.blobs))))
+        want = {o.encode() for o in wanted}
+        state = history._DiffStream.__new__(history._DiffStream)
+        state.rest, state.meta, state.commit, state.header = b"", None, -1, False
+        found: dict = {}
+        links: set = set()
+        pos = 0
+        while pos < len(out):
+            step = rng.choice([1, 2, 3, 7, 41, 100, 4096])
+            history._parse_diff(state, out[pos : pos + step], at, want, found, links)
+            pos += step
+        history._parse_diff(state, b"\0", at, want, found, links)
+        assert links == {b"vendor/sub"}
+        got = {o.decode(): sorted(e) for o, e in found.items()}
+        expected = {o: sorted((g.walk.index(g.ids[full.commits[p].encode()]), raw) for p, raw in full.blobs[o])
+                    for o in wanted}
+        assert got == expected

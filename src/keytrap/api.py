@@ -405,7 +405,7 @@ def scan_history(
     branch: str | None = None,
     include_worktree: bool = True,
     progress: Progress | None = None,
-    jobs: int = 2,
+    jobs: int | None = None,
     options: ConfigOptions | None = None,
     log: Callable[[str], None] | None = None,
 ) -> ScanResult:
@@ -420,7 +420,8 @@ def scan_history(
     base side (:func:`load_config_at`), never the ones its own commits bring; other scans read
     the working tree (:func:`load_config`). ``options`` shape either; ``log`` receives one
     ``config: …`` line and a ``warning: …`` line per note on how the settings or the range were
-    chosen (front doors print them on stderr).
+    chosen (front doors print them on stderr). ``jobs``: worker processes (default: the
+    available cores; on 2 cores a third adds nothing).
     """
     from pathlib import Path
 

@@ -95,6 +95,16 @@ def _deadline(text: str) -> float:
     return value
 
 
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of worker processes: {text!r}") from None
+    if not 1 <= value <= 256:
+        raise argparse.ArgumentTypeError(f"--jobs must be between 1 and 256: {text!r}")
+    return value
+
+
 VERIFY_HELP = """\
 Each API key found with its HMAC secret or its Ed25519/RSA private key gets one signed,
 read-only GET, first to the network its context names (testnet=True, a testnet URL, ...;
@@ -132,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--since-commit", metavar="REV", help="scan blobs introduced after REV (same as --range REV..HEAD)")
     mode.add_argument("--branch", metavar="REF", help="scan history reachable from REF only")
     mode.add_argument("--no-worktree", action="store_true", help="with --history: skip the working tree")
+    mode.add_argument("--jobs", "-j", type=_jobs, metavar="N",
+                      help="history scans: worker processes (default: the available cores)")
     mode.add_argument("--include-deps", action="store_true",
                       help="also walk virtualenvs, node_modules and tool caches (.tox, .mypy_cache, .pytest_cache), skipped by default")
     _add_filter_options(scan)
@@ -418,7 +430,7 @@ def _scan_result(args: argparse.Namespace, log: list[str], *, default_baseline: 
             return api.scan_history(
                 paths[0], conf, rev_range=rev_range, since_commit=since_commit, branch=branch,
                 include_worktree=not getattr(args, "no_worktree", False), progress=progress,
-                options=api.ConfigOptions.from_args(args), log=log.append,
+                options=api.ConfigOptions.from_args(args), log=log.append, jobs=getattr(args, "jobs", None),
             )
     conf = _load_config(args, default_root(paths), default_baseline=default_baseline)
     log.append(f"config: {conf.describe()}")

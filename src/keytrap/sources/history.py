@@ -135,6 +135,10 @@ def _diff_args() -> list[str]:
     return [
         *LOG_CONFIG, "diff-tree", "--stdin", "-r", "-c", "--root", "--raw", "--no-renames",
         "--no-abbrev", "-z", "--no-color", "--no-ext-diff", "--no-textconv",
+        # each commit's header is NUL + sha: with -z, two NULs in a row (an empty token) occur
+        # only around headers, since no raw line and no path is empty (a path can hold any
+        # other byte): the parse never takes a path for a commit id
+        "--format=%x00%H",
     ]
 
 
@@ -177,6 +181,7 @@ class _DiffStream:
         self.rest = b""
         self.meta: bytes | None = None
         self.commit = -1  # walk index of the commit whose entries follow
+        self.header = False
 
     def finish(self) -> str:
         """Reap the process; the first line of its stderr when it failed, else ''."""
@@ -247,18 +252,45 @@ def _diff_walk(repo: Location, graph: CommitGraph, wanted: set[str] | None, jobs
     return {oid.decode("ascii"): entries for oid, entries in found.items()}
 
 
+#: Up to this many wanted blobs, output that names none of them is skipped without parsing.
+SKIM_WANTED = 64
+
+
 def _parse_diff(s: _DiffStream, data: bytes, at: dict[bytes, int], want: set[bytes] | None,
                 found: dict[bytes, list[tuple[int, bytes]]], gitlinks: set[bytes]) -> None:
-    tokens = (s.rest + data).split(b"\0")
-    s.rest = tokens.pop()
+    buf = s.rest + data
+    cut = buf.rfind(b"\0") + 1  # whole tokens only; the rest waits for more output
+    s.rest = buf[cut:]
+    if not cut:
+        return
+    start = 0
+    if (want is not None and len(want) <= SKIM_WANTED and s.meta is None  # no path pending
+            and buf.find(b"160000 ", 0, cut) < 0
+            and not any(buf.find(oid, 0, cut) >= 0 for oid in want)):
+        # nothing here to keep (no wanted blob, no submodule): only the state at the end
+        # matters, and the last header (NUL NUL sha) resets it; NUL NUL also follows a
+        # merge's header, before its raw lines (":…") or the next NUL
+        mark = buf.rfind(b"\0\0", 0, cut)
+        while mark >= 0 and buf[mark + 2 : mark + 3] in (b":", b"\0", b"\n", b""):
+            mark = buf.rfind(b"\0\0", 0, mark)
+        if mark >= 0:
+            start = mark + 1
+            s.meta, s.header = None, False
+    _parse_tokens(s, buf[start : cut - 1].split(b"\0") if cut - 1 > start else [b""] * (cut - start),
+                  at, want, found, gitlinks)
+
+
+def _parse_tokens(s: _DiffStream, tokens: list[bytes], at: dict[bytes, int], want: set[bytes] | None,
+                  found: dict[bytes, list[tuple[int, bytes]]], gitlinks: set[bytes]) -> None:
     meta = s.meta
     commit = s.commit
+    header = s.header  # the next token is a commit id
     for token in tokens:
         if meta is not None:  # the path after a raw line
             n = len(meta) - len(meta.lstrip(b":"))  # parents compared (1, or more for a merge)
             fields = meta[n:].split(b" ")
             meta = None
-            if len(fields) < 2 * n + 3:
+            if len(fields) < 2 * n + 3 or commit < 0:
                 continue
             mode = fields[n]
             if mode == b"160000":
@@ -273,16 +305,18 @@ def _parse_diff(s: _DiffStream, data: bytes, at: dict[bytes, int], want: set[byt
             if entries is None:
                 entries = found[oid] = []
             entries.append((commit, token))
-            continue
-        token = token.lstrip(b"\n")
-        if token[:1] == b":":
-            meta = token
-        elif token:
-            got = at.get(token)
-            if got is not None:
-                commit = got
+        elif not token:
+            header = True  # a commit id may follow (or, after a merge's id, its raw lines)
+        else:
+            raw = token.lstrip(b"\n")
+            if raw[:1] == b":":
+                meta = raw
+            elif header:
+                commit = at.get(token, -1)
+            header = False
     s.meta = meta
     s.commit = commit
+    s.header = header
 
 
 _NULL_OID_B = NULL_OID.encode()
@@ -801,7 +835,7 @@ def scan_history(
     new_to_remotes: str | None = None,
     plan: RangePlan | None = None,
     progress: Progress | None = None,
-    jobs: int = 2,
+    jobs: int | None = None,
     ledger: BlobLedger | None = None,
 ) -> ScanResult:
     """Scan the history of ``repo``: all of it, a range (``A..B``), ``X..HEAD``, one branch, the
@@ -811,8 +845,13 @@ def scan_history(
     Returns one grouped Finding per secret, placed at the commit that first introduced it.
     Raises GitError (one line) when ``repo`` is not a readable git repository.
     With a ``ledger``, blobs in ``ledger.skip`` are not read (see :class:`BlobLedger`).
+    ``jobs``: scan worker processes (and log diff processes), default :func:`available_cores`.
     """
     started = time.perf_counter()
+    if jobs is None:
+        jobs = available_cores()
+    elif jobs < 1:
+        raise UsageError("--jobs must be at least 1")
     info = open_repo(repo)
     loc = info.loc
     mode, revs = _scope(loc, rev_range, since_commit, branch, new_to_remotes, plan)
@@ -820,6 +859,17 @@ def scan_history(
     if plan is not None and plan.notes:
         result = result._replace(stats=result.stats._replace(notes=plan.notes + result.stats.notes))
     return result
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, not the machine's count)."""
+    count = getattr(os, "process_cpu_count", None)  # Python 3.13+
+    if count is not None:
+        return count() or 1
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def _scan(
