@@ -359,7 +359,10 @@ def _readable(data: bytes, strings: bool) -> bytes | None:
     return text
 
 
-def _scan_chunk(cat: CatFile, oids: list[str], config: Config, strings: bool = False) -> _ChunkResult:
+def _scan_chunk(cat: CatFile, oids: list[str], config: Config, strings: bool = False,
+                gate: Callable[[bytes], bool] | None = None) -> _ChunkResult:
+    """Read and scan ``oids``. ``gate`` (``candidates.gate``): a blob it rules out holds no
+    candidate run and no PEM marker, so ``scan_bytes`` would return nothing for it."""
     out = _ChunkResult()
     for blob in cat.read_many(oids):
         if blob.status != "ok" or blob.data is None:
@@ -376,6 +379,8 @@ def _scan_chunk(cat: CatFile, oids: list[str], config: Config, strings: bool = F
             data = _readable(blob.data, strings)
             assert data is not None
         out.bytes += len(data)
+        if gate is not None and not gate(data):
+            continue
         found = scan_bytes(data, "", config)
         if found:
             out.hits.append((blob.spec, found))
@@ -405,13 +410,16 @@ def worker_main() -> None:
     """A scan worker: reads (repo, config), then id lists; answers each with a _ChunkResult."""
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     repo, config, strings = _recv(stdin)  # type: ignore[misc]
+    from keytrap.candidates.gate import hyperscan_gate
+
+    gate = hyperscan_gate()
     # one cat-file for the worker's whole life (a Location: the known repository)
     with CatFile(repo, max_size=config.max_file_size) as cat:
         while True:
             chunk = _recv(stdin)
             if chunk is None:
                 break
-            _send(stdout, _scan_chunk(cat, chunk, config, strings))  # type: ignore[arg-type]
+            _send(stdout, _scan_chunk(cat, chunk, config, strings, gate))  # type: ignore[arg-type]
 
 
 class _Worker:
