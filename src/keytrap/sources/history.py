@@ -182,6 +182,7 @@ class _DiffStream:
         self.meta: bytes | None = None
         self.commit = -1  # walk index of the commit whose entries follow
         self.header = False
+        self.pending = bytearray()  # read, not parsed yet
 
     def finish(self) -> str:
         """Reap the process; the first line of its stderr when it failed, else ''."""
@@ -235,11 +236,18 @@ def _diff_walk(repo: Location, graph: CommitGraph, wanted: set[str] | None, jobs
                 for key, _ in sel.select():
                     s = key.data
                     data = os.read(s.fd, 1 << 20)
-                    if not data:
+                    if data:
+                        # git writes a few KB at a time: parse in big pieces, so that the
+                        # skim skips whole stretches of output
+                        s.pending += data
+                        if len(s.pending) < PARSE_BYTES:
+                            continue
+                    else:
                         sel.unregister(s.fd)
                         live -= 1
-                        data = b"\0"  # flush the last token
-                    _parse_diff(s, data, at, want, found, gitlinks)
+                        s.pending += b"\0"  # end the last token
+                    _parse_diff(s, bytes(s.pending), at, want, found, gitlinks)
+                    s.pending.clear()
     except BaseException:
         for s in streams:
             s.kill()
@@ -254,6 +262,8 @@ def _diff_walk(repo: Location, graph: CommitGraph, wanted: set[str] | None, jobs
 
 #: Up to this many wanted blobs, output that names none of them is skipped without parsing.
 SKIM_WANTED = 64
+#: Diff output is parsed in pieces of at least this many bytes.
+PARSE_BYTES = 1 << 18
 
 
 def _parse_diff(s: _DiffStream, data: bytes, at: dict[bytes, int], want: set[bytes] | None,
@@ -264,15 +274,20 @@ def _parse_diff(s: _DiffStream, data: bytes, at: dict[bytes, int], want: set[byt
     if not cut:
         return
     start = 0
-    if (want is not None and len(want) <= SKIM_WANTED and s.meta is None  # no path pending
-            and buf.find(b"160000 ", 0, cut) < 0
-            and not any(buf.find(oid, 0, cut) >= 0 for oid in want)):
+    if s.meta is not None:  # the path of the last raw line: read it first
+        start = buf.find(b"\0") + 1
+        _parse_tokens(s, [buf[: start - 1]], at, want, found, gitlinks)
+        if start == cut:
+            return
+    if (want is not None and len(want) <= SKIM_WANTED
+            and buf.find(b"160000 ", start, cut) < 0
+            and not any(buf.find(oid, start, cut) >= 0 for oid in want)):
         # nothing here to keep (no wanted blob, no submodule): only the state at the end
         # matters, and the last header (NUL NUL sha) resets it; NUL NUL also follows a
         # merge's header, before its raw lines (":…") or the next NUL
-        mark = buf.rfind(b"\0\0", 0, cut)
+        mark = buf.rfind(b"\0\0", start, cut)
         while mark >= 0 and buf[mark + 2 : mark + 3] in (b":", b"\0", b"\n", b""):
-            mark = buf.rfind(b"\0\0", 0, mark)
+            mark = buf.rfind(b"\0\0", start, mark)
         if mark >= 0:
             start = mark + 1
             s.meta, s.header = None, False
