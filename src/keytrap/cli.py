@@ -121,15 +121,61 @@ on mainnet otherwise; low = live on testnet/demo (no real funds: rotate it anywa
 info = revoked."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _columns() -> int:
+    """``shutil.get_terminal_size().columns`` without importing shutil (and, through it, zlib,
+    bz2 and lzma: ~1 ms of every commit), for the hook's help formatter."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class _HookFormatter(argparse.HelpFormatter):
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position,
+                         _columns() - 2 if width is None else width)
+
+
+class _HookTopFormatter(argparse.RawDescriptionHelpFormatter, _HookFormatter):
+    pass
+
+
+def _add_hook(sub, formatter=argparse.HelpFormatter) -> argparse.ArgumentParser:  # type: ignore[no-untyped-def]
+    hook = sub.add_parser(
+        "hook", formatter_class=formatter, help="pre-commit entry point: scan what is staged for the given files",
+        description="Options first, then file names (as pre-commit passes them). A name that "
+                    "exists as a file is a file, even if it looks like an option; `--` ends the options.",
+    )
+    hook.add_argument("files", nargs="*", metavar="FILE", help="staged files to check (default: all staged)")
+    hook.add_argument("--pre-push", action="store_true", help="scan the commits about to be pushed")
+    hook.add_argument("--verify", action="store_true", help="also verify found pairs (off by default)")
+    hook.add_argument("--binance-url", metavar="URL", help=argparse.SUPPRESS)
+    _add_filter_options(hook)
+    hook.set_defaults(func=cmd_hook)
+    return hook
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line. ``only="hook"``: the top level and the hook's subcommand alone (what
+    every commit runs: the other subcommands' ~80 arguments cost ~4 ms to build)."""
     parser = _Parser(
         prog="keytrap",
         description="Find Binance API keys, secret keys and private keys before they leak.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HookTopFormatter if only == "hook" else argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"keytrap {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    if only == "hook":
+        parser.hook_parser = _add_hook(sub, _HookFormatter)  # type: ignore[attr-defined]
+        return parser
 
     scan = sub.add_parser("scan", help="scan files, folders, the staged index or git history", epilog=EPILOG,
                           formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -160,17 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     scan.set_defaults(func=cmd_scan)
 
-    hook = sub.add_parser(
-        "hook", help="pre-commit entry point: scan what is staged for the given files",
-        description="Options first, then file names (as pre-commit passes them). A name that "
-                    "exists as a file is a file, even if it looks like an option; `--` ends the options.",
-    )
-    hook.add_argument("files", nargs="*", metavar="FILE", help="staged files to check (default: all staged)")
-    hook.add_argument("--pre-push", action="store_true", help="scan the commits about to be pushed")
-    hook.add_argument("--verify", action="store_true", help="also verify found pairs (off by default)")
-    hook.add_argument("--binance-url", metavar="URL", help=argparse.SUPPRESS)
-    _add_filter_options(hook)
-    hook.set_defaults(func=cmd_hook)
+    hook = _add_hook(sub)
 
     base = sub.add_parser("baseline", help="record current findings so that only new ones fail")
     base.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: .)")
@@ -623,9 +659,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser("hook" if argv[:1] == ["hook"] else None)
     try:
-        argv = list(sys.argv[1:] if argv is None else argv)
         files: list[str] | None = None
         if argv[:1] == ["hook"]:
             opts, files = split_hook_args(argv[1:], _hook_options(parser.hook_parser))  # type: ignore[attr-defined]

@@ -107,10 +107,14 @@ def parse_raw(out: bytes) -> list[StagedFile]:
 
 def read_blobs(top: str, shas: Iterable[str], max_size: int) -> dict[str, bytes | int | str]:
     """sha -> content (bytes); sha -> size (int) of a blob over ``max_size``, left unread; or
-    sha -> the reason it cannot be read (str). One ``cat-file --batch-command``.
+    sha -> the reason it cannot be read (str). One ``cat-file --batch-command --buffer``.
 
-    Sizes are asked first (``info``), so a blob over ``max_size`` is never read into memory:
-    a 1 GB file staged by mistake is streamed later (``gitcat.stream_blob``), never held whole.
+    One round trip per ``_BATCH`` blobs: their ``contents`` commands and a ``flush`` go in
+    together (with ``--buffer`` git answers only at the flush, so writing never waits for
+    reading), then the answers are read. A blob over ``max_size`` is read from the pipe in
+    1 MiB pieces and dropped, never held whole: it is streamed when scanned
+    (``gitcat.stream_blob``). (Asking sizes first with ``info``, then contents, made two round
+    trips per 256 blobs: 1.6-1.9x a plain ``cat-file --batch`` over 1,000-5,000 staged files.)
     """
     wanted = list(dict.fromkeys(shas))
     if not wanted:
@@ -124,32 +128,31 @@ def read_blobs(top: str, shas: Iterable[str], max_size: int) -> dict[str, bytes 
         raise GitError(f"cannot run git: {exc.strerror}") from None
     assert proc.stdin is not None and proc.stdout is not None
     result: dict[str, bytes | int | str] = {}
+    out = proc.stdout
     try:
-        # batches keep each burst of commands far below a pipe buffer, so neither side can
-        # block on a full pipe while the other waits (1,000s of files: pre-commit --all-files)
         for i in range(0, len(wanted), _BATCH):
             batch = wanted[i : i + _BATCH]
-            proc.stdin.write("".join(f"info {s}\n" for s in batch).encode() + b"flush\n")
+            proc.stdin.write("".join(f"contents {s}\n" for s in batch).encode() + b"flush\n")
             proc.stdin.flush()
-            small: list[str] = []
             for sha in batch:
-                header = proc.stdout.readline().split(b" ")
+                header = out.readline().split(b" ")
                 if len(header) < 3 or header[1] == b"missing":
+                    if not header[-1].endswith(b"\n"):
+                        raise _Truncated(sha)  # git died: no answer at all
                     result[sha] = "missing object"
-                elif int(header[2]) > max_size:
-                    result[sha] = int(header[2])  # streamed when scanned
-                else:
-                    small.append(sha)
-            proc.stdin.write("".join(f"contents {s}\n" for s in small).encode() + b"flush\n")
-            proc.stdin.flush()
-            for sha in small:
-                header = proc.stdout.readline().split(b" ")
-                if len(header) < 3 or header[1] == b"missing":
-                    raise _Truncated(sha)
+                    continue
                 size = int(header[2])
-                data = proc.stdout.read(size)
-                proc.stdout.read(1)  # the LF after each object
-                if len(data) != size:
+                if size > max_size:
+                    left = size + 1  # and the LF
+                    while left:
+                        piece = out.read(min(left, 1 << 20))
+                        if not piece:
+                            raise _Truncated(sha)
+                        left -= len(piece)
+                    result[sha] = size  # streamed when scanned
+                    continue
+                data = out.read(size)
+                if len(data) != size or out.read(1) != b"\n":
                     raise _Truncated(sha)
                 result[sha] = data
         proc.stdin.close()
@@ -165,7 +168,7 @@ def read_blobs(top: str, shas: Iterable[str], max_size: int) -> dict[str, bytes 
     return result
 
 
-_BATCH = 256
+_BATCH = 1000
 
 
 class _Truncated(Exception):
