@@ -270,6 +270,7 @@ def test_excluded_paths_and_confidence_floor(repo: GitRepo) -> None:
 def test_worker_processes_and_progress(repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(history, "INLINE_BYTES", 0)
     monkeypatch.setattr(history, "MIN_CHUNK_BYTES", 1)
+    monkeypatch.setattr(history, "STREAM_CHUNK_BYTES", 1)
     secrets = [fake_key(100 + i) for i in range(12)]
     for i, k in enumerate(secrets):
         repo.commit(f"c{i}", {f"k{i}.env": env_file(k)})
@@ -277,7 +278,11 @@ def test_worker_processes_and_progress(repo: GitRepo, monkeypatch: pytest.Monkey
     result = scan_history(repo.path, DEFAULT, jobs=2, progress=lambda d, t: seen.append((d, t)))
     assert sorted(f.secret for f in keys(result)) == sorted(secrets)
     total = result.stats.blobs_scanned
-    assert seen[0] == (0, total) and seen[-1] == (total, total) and len(seen) > 2
+    # the workers start while the listing runs: the total grows until it is known
+    assert seen[0][0] == 0 and seen[-1] == (total, total) and len(seen) > 2
+    assert all(d <= t for d, t in seen)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert [t for _, t in seen] == sorted(t for _, t in seen)
 
 
 def test_scan_writes_nothing_to_the_repository(repo: GitRepo) -> None:

@@ -33,6 +33,7 @@ gitleaks does, reads the same content many times over):
 
 from __future__ import annotations
 
+import itertools
 import os
 import pickle
 import re
@@ -44,6 +45,7 @@ import tempfile
 import threading
 import time
 from array import array
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -524,51 +526,165 @@ def _chunks(blobs: list[tuple[str, int]], jobs: int) -> list[list[str]]:
 
 def _scan_blobs(
     repo: Location,
-    blobs: list[tuple[str, int]],
+    blobs: Iterable[tuple[str, int]],
     config: Config,
     jobs: int,
     progress: Progress | None,
     strings: bool = False,
 ) -> _ChunkResult:
     """Scan ``blobs`` (id, size); return totals, hits and problems. ``strings``: read binary
-    blobs as their printable strings instead of counting them only."""
+    blobs as their printable strings instead of counting them only.
+
+    ``blobs`` may be a generator that is still listing (the object listing: 7 CPU-s per
+    million objects): once it has given ``INLINE_BYTES``, the workers start on the first
+    chunks while a thread goes on listing, and the progress total grows as it lists.
+    """
+    it = iter(blobs)
+    head: list[tuple[str, int]] = []
+    head_bytes = 0
+    streaming = False
+    for item in it:
+        head.append(item)
+        head_bytes += item[1]
+        if jobs > 1 and head_bytes >= INLINE_BYTES and len(head) >= 2:
+            streaming = True
+            break
+    if streaming:
+        return _scan_stream(repo, head, it, config, jobs, progress, strings)
     total = _ChunkResult()
-    count = len(blobs)
+    count = len(head)
     if progress:
         progress(0, count)
-    nbytes = sum(size for _, size in blobs)
-    chunks = _chunks(blobs, max(jobs, 1))
+    chunks = _chunks(head, max(jobs, 1))
     done = 0
 
     def add(part: _ChunkResult, n: int) -> None:
         nonlocal done
-        total.blobs += part.blobs
-        total.bytes += part.bytes
-        total.binary += part.binary
-        total.hits.extend(part.hits)
-        total.problems.extend(part.problems)
+        _add_part(total, part)
         done += n
         if progress:
             progress(min(done, count), count)
 
-    if jobs <= 1 or nbytes < INLINE_BYTES or len(chunks) < 2:
+    if jobs <= 1 or head_bytes < INLINE_BYTES or len(chunks) < 2:
         with CatFile(repo, max_size=config.max_file_size) as cat:
             for chunk in chunks:
                 add(_scan_chunk(cat, chunk, config, strings), len(chunk))
         return total
-
     queue = list(reversed(chunks))
-    workers = [_Worker(repo, config, strings) for _ in range(min(jobs, len(chunks)))]
+    _run_workers(repo, config, strings, min(jobs, len(chunks)),
+                 lambda: queue.pop() if queue else None, lambda: True, add)
+    return total
+
+
+def _add_part(total: _ChunkResult, part: _ChunkResult) -> None:
+    total.blobs += part.blobs
+    total.bytes += part.bytes
+    total.binary += part.binary
+    total.hits.extend(part.hits)
+    total.problems.extend(part.problems)
+
+
+#: Bytes of blobs per chunk while the listing still runs (the total is not known yet).
+STREAM_CHUNK_BYTES = 8 * 1024 * 1024
+
+
+def _scan_stream(repo: Location, head: list[tuple[str, int]], rest: Iterator[tuple[str, int]],
+                 config: Config, jobs: int, progress: Progress | None, strings: bool) -> _ChunkResult:
+    """Workers over ``head`` then ``rest``, which a thread lists meanwhile."""
+    total = _ChunkResult()
+    ready: deque[list[str]] = deque()
+    listed = [len(head)]
+    finished: list[BaseException | None] = []  # set once: [None] or [the listing's error]
+    wake_r, wake_w = os.pipe()
+
+    def produce() -> None:
+        error: BaseException | None = None
+        try:
+            cur: list[str] = []
+            acc = 0
+            for i, (oid, size) in enumerate(itertools.chain(head, rest)):
+                cur.append(oid)
+                acc += size
+                if i >= len(head):
+                    listed[0] += 1
+                if acc >= STREAM_CHUNK_BYTES or len(cur) >= 4096:
+                    ready.append(cur)
+                    cur, acc = [], 0
+                    os.write(wake_w, b"c")
+            if cur:
+                ready.append(cur)
+        except BaseException as exc:  # noqa: BLE001 - raised again by the scanning thread
+            error = exc
+        finally:
+            finished.append(error)
+            os.write(wake_w, b"d")
+
+    done = 0
+
+    def add(part: _ChunkResult, n: int) -> None:
+        nonlocal done
+        _add_part(total, part)
+        done += n
+        if progress:
+            progress(done, max(done, listed[0]))
+
+    if progress:
+        progress(0, listed[0])
+    producer = threading.Thread(target=produce, daemon=True)
+    producer.start()
+    try:
+        _run_workers(repo, config, strings, jobs,
+                     lambda: ready.popleft() if ready else None, lambda: bool(finished), add,
+                     wake=wake_r)
+    finally:
+        producer.join()
+        os.close(wake_r)
+        os.close(wake_w)
+    if finished and finished[0] is not None:
+        raise finished[0]
+    if progress:
+        progress(done, done)
+    return total
+
+
+def _run_workers(repo: Location, config: Config, strings: bool, jobs: int,
+                 take: Callable[[], list[str] | None], over: Callable[[], bool],
+                 add: Callable[[_ChunkResult, int], None], wake: int | None = None) -> None:
+    """``jobs`` workers, each kept two chunks ahead; ``take()`` gives the next chunk or None
+    (none ready now: the end of the work when ``over()`` says so; until then, a byte on the
+    ``wake`` pipe says another chunk is ready)."""
+    workers = [_Worker(repo, config, strings) for _ in range(jobs)]
+    hungry: deque[_Worker] = deque()  # one entry per chunk a worker is waiting for
+
+    def feed(w: _Worker) -> None:
+        chunk = take()
+        if chunk is None and over():
+            chunk = take()  # the last chunk may have landed in between
+            if chunk is None:
+                w.give(None)  # no more work: it exits when done
+                return
+        if chunk is None:
+            hungry.append(w)  # fed when the lister says another chunk is ready
+        else:
+            w.give(chunk)
+
     try:
         with selectors.DefaultSelector() as sel:
             for w in workers:
                 for _ in range(2):  # one to scan, one waiting: a worker never idles
-                    w.give(queue.pop() if queue else None)
+                    feed(w)
                 sel.register(w.fd, selectors.EVENT_READ, w)
+            if wake is not None:
+                sel.register(wake, selectors.EVENT_READ, None)
             live = len(workers)
             while live:
                 for key, _ in sel.select():
                     w = key.data
+                    if w is None:  # more chunks, or the end of the listing
+                        os.read(wake, 1 << 16)
+                        for _ in range(len(hungry)):
+                            feed(hungry.popleft())
+                        continue
                     try:
                         answers = list(w.results())
                     except EOFError:
@@ -579,11 +695,10 @@ def _scan_blobs(
                         continue
                     for part in answers:
                         add(part, part.blobs + len(part.problems))
-                        w.give(queue.pop() if queue else None)
+                        feed(w)
     finally:
         for w in workers:
             w.close()
-    return total
 
 
 # ---------------------------------------------------------------------------------------------
@@ -916,32 +1031,34 @@ def _scan(
         # the commit graph, walked beside the listing (which leaves a core half idle): the
         # commit count, and the first half of a log pass should something be found
         early = _Early(repo)
-    in_store: list[tuple[str, int]] = []
     oversize: list[tuple[str, int]] = []
     corrupt: list[str] = []
     # a full scan needs the set of blobs in the store only to tell a partial clone's missing
     # ones, or to fill an audit's ledger (417k ids are ~50 MB on a 207k-commit history)
     keep_store = not full or info.partial or ledger is not None
     store: set[str] = set()
-    for obj in iter_objects(repo, ("blob",)):
-        if obj.type == "corrupt":
-            corrupt.append(obj.oid)
-            continue
-        if not full and obj.oid not in log.blobs:  # type: ignore[union-attr]
-            continue  # not in scope
-        if keep_store:
-            store.add(obj.oid)
-        if ledger is not None and obj.oid in ledger.skip:
-            continue  # read by an earlier scan
-        if obj.size > config.max_file_size:
-            oversize.append((obj.oid, obj.size))
-        else:
-            in_store.append((obj.oid, obj.size))
+
+    def in_store() -> Iterator[tuple[str, int]]:
+        """The blobs to read, as the listing finds them (the scan starts before it ends)."""
+        for obj in iter_objects(repo, ("blob",)):
+            if obj.type == "corrupt":
+                corrupt.append(obj.oid)
+                continue
+            if not full and obj.oid not in log.blobs:  # type: ignore[union-attr]
+                continue  # not in scope
+            if keep_store:
+                store.add(obj.oid)
+            if ledger is not None and obj.oid in ledger.skip:
+                continue  # read by an earlier scan
+            if obj.size > config.max_file_size:
+                oversize.append((obj.oid, obj.size))
+            else:
+                yield obj.oid, obj.size
 
     # 2. scan
     floor = config.with_(min_confidence="low")
     review = mode == "range"  # commits under review (CI, pre-push): nothing is left unread
-    scanned = _scan_blobs(repo, in_store, floor, jobs, progress, strings=review)
+    scanned = _scan_blobs(repo, in_store(), floor, jobs, progress, strings=review)
     big: dict[str, int] = {}
     if oversize and review:
         # the commits under review (CI, pre-push): a blob is never let through for its size;
