@@ -133,3 +133,57 @@ def negative_name(name: str) -> str | None:
 def is_bare_line(line: bytes, start: int, end: int) -> bool:
     """The token is all there is on its line (apart from quotes, commas and spaces)."""
     return not line[:start].strip(b" \t\"',;") and not line[end:].strip(b" \t\"',;\r")
+
+
+#: The inline allow marker: it covers the secrets on its own line, and only from a comment.
+ALLOW_MARKER = b"keytrap: allow"
+#: Where a string or a comment can start: quotes, ``/* */``, ``<!-- -->``, ``//``, ``#``, ``--``, ``;``.
+_LINE_TOKEN = rb"""["'`]|/\*|<!--|//|#|--|;"""
+_STRING_END = {q: rb"(?:[^%s\\\n]|\\.)*%s" % (bytes([q]), bytes([q])) for q in b"\"'`"}
+_BLOCK_END = {b"/*": b"*/", b"<!--": b"-->"}
+#: What may stand right before a line comment: nothing (the line start) or a space; ``//`` may
+#: also follow code (``f();// …``).
+_SPACE = frozenset(b" \t\r\f\v")
+_AFTER_CODE = frozenset(b";,)]}")
+
+
+def marker_in_comment(line: bytes) -> bool:
+    """Does ``line`` hold the allow marker inside a comment (not inside a string)?
+
+    A small tokenizer, linear in the line: strings (``"…"``, ``'…'``, `````…````` with
+    backslash escapes) are skipped whole; ``/* … */`` and ``<!-- … -->`` are comments anywhere
+    outside a string; ``#``, ``//``, ``--`` and ``;`` start a comment that runs to the end of
+    the line when they open the line or follow a space (``//`` also after ``;,)]}``). A quote
+    with no closing quote on the line is a plain character (an apostrophe in prose), and so
+    is every later quote of its kind.
+    """
+    if ALLOW_MARKER not in line:
+        return False
+    pos, unclosed = 0, set()
+    token = re.compile(_LINE_TOKEN)  # re's cache: compiled on the first marker, not at import
+    while True:
+        m = token.search(line, pos)
+        if m is None:
+            return False
+        tok, start, pos = m.group(), m.start(), m.end()
+        if tok in (b'"', b"'", b"`"):
+            q = tok[0]
+            if q not in unclosed:
+                end = re.compile(_STRING_END[q]).match(line, pos)
+                if end is None:
+                    unclosed.add(q)
+                else:
+                    pos = end.end()
+            continue
+        close = _BLOCK_END.get(tok)
+        if close is not None:
+            stop = line.find(close, pos)
+            if line.find(ALLOW_MARKER, pos, len(line) if stop == -1 else stop) != -1:
+                return True
+            if stop == -1:
+                return False
+            pos = stop + len(close)
+            continue
+        before = line[start - 1] if start else 0x20
+        if before in _SPACE or (tok == b"//" and before in _AFTER_CODE):
+            return line.find(ALLOW_MARKER, pos) != -1
