@@ -10,9 +10,10 @@ Prints one JSON object on stdout:
 
   import      importing keytrap.sources.history and keytrap.config
   open_repo   rev-parse and config probes
-  listing     ``iter_objects``: cat-file --batch-all-objects --batch-check and the loop over it
-              (it also counts the commits of the store: no rev-list --count)
-  scan        ``_scan_blobs``: the workers (each with one long-lived cat-file) over every blob
+  listing     ``iter_objects``: cat-file --batch-all-objects --batch-check and the loop over it,
+              from its start to its end; it runs in a thread while the scan has started
+  scan        ``_scan_blobs``: the workers (each with one long-lived cat-file) over every blob,
+              the listing's tail included (its CPU includes the listing's)
   log         ``read_log``: the log pass (full scans run it only after a hit), split into
               log.walk (rev-list --parents, the graph and git's topological order) and
               log.diff (diff-tree --stdin over every commit, ``jobs`` processes)
@@ -114,8 +115,17 @@ def attribute(repo, info, config, hits, log, head, *a, **k):  # type: ignore[no-
 
 
 def scan_blobs(repo, blobs, config, jobs, progress, *a, **k):  # type: ignore[no-untyped-def]
-    sizes["blobs_to_scan"] = len(blobs)
-    sizes["bytes_to_scan"] = sum(s for _, s in blobs)
+    sizes["blobs_to_scan"] = sizes["bytes_to_scan"] = 0
+
+    listing = blobs
+
+    def counted():  # type: ignore[no-untyped-def]  # blobs may be the listing, still running
+        for oid, size in listing:
+            sizes["blobs_to_scan"] += 1
+            sizes["bytes_to_scan"] += size
+            yield oid, size
+
+    blobs = counted()
     t, c = time.perf_counter(), _cpu_now()
     try:
         return _orig_scan_blobs(repo, blobs, config, jobs, progress, *a, **k)
