@@ -112,6 +112,10 @@ def bench_repo(repo: str, args, tools: dict, tmp: str, netns: bool) -> dict:
         B.Case("keytrap scan --history", "keytrap",
                kt and [kt, "scan", repo, "--history", "--no-worktree", "--format", "json",
                        "--no-progress"], ok_rcs=(0, 1), count=count),
+        B.Case("keytrap before (--keytrap-before)", "keytrap",
+               args.keytrap_before and [*args.keytrap_before.split(), "scan", repo, "--history",
+                                        "--no-worktree", "--format", "json", "--no-progress"],
+               ok_rcs=(0, 1), count=count),
         B.Case("kingfisher scan (full history)", "kingfisher",
                kf and [kf, "scan", repo, "--git-history", "full", "--no-validate",
                        "--no-update-check", "--format", "json", "--output", rp("kf.json")],
@@ -121,9 +125,10 @@ def bench_repo(repo: str, args, tools: dict, tmp: str, netns: bool) -> dict:
                        "--report-path", rp("gl.json"), "--exit-code", "0"],
                netns=netns, count=count, report=rp("gl.json")),
     ]
-    keys = ["floor2", "floor1", "keytrap", "kingfisher", "gitleaks"]
-    cases = [c for k, c in zip(keys, cases) if k not in args.skip]
-    for c, k in zip(cases, [k for k in keys if k not in args.skip]):
+    keys = ["floor2", "floor1", "keytrap", "before", "kingfisher", "gitleaks"]
+    skip = set(args.skip) | (set() if args.keytrap_before else {"before"})
+    cases = [c for k, c in zip(keys, cases) if k not in skip]
+    for c, k in zip(cases, [k for k in keys if k not in skip]):
         c.once = k in args.once
         if c.argv is None:
             c.skip_note = tools[c.tool].note
@@ -257,6 +262,9 @@ def main(argv=None) -> int:
                     help="keytrap phase times against size instead of the tool comparison")
     ap.add_argument("--jobs", type=int, default=2, help="--phases: scan_history jobs (default 2)")
     ap.add_argument("--keytrap")
+    ap.add_argument("--keytrap-before", metavar="CMD",
+                    help="also time this keytrap command line (space-separated, e.g. "
+                         "'env PYTHONPATH=/old/src python -m keytrap') in the same rounds: before/after in one run")
     ap.add_argument("--gitleaks")
     ap.add_argument("--kingfisher")
     ap.add_argument("--peer-venv", default=os.environ.get("KEYTRAP_BENCH_PEER_VENV",
