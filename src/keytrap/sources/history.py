@@ -4,27 +4,30 @@ How a history scan runs (kingfisher and noseyparker work the same way; ``git log
 gitleaks does, reads the same content many times over):
 
 1. **Which blobs.** A full scan takes every blob in the object store, in pack order, from
-   ``git cat-file --batch-all-objects --batch-check --unordered`` (0.2 s on freqtrade's 46k
-   blobs), so it also covers blobs no ref reaches (stashes, dropped commits, the index); those
-   are reported with ``reachable: False`` and no commit. A range, ``--since-commit`` or
-   ``--branch`` scan takes the blobs that commits in scope add or change, from one
-   ``git log --raw`` pass (0.5-0.9 s on freqtrade's 26k commits).
+   ``git cat-file --batch-all-objects --batch-check --unordered``, so it also covers blobs no ref
+   reaches (stashes, dropped commits, the index); those are reported with ``reachable: False``
+   and no commit. Beside that listing a thread walks the commit graph (``rev-list --parents
+   --all``, :mod:`keytrap.sources.graph`): the commit count, and the first half of a log pass.
+   A range, ``--since-commit`` or ``--branch`` scan takes the blobs that commits in scope add or
+   change, from a log pass first.
 2. **Scan.** Blobs over ``max_file_size`` are skipped unread (listed in ``skipped``); the rest
-   stream through ``git cat-file --batch``: ``jobs`` worker processes, each with a cat-file of its
-   own behind a 1 MB pipe, pull contiguous slices of the pack-ordered id list. Workers get ids,
-   never data, and hold one blob at a time. Binary blobs (NUL in the first 8000 bytes) are
-   counted, not scanned. Each blob goes through ``scan_bytes`` with no path and the lowest
-   confidence floor: a superset of what any of its paths can give.
-3. **Attribute** (only when some blob has findings, or some blob could not be read): one
-   ``git log --raw -c`` pass over the scope gives every commit that added or changed each hit blob
-   and its path there (a merge counts when its result differs from every parent: an evil merge or
-   a conflict resolution). Each hit blob is scanned again under each of its paths with the real
-   config (path rules, excludes, confidence floor). ``ls-tree HEAD`` says whether it is still at
-   HEAD, the work tree file whether it is still there, and ``for-each-ref --contains`` lists the
-   refs holding the introducing commit, for the first ``MAX_REF_LOOKUPS`` groups only (~0.2 s a
-   commit on freqtrade); later groups name one ref that reaches the commit (``--source``).
-   A full scan of a clean history never runs the log pass: that saves 0.6-1 s on freqtrade, at
-   the price of not noticing blobs that commits name but a damaged store lacks (``git fsck``
+   stream through ``git cat-file --batch``: ``jobs`` worker processes (default: the available
+   cores), each with one long-lived cat-file behind a 1 MB pipe, pull contiguous slices of the
+   pack-ordered id list, from the first 8 MB the listing gives on. Workers get ids, never data,
+   and hold one blob at a time. Binary blobs (NUL in the first 8000 bytes) are counted, not
+   scanned. Each blob goes through ``scan_bytes`` with no path and the lowest confidence floor:
+   a superset of what any of its paths can give (with ``hyperscan``, a gate first rules out the
+   blobs ``scan_bytes`` would find nothing in: ``candidates.gate``).
+3. **Attribute** (only when some blob has findings, or some blob could not be read): the log
+   pass, ``git diff-tree --stdin -r -c`` over every commit of the walk (``jobs`` processes),
+   gives every commit that added or changed each hit blob and its path there (a merge counts
+   when its result differs from every parent: an evil merge or a conflict resolution);
+   positions follow ``git log --topo-order``, computed from the walk. Each hit blob is scanned
+   again under each of its paths with the real config (path rules, excludes, confidence
+   floor). ``ls-tree HEAD`` says whether it is still at HEAD, the work tree file whether it is
+   still there, and one pass over the graph gives every ref holding each introducing commit.
+   A full scan of a clean history never runs the diff pass, and a full scan indexes only the
+   hit blobs: blobs that commits name but a damaged store lacks are not noticed (``git fsck``
    does that; a partial clone, which lacks blobs on purpose, always runs the pass first and
    lists them as skipped, never fetched).
 4. **Group.** All occurrences of one secret (fingerprint + kind) become one Finding, placed at its
@@ -71,8 +74,6 @@ from keytrap.sources.graph import CommitGraph, ref_tips, refs_containing, walk
 
 Progress = Callable[[int, int], None]
 
-#: Refs are looked up (``for-each-ref --contains``) for this many groups at most.
-MAX_REF_LOOKUPS = 8
 #: Refs listed per finding; ``refs_total`` has the full count.
 MAX_REFS_LISTED = 10
 #: Occurrences listed per finding; ``occurrences`` has the full count.
