@@ -10,19 +10,22 @@ Prints one JSON object on stdout:
 
   import      importing keytrap.sources.history and keytrap.config
   open_repo   rev-parse and config probes
-  listing     ``iter_objects``: cat-file --batch-all-objects --batch-check and the loop over it
-  scan        ``_scan_blobs``: the workers (each with its cat-file) over every blob
-  log         ``read_log``: the git log --raw -c pass (full scans run it only after a hit)
+  listing     ``iter_objects``: cat-file --batch-all-objects --batch-check and the loop over it,
+              from its start to its end; it runs in a thread while the scan has started
+  scan        ``_scan_blobs``: the workers (each with one long-lived cat-file) over every blob,
+              the listing's tail included (its CPU includes the listing's)
+  log         ``read_log``: the log pass (full scans run it only after a hit), split into
+              log.walk (rev-list --parents, the graph and git's topological order) and
+              log.diff (diff-tree --stdin over every commit, ``jobs`` processes)
   head        ``_head_blobs``: ls-tree -r HEAD
   attribute   ``_attribute`` in all, split into rescan (scan_bytes under each path), commit
-              meta (one git log --no-walk), refs (for-each-ref --contains, 2 threads: wall
-              span) and grouping (the rest: sorting, building findings, work tree checks)
-  count       rev-list --count --all, which runs beside the scan (time to its exit)
+              meta (one git log --no-walk), refs (every finding's refs: for-each-ref once and
+              one pass over the graph) and grouping (the rest)
   total       the whole scan_history call
-``cpu`` has the CPU seconds of listing, scan, log and head: this process plus the children
-reaped during the phase (for ``scan``, the workers and their cat-files). The ref lookups run in
-threads and are not in it (see attribute.refs wall). On a loaded machine CPU is the steadier
-measure of growth. Plus the sizes (blobs listed, bytes, hits, commits, groups). Nothing is written anywhere.
+``cpu`` has the CPU seconds of listing, scan, log and attribute.refs: this process plus the
+children reaped during the phase (for ``scan``, the workers and their cat-files). On a loaded
+machine CPU is the steadier measure of growth. Plus the sizes (blobs listed, bytes, hits,
+commits, groups). Nothing is written anywhere.
 """
 
 from __future__ import annotations
@@ -88,17 +91,6 @@ def timed_iter(name: str, fn):  # type: ignore[no-untyped-def]
     return wrapper
 
 
-spans: list[tuple[float, float]] = []
-
-
-def refs_containing(repo, sha):  # type: ignore[no-untyped-def]
-    t = time.perf_counter()
-    try:
-        return _orig_refs(repo, sha)
-    finally:
-        spans.append((t, time.perf_counter()))
-
-
 def scan_bytes(*a, **k):  # type: ignore[no-untyped-def]
     if not getattr(_in_attribute, "on", False):
         return _orig_scan_bytes(*a, **k)
@@ -109,12 +101,12 @@ def scan_bytes(*a, **k):  # type: ignore[no-untyped-def]
         _add("attribute.rescan", time.perf_counter() - t)
 
 
-def attribute(repo, info, config, hits, log, head):  # type: ignore[no-untyped-def]
+def attribute(repo, info, config, hits, log, head, *a, **k):  # type: ignore[no-untyped-def]
     sizes["hit_blobs"] = len(hits)
     _in_attribute.on = True
     t = time.perf_counter()
     try:
-        out = _orig_attribute(repo, info, config, hits, log, head)
+        out = _orig_attribute(repo, info, config, hits, log, head, *a, **k)
     finally:
         _in_attribute.on = False
         _add("attribute", time.perf_counter() - t)
@@ -122,53 +114,53 @@ def attribute(repo, info, config, hits, log, head):  # type: ignore[no-untyped-d
     return out
 
 
-def scan_blobs(repo, blobs, config, jobs, progress):  # type: ignore[no-untyped-def]
-    sizes["blobs_to_scan"] = len(blobs)
-    sizes["bytes_to_scan"] = sum(s for _, s in blobs)
+def scan_blobs(repo, blobs, config, jobs, progress, *a, **k):  # type: ignore[no-untyped-def]
+    sizes["blobs_to_scan"] = sizes["bytes_to_scan"] = 0
+
+    listing = blobs
+
+    def counted():  # type: ignore[no-untyped-def]  # blobs may be the listing, still running
+        for oid, size in listing:
+            sizes["blobs_to_scan"] += 1
+            sizes["bytes_to_scan"] += size
+            yield oid, size
+
+    blobs = counted()
     t, c = time.perf_counter(), _cpu_now()
     try:
-        return _orig_scan_blobs(repo, blobs, config, jobs, progress)
+        return _orig_scan_blobs(repo, blobs, config, jobs, progress, *a, **k)
     finally:
         _add("scan", time.perf_counter() - t)
         _add_cpu("scan", c)  # the workers and their cat-files are reaped by then
 
 
-def count_commits(repo, revs):  # type: ignore[no-untyped-def]
-    t = time.perf_counter()
-    proc = _orig_count(repo, revs)
-
-    def watch() -> None:  # poll /proc: waiting here would race _scan's communicate()
-        path = f"/proc/{proc.pid}/stat"
-        while True:
-            try:
-                with open(path, "rb") as fh:
-                    state = fh.read().rsplit(b")", 1)[1].split()[0]
-            except (OSError, IndexError):
-                break
-            if state in (b"Z", b"X"):
-                break
-            time.sleep(0.005)
-        _add("count", time.perf_counter() - t)
-
-    threading.Thread(target=watch, daemon=True).start()
-    return proc
+def read_log(*a, **k):  # type: ignore[no-untyped-def]
+    t, c = time.perf_counter(), _cpu_now()
+    try:
+        out = _orig_read_log(*a, **k)
+    finally:
+        _add("log", time.perf_counter() - t)
+        _add_cpu("log", c)
+    sizes["log_commits"] = len(out.commits)
+    sizes["log_blobs_indexed"] = len(out.blobs)
+    return out
 
 
-_orig_refs = H._refs_containing
 _orig_scan_bytes = H.scan_bytes
 _orig_attribute = H._attribute
 _orig_scan_blobs = H._scan_blobs
-_orig_count = H._count_commits
+_orig_read_log = H.read_log
 H.open_repo = timed("open_repo", H.open_repo)
 H.iter_objects = timed_iter("listing", H.iter_objects)
 H._scan_blobs = scan_blobs
-H.read_log = timed("log", H.read_log)
+H.read_log = read_log
+H.walk = timed("log.walk", H.walk)  # read_log's graph (and a range scan's ref graph)
+H._diff_walk = timed("log.diff", H._diff_walk)
 H._head_blobs = timed("head", H._head_blobs)
 H._commit_meta = timed("attribute.meta", H._commit_meta)
-H._refs_containing = refs_containing
+H._refs_of = timed("attribute.refs", H._refs_of)
 H.scan_bytes = scan_bytes
 H._attribute = attribute
-H._count_commits = count_commits
 
 
 def main() -> int:
@@ -176,16 +168,13 @@ def main() -> int:
 
     ap = argparse.ArgumentParser()
     ap.add_argument("repo")
-    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--jobs", type=int, default=None)
     args = ap.parse_args()
     repo = Path(args.repo)
     t = time.perf_counter()
-    result = H.scan_history(repo, load(repo), jobs=args.jobs)
+    kw = {} if args.jobs is None else {"jobs": args.jobs}
+    result = H.scan_history(repo, load(repo), **kw)
     total = time.perf_counter() - t
-    time.sleep(0.05)  # let the count watcher report
-    if spans:
-        times["attribute.refs"] = max(e for _, e in spans) - min(s for s, _ in spans)
-        sizes["ref_lookups"] = len(spans)
     if "attribute" in times:
         times["attribute.grouping"] = times["attribute"] - sum(
             times.get(k, 0.0) for k in ("attribute.rescan", "attribute.meta", "attribute.refs"))

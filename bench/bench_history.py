@@ -112,6 +112,10 @@ def bench_repo(repo: str, args, tools: dict, tmp: str, netns: bool) -> dict:
         B.Case("keytrap scan --history", "keytrap",
                kt and [kt, "scan", repo, "--history", "--no-worktree", "--format", "json",
                        "--no-progress"], ok_rcs=(0, 1), count=count),
+        B.Case("keytrap before (--keytrap-before)", "keytrap",
+               args.keytrap_before and [*args.keytrap_before.split(), "scan", repo, "--history",
+                                        "--no-worktree", "--format", "json", "--no-progress"],
+               ok_rcs=(0, 1), count=count),
         B.Case("kingfisher scan (full history)", "kingfisher",
                kf and [kf, "scan", repo, "--git-history", "full", "--no-validate",
                        "--no-update-check", "--format", "json", "--output", rp("kf.json")],
@@ -121,9 +125,10 @@ def bench_repo(repo: str, args, tools: dict, tmp: str, netns: bool) -> dict:
                        "--report-path", rp("gl.json"), "--exit-code", "0"],
                netns=netns, count=count, report=rp("gl.json")),
     ]
-    keys = ["floor2", "floor1", "keytrap", "kingfisher", "gitleaks"]
-    cases = [c for k, c in zip(keys, cases) if k not in args.skip]
-    for c, k in zip(cases, [k for k in keys if k not in args.skip]):
+    keys = ["floor2", "floor1", "keytrap", "before", "kingfisher", "gitleaks"]
+    skip = set(args.skip) | (set() if args.keytrap_before else {"before"})
+    cases = [c for k, c in zip(keys, cases) if k not in skip]
+    for c, k in zip(cases, [k for k in keys if k not in skip]):
         c.once = k in args.once
         if c.argv is None:
             c.skip_note = tools[c.tool].note
@@ -165,9 +170,9 @@ def bench_repo(repo: str, args, tools: dict, tmp: str, netns: bool) -> dict:
 
 # ---- --phases ---------------------------------------------------------------------------------
 
-CPU_PHASES = ["listing", "scan", "log"]
-PHASES = ["listing", "scan", "log", "head", "attribute", "attribute.rescan", "attribute.meta",
-          "attribute.refs", "attribute.grouping", "count", "open_repo", "import", "total"]
+CPU_PHASES = ["listing", "scan", "log", "log.walk", "log.diff", "attribute.refs"]
+PHASES = ["listing", "scan", "log", "log.walk", "log.diff", "head", "attribute", "attribute.rescan",
+          "attribute.meta", "attribute.refs", "attribute.grouping", "open_repo", "import", "total"]
 
 
 def growth_table(rows: list[dict], what: str, unit: dict) -> None:
@@ -192,7 +197,13 @@ def run_phases(repos: list[str], args, tools: dict) -> list[dict]:
     facts = {repo: repo_facts(repo) for repo in repos}
     runs: dict[str, list] = {repo: [] for repo in repos}
     loads = [B.loadavg()]
-    for i in range(args.rounds):  # interleaved: every repository once per round
+    if args.phases_from:  # re-render the tables of an earlier --json-out
+        with open(args.phases_from) as fh:
+            saved = {r["repo"]: r for r in json.load(fh)["phases"]}
+        facts = {repo: saved[repo]["facts"] for repo in repos}
+        runs = {repo: saved[repo]["runs"] for repo in repos}
+        args.rounds = len(next(iter(runs.values())))
+    for i in range(0 if args.phases_from else args.rounds):  # interleaved: every repository once per round
         for repo in repos:
             with tempfile.TemporaryFile() as err:
                 r = subprocess.run([py, os.path.join(HERE, "_history_phases.py"), repo,
@@ -231,13 +242,16 @@ def run_phases(repos: list[str], args, tools: dict) -> list[dict]:
           "above.\n")
     unit = {"listing": ("blobs", 1e6, "s / M blobs"), "scan": ("blob_bytes", 1e9, "s / GB"),
             "log": ("commits", 1e5, "s / 100k commits"),
-            "count": ("commits", 1e5, "s / 100k commits"),
+            "log.walk": ("commits", 1e5, "s / 100k commits"),
+            "log.diff": ("commits", 1e5, "s / 100k commits"),
             "total": ("blob_bytes", 1e9, "s / GB")}
     growth_table(rows, "times", unit)
     print("\nThe same growth in CPU seconds (keytrap's process plus the git and worker "
           "processes it reaped during the phase), steadier than wall time on a loaded machine:\n")
     cunit = {"listing": ("blobs", 1e6, "CPU s / M blobs"), "scan": ("blob_bytes", 1e9, "CPU s / GB"),
-             "log": ("commits", 1e5, "CPU s / 100k commits")}
+             "log": ("commits", 1e5, "CPU s / 100k commits"),
+             "log.walk": ("commits", 1e5, "CPU s / 100k commits"),
+             "log.diff": ("commits", 1e5, "CPU s / 100k commits")}
     growth_table(rows, "cpu", cunit)
     print(f"\nLoad average before and after each run: {'; '.join(loads)}")
     return rows
@@ -256,7 +270,12 @@ def main(argv=None) -> int:
     ap.add_argument("--phases", action="store_true",
                     help="keytrap phase times against size instead of the tool comparison")
     ap.add_argument("--jobs", type=int, default=2, help="--phases: scan_history jobs (default 2)")
+    ap.add_argument("--phases-from", metavar="JSON",
+                    help="--phases: print the tables of an earlier run's --json-out instead of running")
     ap.add_argument("--keytrap")
+    ap.add_argument("--keytrap-before", metavar="CMD",
+                    help="also time this keytrap command line (space-separated, e.g. "
+                         "'env PYTHONPATH=/old/src python -m keytrap') in the same rounds: before/after in one run")
     ap.add_argument("--gitleaks")
     ap.add_argument("--kingfisher")
     ap.add_argument("--peer-venv", default=os.environ.get("KEYTRAP_BENCH_PEER_VENV",

@@ -112,6 +112,10 @@ def make_staged_copy(src: str, n: int, dest: str) -> list[str]:
     return staged
 
 
+#: ``--keytrap-before CMD``: an older keytrap's hook, timed in the same rounds.
+KEYTRAP_BEFORE = ""
+
+
 def build_cases(repo: str, files: list[str], tools: dict, rp, py, peer_ns: bool, kt_ns: bool,
                 peers: tuple[str, ...]) -> list:
     kt, gl, bl, kf, ds = (tools[k].path for k in
@@ -125,6 +129,9 @@ def build_cases(repo: str, files: list[str], tools: dict, rp, py, peer_ns: bool,
                netns=kt_ns, ok_rcs=(0, 1), count=count),
         B.Case(f"keytrap hook <{len(files)} files>", "keytrap",
                kt and [kt, "hook", *files], cwd=repo, netns=kt_ns, ok_rcs=(0, 1)),
+        B.Case(f"keytrap before: hook <{len(files)} files>", "keytrap",
+               KEYTRAP_BEFORE and [*KEYTRAP_BEFORE.split(), "hook", *files], cwd=repo,
+               netns=kt_ns, ok_rcs=(0, 1)),
         B.Case("gitleaks git --staged", "gitleaks",
                gl and [gl, "git", "--staged", repo, "--no-banner", "--report-format", "json",
                        "--report-path", rp("gl.json"), "--exit-code", "0"],
@@ -147,7 +154,8 @@ def build_cases(repo: str, files: list[str], tools: dict, rp, py, peer_ns: bool,
         B.Case("floor: git diff --cached --raw", "floor",
                ["git", "diff", "--cached", "--raw"], cwd=repo, netns=kt_ns, env=git_env),
     ]
-    cases = [c for c in cases if c.tool in ("keytrap", "floor") or c.tool in peers]
+    cases = [c for c in cases if (c.tool in ("keytrap", "floor") or c.tool in peers)
+             and (KEYTRAP_BEFORE or not c.label.startswith("keytrap before"))]
     if peer_ns:
         cases.append(B.Case("floor: unshare -n true", "floor", [shutil.which("true") or "true"],
                             cwd=repo, netns=True))
@@ -240,7 +248,12 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=float, default=120, help="per-run timeout in s")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir with outputs")
     ap.add_argument("--json-out", help="also write raw per-run results to this JSON file")
+    ap.add_argument("--keytrap-before", metavar="CMD", default="",
+                    help="also time this keytrap command line's hook (space-separated, e.g. "
+                         "'env PYTHONPATH=/old/src python -m keytrap'): before/after in one run")
     args = ap.parse_args(argv)
+    global KEYTRAP_BEFORE
+    KEYTRAP_BEFORE = args.keytrap_before
 
     repo = os.path.abspath(args.repo)
     top = B.git_out(["rev-parse", "--show-toplevel"], repo) if os.path.isdir(repo) else None
@@ -300,16 +313,19 @@ def main(argv=None) -> int:
                                 "breakdown": row.get("breakdown")})
         print(f"\n## Summary (load average at end {B.loadavg()})\n")
         print("| staged files | keytrap hook s | keytrap scan --staged s | betterleaks s | "
-              "gitleaks s | hook × betterleaks | staged × betterleaks | hook ≤ 0.7× |")
-        print("|---|---|---|---|---|---|---|---|")
+              "gitleaks s | hook × betterleaks | staged × betterleaks | hook ≤ 0.7× | "
+              "before: hook s | before × betterleaks |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for row in summary:
             m, n = row["med"], row["n"]
             h, st = m.get(f"keytrap hook <{n} files>"), m.get("keytrap scan --staged")
             bl, gl = m.get("betterleaks git --staged"), m.get("gitleaks git --staged")
+            hb = m.get(f"keytrap before: hook <{n} files>")
             ok = h is not None and bl and h / bl <= TARGET_VS_BETTERLEAKS
             print(f"| {n:,} | {B.fmt_s(h or float('nan'))} | {B.fmt_s(st or float('nan'))} | "
                   f"{B.fmt_s(bl or float('nan'))} | {B.fmt_s(gl or float('nan'))} | "
-                  f"{B.fmt_ratio(h, bl)} | {B.fmt_ratio(st, bl)} | {'PASS' if ok else 'FAIL'} |")
+                  f"{B.fmt_ratio(h, bl)} | {B.fmt_ratio(st, bl)} | {'PASS' if ok else 'FAIL'} | "
+                  f"{B.fmt_s(hb) if hb else '–'} | {B.fmt_ratio(hb, bl) if hb else '–'} |")
         if args.breakdown:
             print("\n`keytrap hook` in-process breakdown (median s; interpreter start-up is the "
                   "`python -c pass` floor above):\n")

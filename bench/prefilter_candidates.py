@@ -53,6 +53,9 @@ def load_blobs(repo: str, limit: int) -> list[bytes]:
     from keytrap.sources.files import decode_for_scan
     from keytrap.sources.gitcat import CatFile, iter_objects
 
+    from keytrap.gitrun import locate
+
+    repo = locate(repo) or repo  # a bare repository is named with --git-dir
     oids, total = [], 0
     for obj in iter_objects(repo, ("blob",)):
         if obj.size > 10 * 2**20:
@@ -365,7 +368,10 @@ def worker_profile(repo: str, limit: int) -> None:
     from keytrap.sources.files import decode_for_scan
     from keytrap.sources.gitcat import CatFile, iter_objects
 
+    from keytrap.gitrun import locate
+
     config = load(repo).with_(min_confidence="low")
+    repo = locate(repo) or repo  # a bare repository is named with --git-dir
     oids, total = [], 0
     t = time.perf_counter()
     for obj in iter_objects(repo, ("blob",)):

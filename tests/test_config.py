@@ -153,3 +153,17 @@ def test_dedicated_file_may_use_a_tool_keytrap_header(tmp_path):
     (tmp_path / ".keytrap.toml").write_text('[tool.other]\nx = 1\n')
     with pytest.raises(UsageError, match="unknown setting 'tool'"):
         load(tmp_path)
+
+
+def test_pyproject_that_cannot_name_keytrap_is_not_parsed(tmp_path: Path) -> None:
+    """The hook reads pyproject.toml on every commit: one that cannot hold [tool.keytrap] is
+    not parsed (a TOML error in it is not keytrap's), one that can still is, escapes included."""
+    from keytrap.config import DEFAULT, load
+
+    (tmp_path / "pyproject.toml").write_text("[project\nname = broken\n")
+    assert load(tmp_path) is DEFAULT
+    (tmp_path / "pyproject.toml").write_text('[tool."key\\u0074rap"]\nmin_confidence = "high"\n')
+    assert load(tmp_path).min_confidence == "high"
+    (tmp_path / "pyproject.toml").write_text("[tool.keytrap\n")
+    with pytest.raises(UsageError, match="invalid TOML"):
+        load(tmp_path)

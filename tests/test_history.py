@@ -270,6 +270,7 @@ def test_excluded_paths_and_confidence_floor(repo: GitRepo) -> None:
 def test_worker_processes_and_progress(repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(history, "INLINE_BYTES", 0)
     monkeypatch.setattr(history, "MIN_CHUNK_BYTES", 1)
+    monkeypatch.setattr(history, "STREAM_CHUNK_BYTES", 1)
     secrets = [fake_key(100 + i) for i in range(12)]
     for i, k in enumerate(secrets):
         repo.commit(f"c{i}", {f"k{i}.env": env_file(k)})
@@ -277,7 +278,11 @@ def test_worker_processes_and_progress(repo: GitRepo, monkeypatch: pytest.Monkey
     result = scan_history(repo.path, DEFAULT, jobs=2, progress=lambda d, t: seen.append((d, t)))
     assert sorted(f.secret for f in keys(result)) == sorted(secrets)
     total = result.stats.blobs_scanned
-    assert seen[0] == (0, total) and seen[-1] == (total, total) and len(seen) > 2
+    # the workers start while the listing runs: the total grows until it is known
+    assert seen[0][0] == 0 and seen[-1] == (total, total) and len(seen) > 2
+    assert all(d <= t for d, t in seen)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert [t for _, t in seen] == sorted(t for _, t in seen)
 
 
 def test_scan_writes_nothing_to_the_repository(repo: GitRepo) -> None:
@@ -366,3 +371,42 @@ def test_utf16_blob_in_history_is_found(tmp_path) -> None:
     subprocess.run(["git", "commit", "-qam", "rm"], cwd=repo, check=True)
     result = scan_history(repo, DEFAULT)
     assert [(f.path, f.line, f.kind) for f in result.findings] == [("config.ini", 2, "api_key")]
+
+
+def test_jobs_sets_the_worker_processes(repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(history, "INLINE_BYTES", 0)
+    monkeypatch.setattr(history, "MIN_CHUNK_BYTES", 1)
+    secrets = [fake_key(500 + i) for i in range(8)]
+    for i, k in enumerate(secrets):
+        repo.commit(f"c{i}", {f"k{i}.env": env_file(k)})
+    started: list[int] = []
+    real = history._Worker
+
+    class Counting(real):  # type: ignore[misc, valid-type]
+        def __init__(self, *a, **k) -> None:  # type: ignore[no-untyped-def]
+            started.append(1)
+            super().__init__(*a, **k)
+
+    monkeypatch.setattr(history, "_Worker", Counting)
+    found = {}
+    for jobs in (1, 3):
+        started.clear()
+        found[jobs] = sorted(f.secret for f in keys(scan_history(repo.path, DEFAULT, jobs=jobs)))
+        assert len(started) == (0 if jobs == 1 else 3)
+    assert found[1] == found[3] == sorted(secrets)
+    monkeypatch.setattr(history, "available_cores", lambda: 2)
+    started.clear()
+    scan_history(repo.path, DEFAULT)  # default: the available cores
+    assert len(started) == 2
+    with pytest.raises(UsageError, match="--jobs"):
+        scan_history(repo.path, DEFAULT, jobs=0)
+
+
+def test_cli_jobs_option(repo: GitRepo) -> None:
+    repo.commit("add", {"k.env": env_file(fake_key(520))})
+    run = lambda *a: subprocess.run([sys.executable, "-m", "keytrap", "scan", str(repo.path), "--history",  # noqa: E731
+                                     "--no-worktree", "-f", "json", *a], capture_output=True, text=True, timeout=120)
+    ok = run("--jobs", "1")
+    assert ok.returncode == 1 and '"api_key"' in ok.stdout
+    bad = run("--jobs", "0")
+    assert bad.returncode == 2 and "--jobs must be between 1 and 256" in bad.stderr

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import git
-from helpers import assert_redacted
+from helpers import assert_redacted, random_secret
 from test_cli import run
 
 from keytrap.hook import _push_ranges
@@ -151,3 +151,46 @@ def test_pre_commit_first_push_of_a_new_repository_is_checked(repo: Path, key: s
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "push refused: 1 Binance secret found" in proc.stdout
     assert_redacted(proc.stdout + proc.stderr, [key])
+
+
+def test_staged_work_is_proportional_to_the_change(repo: Path, key: str, secret: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A modified file whose every candidate token is already in its HEAD version is not run
+    through the engine; a new token, a new file or a PEM marker still is."""
+    from keytrap.config import DEFAULT
+    from keytrap.sources import staged
+
+    vectors = "".join(f"VECTOR_{i} = '{random_secret()}'\n" for i in range(20))
+    (repo / "vectors.py").write_text(f"BINANCE_API_KEY = '{key}'\n" + vectors)
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "vectors")
+    scanned: list[str] = []
+    real = staged.scan_bytes
+
+    def counting(data: bytes, path: str, config):  # type: ignore[no-untyped-def]
+        scanned.append(path)
+        return real(data, path, config)
+
+    monkeypatch.setattr(staged, "scan_bytes", counting)
+    with open(repo / "vectors.py", "a") as fh:
+        fh.write("# one more line\n")
+    git(repo, "add", "vectors.py")
+    result = staged.scan_staged(str(repo), DEFAULT)
+    assert result.findings == () and scanned == [] and result.stats.files_scanned == 1
+
+    with open(repo / "vectors.py", "a") as fh:
+        fh.write(f"BINANCE_SECRET_KEY = '{secret}'\n")  # a new token: the whole file is read
+    git(repo, "add", "vectors.py")
+    result = staged.scan_staged(str(repo), DEFAULT)
+    # the staged version, then its HEAD version to tell which findings are new
+    assert scanned == ["vectors.py", "vectors.py"] and [f.secret for f in result.findings] == [secret]
+
+    scanned.clear()
+    git(repo, "checkout", "-q", "--", ".")
+    git(repo, "reset", "-q")
+    (repo / "vectors.py").write_text(f"BINANCE_API_KEY = '{key}'\n" + vectors + "x = 1\n")
+    (repo / "new.py").write_text(f"BINANCE_API_KEY = '{key}'\n")
+    git(repo, "add", "-A")
+    result = staged.scan_staged(str(repo), DEFAULT)
+    assert scanned == ["new.py"]  # a new file has no HEAD version: scanned
+    assert [f.path for f in result.findings] == ["new.py"]

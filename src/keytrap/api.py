@@ -443,7 +443,7 @@ def scan_history(
     branch: str | None = None,
     include_worktree: bool = True,
     progress: Progress | None = None,
-    jobs: int = 2,
+    jobs: int | None = None,
     options: ConfigOptions | None = None,
     log: Callable[[str], None] | None = None,
     settings_from: str | None = None,
@@ -461,6 +461,7 @@ def scan_history(
     ones its own commits bring, and other scans read the working tree (:func:`load_config`).
     ``options`` shape either; ``log`` receives one ``config: …`` line and a ``warning: …`` line
     per note on how the settings or the range were chosen (front doors print them on stderr).
+    ``jobs``: worker processes (default: the available cores; on 2 cores a third adds nothing).
     """
     from pathlib import Path
 

@@ -102,6 +102,16 @@ def _deadline(text: str) -> float:
     return value
 
 
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of worker processes: {text!r}") from None
+    if not 1 <= value <= 256:
+        raise argparse.ArgumentTypeError(f"--jobs must be between 1 and 256: {text!r}")
+    return value
+
+
 VERIFY_HELP = """\
 Each API key found with its HMAC secret or its Ed25519/RSA private key gets one signed,
 read-only GET, first to the network its context names (testnet=True, a testnet URL, ...;
@@ -118,15 +128,63 @@ on mainnet otherwise; low = live on testnet/demo (no real funds: rotate it anywa
 info = revoked."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _columns() -> int:
+    """``shutil.get_terminal_size().columns`` without importing shutil (and, through it, zlib,
+    bz2 and lzma: ~1 ms of every commit), for the hook's help formatter."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class _HookFormatter(argparse.HelpFormatter):
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position,
+                         _columns() - 2 if width is None else width)
+
+
+class _HookTopFormatter(argparse.RawDescriptionHelpFormatter, _HookFormatter):
+    pass
+
+
+def _add_hook(sub, formatter=argparse.HelpFormatter) -> argparse.ArgumentParser:  # type: ignore[no-untyped-def]
+    hook = sub.add_parser(
+        "hook", formatter_class=formatter, help="pre-commit entry point: scan what is staged (the index)",
+        description="Scan what is staged: with no FILE (as the pre-commit framework runs it), "
+                    "everything staged; with FILEs, their index content. Options are parsed as "
+                    "usual; put `--` before file names that start with '-'.",
+    )
+    hook.add_argument("files", nargs="*", metavar="FILE", help="staged files to check (default: everything staged)")
+    hook.add_argument("--pre-push", action="store_true", help="scan the commits about to be pushed")
+    hook.add_argument("--settings-from", metavar="REV", help=SETTINGS_FROM_HELP)
+    hook.add_argument("--verify", action="store_true", help="also verify found pairs (off by default)")
+    hook.add_argument("--binance-url", metavar="URL", help=argparse.SUPPRESS)
+    _add_filter_options(hook)
+    hook.set_defaults(func=cmd_hook)
+    return hook
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line. ``only="hook"``: the top level and the hook's subcommand alone (what
+    every commit runs: the other subcommands' ~80 arguments cost ~4 ms to build)."""
     parser = _Parser(
         prog="keytrap",
         description="Find Binance API keys, secret keys and private keys before they leak.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HookTopFormatter if only == "hook" else argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"keytrap {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    if only == "hook":
+        parser.hook_parser = _add_hook(sub, _HookFormatter)  # type: ignore[attr-defined]
+        return parser
 
     scan = sub.add_parser("scan", help="scan files, folders, the staged index or git history", epilog=EPILOG,
                           formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -140,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--branch", metavar="REF", help="scan history reachable from REF only")
     mode.add_argument("--no-worktree", action="store_true", help="with --history: skip the working tree")
     mode.add_argument("--settings-from", metavar="REV", help=SETTINGS_FROM_HELP)
+    mode.add_argument("--jobs", "-j", type=_jobs, metavar="N",
+                      help="history scans: worker processes (default: the available cores)")
     mode.add_argument("--include-deps", action="store_true",
                       help="also walk virtualenvs, node_modules and tool caches (.tox, .mypy_cache, .pytest_cache), skipped by default")
     _add_filter_options(scan)
@@ -156,19 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     scan.set_defaults(func=cmd_scan)
 
-    hook = sub.add_parser(
-        "hook", help="pre-commit entry point: scan what is staged (the index)",
-        description="Scan what is staged: with no FILE (as the pre-commit framework runs it), "
-                    "everything staged; with FILEs, their index content. Options are parsed as "
-                    "usual; put `--` before file names that start with '-'.",
-    )
-    hook.add_argument("files", nargs="*", metavar="FILE", help="staged files to check (default: everything staged)")
-    hook.add_argument("--pre-push", action="store_true", help="scan the commits about to be pushed")
-    hook.add_argument("--settings-from", metavar="REV", help=SETTINGS_FROM_HELP)
-    hook.add_argument("--verify", action="store_true", help="also verify found pairs (off by default)")
-    hook.add_argument("--binance-url", metavar="URL", help=argparse.SUPPRESS)
-    _add_filter_options(hook)
-    hook.set_defaults(func=cmd_hook)
+    hook = _add_hook(sub)
 
     base = sub.add_parser("baseline", help="record current findings so that only new ones fail")
     base.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: .)")
@@ -387,6 +435,7 @@ def _scan_result(args: argparse.Namespace, log: list[str], *, default_baseline: 
                 paths[0], conf, rev_range=rev_range, since_commit=since_commit, branch=branch,
                 include_worktree=not getattr(args, "no_worktree", False), progress=progress,
                 options=api.ConfigOptions.from_args(args), log=log.append, settings_from=settings_from,
+                jobs=getattr(args, "jobs", None),
             )
     conf = _load_config(args, default_root(paths), default_baseline=default_baseline)
     log.append(f"config: {conf.describe()}")
@@ -581,9 +630,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     ascii_fallback(sys.stdout)  # a latin-1 or ASCII terminal gets "..." for "…", never a crash
     ascii_fallback(sys.stderr)
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser("hook" if argv[:1] == ["hook"] else None)
     try:
-        argv = list(sys.argv[1:] if argv is None else argv)
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):
             parser.print_help(sys.stderr)

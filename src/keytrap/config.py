@@ -249,13 +249,23 @@ def parse(table: dict[str, Any], where: str, base: str | None = None) -> Config:
     return Config(source=where, base=base, **values)
 
 
-def _read_toml(path: str) -> dict[str, Any]:
+def _read_bytes(path: str) -> bytes:
     try:
         with open(path, "rb") as fh:
-            data = fh.read()
+            return fh.read()
     except OSError as exc:
         raise UsageError(f"cannot read config {path}: {exc.strerror or exc}") from None
-    return parse_toml(data, path)
+
+
+def _read_toml(path: str) -> dict[str, Any]:
+    return parse_toml(_read_bytes(path), path)
+
+
+def may_name_keytrap(data: bytes) -> bool:
+    """Can this ``pyproject.toml`` hold a ``[tool.keytrap]`` table? Only if the word is in it,
+    or a quoted key spells it with escapes (``"key\\u0074rap"``). One that cannot is not
+    parsed: settings it cannot hold, and TOML errors in it, are none of keytrap's business."""
+    return b"keytrap" in data or b"\\u" in data or b"\\U" in data
 
 
 def parse_toml(data: bytes, where: str) -> dict[str, Any]:
@@ -316,7 +326,10 @@ def load(root: str | Path, explicit: str | Path | None = None) -> Config:
         return parse(dedicated_table(_read_toml(dedicated), dedicated), dedicated, os.path.abspath(root))
     pyproject = os.path.join(root, "pyproject.toml")
     if os.path.isfile(pyproject):
-        table = keytrap_table(_read_toml(pyproject), pyproject, pyproject=True)
+        data = _read_bytes(pyproject)
+        if not may_name_keytrap(data):
+            return DEFAULT  # cannot hold [tool.keytrap]: not parsed (tomllib costs the hook ~5 ms)
+        table = keytrap_table(parse_toml(data, pyproject), pyproject, pyproject=True)
         if table is None:
             return DEFAULT
         return parse(table, f"{pyproject} [tool.keytrap]", os.path.abspath(root))

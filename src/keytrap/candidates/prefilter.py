@@ -73,6 +73,12 @@ def find_runs(data: bytes) -> Iterator[Run]:
 
 def decode_run(data: bytes, run: Run) -> bytes | None:
     """Decode a base64 run (with its ``=`` padding) if it yields printable text, else None."""
+    # Most long runs are hashes and binary data (lockfile integrity hashes, embedded images):
+    # their first bytes already decode to non-ASCII. A run is at least MIN_ENCODED alphabet
+    # characters, so its first 16 decode alone; if those 12 bytes are not ASCII, neither is
+    # the whole (None either way, as below).
+    if not binascii.a2b_base64(data[run.start : run.start + 16]).isascii():
+        return None
     end = run.end
     while end < len(data) and end - run.end < 2 and data[end] == 0x3D:  # '='
         end += 1

@@ -4,27 +4,30 @@ How a history scan runs (kingfisher and noseyparker work the same way; ``git log
 gitleaks does, reads the same content many times over):
 
 1. **Which blobs.** A full scan takes every blob in the object store, in pack order, from
-   ``git cat-file --batch-all-objects --batch-check --unordered`` (0.2 s on freqtrade's 46k
-   blobs), so it also covers blobs no ref reaches (stashes, dropped commits, the index); those
-   are reported with ``reachable: False`` and no commit. A range, ``--since-commit`` or
-   ``--branch`` scan takes the blobs that commits in scope add or change, from one
-   ``git log --raw`` pass (0.5-0.9 s on freqtrade's 26k commits).
+   ``git cat-file --batch-all-objects --batch-check --unordered``, so it also covers blobs no ref
+   reaches (stashes, dropped commits, the index); those are reported with ``reachable: False``
+   and no commit. Beside that listing a thread walks the commit graph (``rev-list --parents
+   --all``, :mod:`keytrap.sources.graph`): the commit count, and the first half of a log pass.
+   A range, ``--since-commit`` or ``--branch`` scan takes the blobs that commits in scope add or
+   change, from a log pass first.
 2. **Scan.** Blobs over ``max_file_size`` are skipped unread (listed in ``skipped``); the rest
-   stream through ``git cat-file --batch``: ``jobs`` worker processes, each with a cat-file of its
-   own behind a 1 MB pipe, pull contiguous slices of the pack-ordered id list. Workers get ids,
-   never data, and hold one blob at a time. Binary blobs (NUL in the first 8000 bytes) are
-   counted, not scanned. Each blob goes through ``scan_bytes`` with no path and the lowest
-   confidence floor: a superset of what any of its paths can give.
-3. **Attribute** (only when some blob has findings, or some blob could not be read): one
-   ``git log --raw -c`` pass over the scope gives every commit that added or changed each hit blob
-   and its path there (a merge counts when its result differs from every parent: an evil merge or
-   a conflict resolution). Each hit blob is scanned again under each of its paths with the real
-   config (path rules, excludes, confidence floor). ``ls-tree HEAD`` says whether it is still at
-   HEAD, the work tree file whether it is still there, and ``for-each-ref --contains`` lists the
-   refs holding the introducing commit, for the first ``MAX_REF_LOOKUPS`` groups only (~0.2 s a
-   commit on freqtrade); later groups name one ref that reaches the commit (``--source``).
-   A full scan of a clean history never runs the log pass: that saves 0.6-1 s on freqtrade, at
-   the price of not noticing blobs that commits name but a damaged store lacks (``git fsck``
+   stream through ``git cat-file --batch``: ``jobs`` worker processes (default: the available
+   cores), each with one long-lived cat-file behind a 1 MB pipe, pull contiguous slices of the
+   pack-ordered id list, from the first 8 MB the listing gives on. Workers get ids, never data,
+   and hold one blob at a time. Binary blobs (NUL in the first 8000 bytes) are counted, not
+   scanned. Each blob goes through ``scan_bytes`` with no path and the lowest confidence floor:
+   a superset of what any of its paths can give (with ``hyperscan``, a gate first rules out the
+   blobs ``scan_bytes`` would find nothing in: ``candidates.gate``).
+3. **Attribute** (only when some blob has findings, or some blob could not be read): the log
+   pass, ``git diff-tree --stdin -r -c`` over every commit of the walk (``jobs`` processes),
+   gives every commit that added or changed each hit blob and its path there (a merge counts
+   when its result differs from every parent: an evil merge or a conflict resolution);
+   positions follow ``git log --topo-order``, computed from the walk. Each hit blob is scanned
+   again under each of its paths with the real config (path rules, excludes, confidence
+   floor). ``ls-tree HEAD`` says whether it is still at HEAD, the work tree file whether it is
+   still there, and one pass over the graph gives every ref holding each introducing commit.
+   A full scan of a clean history never runs the diff pass, and a full scan indexes only the
+   hit blobs: blobs that commits name but a damaged store lacks are not noticed (``git fsck``
    does that; a partial clone, which lacks blobs on purpose, always runs the pass first and
    lists them as skipped, never fetched).
 4. **Group.** All occurrences of one secret (fingerprint + kind) become one Finding, placed at its
@@ -33,6 +36,7 @@ gitleaks does, reads the same content many times over):
 
 from __future__ import annotations
 
+import itertools
 import os
 import pickle
 import re
@@ -41,8 +45,10 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from array import array
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,15 +65,15 @@ from keytrap.sources.gitcat import (
     READ_CONFIG,
     CatFile,
     RepoInfo,
+    _widen_pipe,
     iter_objects,
     open_repo,
     run_git,
 )
+from keytrap.sources.graph import CommitGraph, ref_tips, refs_containing, walk
 
 Progress = Callable[[int, int], None]
 
-#: Refs are looked up (``for-each-ref --contains``) for this many groups at most.
-MAX_REF_LOOKUPS = 8
 #: Refs listed per finding; ``refs_total`` has the full count.
 MAX_REFS_LISTED = 10
 #: Occurrences listed per finding; ``occurrences`` has the full count.
@@ -101,57 +107,241 @@ class BlobLedger:
 
 @dataclass(slots=True)
 class LogIndex:
-    """What one ``git log --raw`` pass says about blobs: newest commit first."""
+    """What one log pass says about blobs, in ``git log --topo-order`` order: newest first."""
 
     commits: list[str] = field(default_factory=list)  # position -> sha
-    sources: list[str] = field(default_factory=list)  # position -> a ref reaching it (--source)
     # blob id -> [(commit position, raw path)] for each commit that adds/changes it
     blobs: dict[str, list[tuple[int, bytes]]] = field(default_factory=dict)
     gitlinks: set[bytes] = field(default_factory=set)  # submodule paths seen
+    graph: CommitGraph | None = None  # the walk, for ref attribution
+    order: array | None = None  # position -> walk index (graph.topo_order())
 
 
-def _log_args(revs: list[str]) -> list[str]:
+#: Settings of the log pass's git processes. Tree diffs read trees from all over the pack, so
+#: they keep larger pack windows than a sequential blob reader: READ_CONFIG's small windows
+#: cost ~30 % more CPU there (mmap churn). At 128m/48m one diff process over half of
+#: combined.git's commits peaked at 195 MiB; at 96m/32m, 166 MiB for the same CPU.
+LOG_CONFIG = (
+    "-c", "core.packedGitWindowSize=16m",
+    "-c", "core.packedGitLimit=96m",
+    "-c", "core.deltaBaseCacheLimit=32m",
+)
+#: Commits handed to one diff process at a time (round robin): neighbours share trees.
+DIFF_BLOCK = 256
+#: Below this many commits one diff process does the whole log pass.
+DIFF_SPLIT_MIN = 4096
+
+
+def _diff_args() -> list[str]:
+    # what ``git log --raw -c --root`` prints for each commit, without the walk: the commits
+    # come from the graph, on stdin (``-c``: a merge shows a path only when its result differs
+    # from every parent, an evil merge or a conflict resolution)
     return [
-        *READ_CONFIG, "log", "--topo-order", "--raw", "-c", "--root", "--no-renames",
-        "--no-abbrev", "-z", "--no-color", "--no-ext-diff", "--no-textconv", "--no-show-signature",
-        "--source",
-        "--format=%x01%H %S", *revs, "--",
+        *LOG_CONFIG, "diff-tree", "--stdin", "-r", "-c", "--root", "--raw", "--no-renames",
+        "--no-abbrev", "-z", "--no-color", "--no-ext-diff", "--no-textconv",
+        # each commit's header is NUL + sha: with -z, two NULs in a row (an empty token) occur
+        # only around headers, since no raw line and no path is empty (a path can hold any
+        # other byte): the parse never takes a path for a commit id
+        "--format=%x00%H",
     ]
 
 
-def read_log(repo: Location, revs: list[str], wanted: set[str] | None = None) -> LogIndex:
-    """Parse ``git log --raw -c`` for ``revs``; keep only ``wanted`` blob ids if given."""
-    index = LogIndex()
-    errfile = tempfile.TemporaryFile()
-    proc = gitrun.popen(repo, *_log_args(revs), stdout=subprocess.PIPE, stderr=errfile)
-    assert proc.stdout is not None
-    pos = -1
-    meta: bytes | None = None
-    try:
-        for token in _tokens(proc.stdout):
-            if meta is not None:  # the path after a raw line
-                _add_entry(index, meta, token, pos, wanted)
-                meta = None
-                continue
-            if token[:1] == b"\x01":
-                head = token[1:].decode("utf-8", "replace").split(" ", 1)
-                index.commits.append(head[0])
-                index.sources.append(head[1] if len(head) > 1 else "")
-                pos += 1
-                continue
-            token = token.lstrip(b"\n")
-            if token[:1] == b":":
-                meta = token
-    finally:
-        proc.stdout.close()
-        rc = proc.wait()
-        errfile.seek(0)
-        err = errfile.read().decode("utf-8", "replace").strip().splitlines()
-        errfile.close()
-    if rc != 0:
-        msg = err[0].removeprefix("fatal: ") if err else f"exit {rc}"
-        raise GitError(f"git log failed in {repo.path}: {msg}")
+def read_log(repo: Location, revs: list[str], wanted: set[str] | None = None, *, jobs: int = 1,
+             graph: CommitGraph | None = None) -> LogIndex:
+    """Every commit of ``revs`` (``git rev-list --parents``, unless ``graph`` is that walk
+    already) and the blobs each adds or changes (``git diff-tree --stdin``, ``jobs`` processes
+    over interleaved blocks of commits); keep only ``wanted`` blob ids if given. Positions
+    follow ``git log --topo-order``."""
+    if graph is None:
+        graph = walk(repo, [*revs], config=LOG_CONFIG)
+    order = graph.topo_order()
+    n = len(order)
+    pos_of = array("i", [0]) * n  # walk index -> position
+    for pos, k in enumerate(order):
+        pos_of[k] = pos
+    index = LogIndex(graph=graph, order=order)
+    shas = graph.shas
+    walk_nodes = graph.walk
+    index.commits = [shas[walk_nodes[k]].decode("ascii") for k in order]
+    found = _diff_walk(repo, graph, wanted, max(1, jobs) if n >= DIFF_SPLIT_MIN else 1, index.gitlinks)
+    for oid, entries in found.items():
+        # git log's order: by position, and within one commit as the diff printed them
+        index.blobs[oid] = sorted(((pos_of[k], raw) for k, raw in entries), key=lambda e: e[0])
     return index
+
+
+class _DiffStream:
+    """One ``diff-tree --stdin`` process and the parse state of its output."""
+
+    def __init__(self, repo: Location, shas: list[bytes]) -> None:
+        self.errfile = tempfile.TemporaryFile()
+        try:
+            self.proc = gitrun.popen(repo, *_diff_args(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self.errfile)
+        except FileNotFoundError:
+            self.errfile.close()
+            raise GitError("git is not installed or not on PATH") from None
+        _widen_pipe(self.proc.stdout)
+        self.fd = self.proc.stdout.fileno()  # type: ignore[union-attr]
+        self.writer = threading.Thread(target=_write_lines, args=(self.proc.stdin, shas), daemon=True)
+        self.writer.start()
+        self.rest = b""
+        self.meta: bytes | None = None
+        self.commit = -1  # walk index of the commit whose entries follow
+        self.header = False
+        self.pending = bytearray()  # read, not parsed yet
+
+    def finish(self) -> str:
+        """Reap the process; the first line of its stderr when it failed, else ''."""
+        self.writer.join()
+        try:
+            self.proc.stdout.close()  # type: ignore[union-attr]
+        except OSError:
+            pass
+        rc = self.proc.wait()
+        self.errfile.seek(0)
+        err = self.errfile.read().decode("utf-8", "replace").strip().splitlines()
+        self.errfile.close()
+        if rc != 0:
+            return err[0].removeprefix("fatal: ") if err else f"exit {rc}"
+        return ""
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+
+
+def _write_lines(stdin, shas: list[bytes]) -> None:  # type: ignore[no-untyped-def]
+    try:
+        for i in range(0, len(shas), 4096):
+            stdin.write(b"\n".join(shas[i : i + 4096]) + b"\n")
+        stdin.close()
+    except (OSError, ValueError):
+        pass  # the reader stopped the process
+
+
+def _diff_walk(repo: Location, graph: CommitGraph, wanted: set[str] | None, jobs: int,
+               gitlinks: set[bytes]) -> dict[str, list[tuple[int, bytes]]]:
+    """blob id -> [(walk index, raw path)] from diff-tree over every commit of ``graph``."""
+    at: dict[bytes, int] = {}
+    shas, walk_nodes = graph.shas, graph.walk
+    parts: list[list[bytes]] = [[] for _ in range(jobs)]
+    for k in range(len(walk_nodes)):
+        sha = shas[walk_nodes[k]]
+        at[sha] = k
+        parts[(k // DIFF_BLOCK) % jobs].append(sha)
+    want = None if wanted is None else {o.encode("ascii") for o in wanted}
+    found: dict[bytes, list[tuple[int, bytes]]] = {}
+    streams = [_DiffStream(repo, p) for p in parts if p]
+    failure = ""
+    try:
+        with selectors.DefaultSelector() as sel:
+            for s in streams:
+                sel.register(s.fd, selectors.EVENT_READ, s)
+            live = len(streams)
+            while live:
+                for key, _ in sel.select():
+                    s = key.data
+                    data = os.read(s.fd, 1 << 20)
+                    if data:
+                        # git writes a few KB at a time: parse in big pieces, so that the
+                        # skim skips whole stretches of output
+                        s.pending += data
+                        if len(s.pending) < PARSE_BYTES:
+                            continue
+                    else:
+                        sel.unregister(s.fd)
+                        live -= 1
+                        s.pending += b"\0"  # end the last token
+                    _parse_diff(s, bytes(s.pending), at, want, found, gitlinks)
+                    s.pending.clear()
+    except BaseException:
+        for s in streams:
+            s.kill()
+        raise
+    finally:
+        for s in streams:
+            failure = s.finish() or failure
+    if failure:
+        raise GitError(f"git log failed in {repo.path}: {failure}")
+    return {oid.decode("ascii"): entries for oid, entries in found.items()}
+
+
+#: Up to this many wanted blobs, output that names none of them is skipped without parsing.
+SKIM_WANTED = 64
+#: Diff output is parsed in pieces of at least this many bytes.
+PARSE_BYTES = 1 << 18
+
+
+def _parse_diff(s: _DiffStream, data: bytes, at: dict[bytes, int], want: set[bytes] | None,
+                found: dict[bytes, list[tuple[int, bytes]]], gitlinks: set[bytes]) -> None:
+    buf = s.rest + data
+    cut = buf.rfind(b"\0") + 1  # whole tokens only; the rest waits for more output
+    s.rest = buf[cut:]
+    if not cut:
+        return
+    start = 0
+    if s.meta is not None:  # the path of the last raw line: read it first
+        start = buf.find(b"\0") + 1
+        _parse_tokens(s, [buf[: start - 1]], at, want, found, gitlinks)
+        if start == cut:
+            return
+    if (want is not None and len(want) <= SKIM_WANTED
+            and buf.find(b"160000 ", start, cut) < 0
+            and not any(buf.find(oid, start, cut) >= 0 for oid in want)):
+        # nothing here to keep (no wanted blob, no submodule): only the state at the end
+        # matters, and the last header (NUL NUL sha) resets it; NUL NUL also follows a
+        # merge's header, before its raw lines (":…") or the next NUL
+        mark = buf.rfind(b"\0\0", start, cut)
+        while mark >= 0 and buf[mark + 2 : mark + 3] in (b":", b"\0", b"\n", b""):
+            mark = buf.rfind(b"\0\0", start, mark)
+        if mark >= 0:
+            start = mark + 1
+            s.meta, s.header = None, False
+    _parse_tokens(s, buf[start : cut - 1].split(b"\0") if cut - 1 > start else [b""] * (cut - start),
+                  at, want, found, gitlinks)
+
+
+def _parse_tokens(s: _DiffStream, tokens: list[bytes], at: dict[bytes, int], want: set[bytes] | None,
+                  found: dict[bytes, list[tuple[int, bytes]]], gitlinks: set[bytes]) -> None:
+    meta = s.meta
+    commit = s.commit
+    header = s.header  # the next token is a commit id
+    for token in tokens:
+        if meta is not None:  # the path after a raw line
+            n = len(meta) - len(meta.lstrip(b":"))  # parents compared (1, or more for a merge)
+            fields = meta[n:].split(b" ")
+            meta = None
+            if len(fields) < 2 * n + 3 or commit < 0:
+                continue
+            mode = fields[n]
+            if mode == b"160000":
+                gitlinks.add(token)
+                continue
+            oid = fields[2 * n + 1]
+            if mode == b"000000" or oid == _NULL_OID_B:
+                continue  # deleted here
+            if want is not None and oid not in want:
+                continue
+            entries = found.get(oid)
+            if entries is None:
+                entries = found[oid] = []
+            entries.append((commit, token))
+        elif not token:
+            header = True  # a commit id may follow (or, after a merge's id, its raw lines)
+        else:
+            raw = token.lstrip(b"\n")
+            if raw[:1] == b":":
+                meta = raw
+            elif header:
+                commit = at.get(token, -1)
+            header = False
+    s.meta = meta
+    s.commit = commit
+    s.header = header
+
+
+_NULL_OID_B = NULL_OID.encode()
 
 
 def _tokens(stream) -> Iterator[bytes]:  # type: ignore[no-untyped-def]
@@ -165,23 +355,6 @@ def _tokens(stream) -> Iterator[bytes]:  # type: ignore[no-untyped-def]
         yield from parts
     if rest:
         yield rest
-
-
-def _add_entry(index: LogIndex, meta: bytes, path: bytes, pos: int, wanted: set[str] | None) -> None:
-    n = len(meta) - len(meta.lstrip(b":"))  # parents compared (1, or more for a merge)
-    fields = meta[n:].split(b" ")
-    if len(fields) < 2 * n + 3:
-        return
-    mode = fields[n]
-    oid = fields[2 * n + 1].decode("ascii")
-    if mode == b"160000":
-        index.gitlinks.add(path)
-        return
-    if oid == NULL_OID or mode == b"000000":
-        return  # deleted here
-    if wanted is not None and oid not in wanted:
-        return
-    index.blobs.setdefault(oid, []).append((pos, path))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -208,7 +381,10 @@ def _readable(data: bytes, strings: bool) -> bytes | None:
     return text
 
 
-def _scan_chunk(cat: CatFile, oids: list[str], config: Config, strings: bool = False) -> _ChunkResult:
+def _scan_chunk(cat: CatFile, oids: list[str], config: Config, strings: bool = False,
+                gate: Callable[[bytes], bool] | None = None) -> _ChunkResult:
+    """Read and scan ``oids``. ``gate`` (``candidates.gate``): a blob it rules out holds no
+    candidate run and no PEM marker, so ``scan_bytes`` would return nothing for it."""
     out = _ChunkResult()
     for blob in cat.read_many(oids):
         if blob.status != "ok" or blob.data is None:
@@ -225,6 +401,8 @@ def _scan_chunk(cat: CatFile, oids: list[str], config: Config, strings: bool = F
             data = _readable(blob.data, strings)
             assert data is not None
         out.bytes += len(data)
+        if gate is not None and not gate(data):
+            continue
         found = scan_bytes(data, "", config)
         if found:
             out.hits.append((blob.spec, found))
@@ -254,12 +432,16 @@ def worker_main() -> None:
     """A scan worker: reads (repo, config), then id lists; answers each with a _ChunkResult."""
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     repo, config, strings = _recv(stdin)  # type: ignore[misc]
-    cat = CatFile(repo, max_size=config.max_file_size)  # a Location: the known repository
-    while True:
-        chunk = _recv(stdin)
-        if chunk is None:
-            break
-        _send(stdout, _scan_chunk(cat, chunk, config, strings))  # type: ignore[arg-type]
+    from keytrap.candidates.gate import hyperscan_gate
+
+    gate = hyperscan_gate()
+    # one cat-file for the worker's whole life (a Location: the known repository)
+    with CatFile(repo, max_size=config.max_file_size) as cat:
+        while True:
+            chunk = _recv(stdin)
+            if chunk is None:
+                break
+            _send(stdout, _scan_chunk(cat, chunk, config, strings, gate))  # type: ignore[arg-type]
 
 
 class _Worker:
@@ -346,51 +528,165 @@ def _chunks(blobs: list[tuple[str, int]], jobs: int) -> list[list[str]]:
 
 def _scan_blobs(
     repo: Location,
-    blobs: list[tuple[str, int]],
+    blobs: Iterable[tuple[str, int]],
     config: Config,
     jobs: int,
     progress: Progress | None,
     strings: bool = False,
 ) -> _ChunkResult:
     """Scan ``blobs`` (id, size); return totals, hits and problems. ``strings``: read binary
-    blobs as their printable strings instead of counting them only."""
+    blobs as their printable strings instead of counting them only.
+
+    ``blobs`` may be a generator that is still listing (the object listing: 7 CPU-s per
+    million objects): once it has given ``INLINE_BYTES``, the workers start on the first
+    chunks while a thread goes on listing, and the progress total grows as it lists.
+    """
+    it = iter(blobs)
+    head: list[tuple[str, int]] = []
+    head_bytes = 0
+    streaming = False
+    for item in it:
+        head.append(item)
+        head_bytes += item[1]
+        if jobs > 1 and head_bytes >= INLINE_BYTES and len(head) >= 2:
+            streaming = True
+            break
+    if streaming:
+        return _scan_stream(repo, head, it, config, jobs, progress, strings)
     total = _ChunkResult()
-    count = len(blobs)
+    count = len(head)
     if progress:
         progress(0, count)
-    nbytes = sum(size for _, size in blobs)
-    chunks = _chunks(blobs, max(jobs, 1))
+    chunks = _chunks(head, max(jobs, 1))
     done = 0
 
     def add(part: _ChunkResult, n: int) -> None:
         nonlocal done
-        total.blobs += part.blobs
-        total.bytes += part.bytes
-        total.binary += part.binary
-        total.hits.extend(part.hits)
-        total.problems.extend(part.problems)
+        _add_part(total, part)
         done += n
         if progress:
             progress(min(done, count), count)
 
-    if jobs <= 1 or nbytes < INLINE_BYTES or len(chunks) < 2:
+    if jobs <= 1 or head_bytes < INLINE_BYTES or len(chunks) < 2:
         with CatFile(repo, max_size=config.max_file_size) as cat:
             for chunk in chunks:
                 add(_scan_chunk(cat, chunk, config, strings), len(chunk))
         return total
-
     queue = list(reversed(chunks))
-    workers = [_Worker(repo, config, strings) for _ in range(min(jobs, len(chunks)))]
+    _run_workers(repo, config, strings, min(jobs, len(chunks)),
+                 lambda: queue.pop() if queue else None, lambda: True, add)
+    return total
+
+
+def _add_part(total: _ChunkResult, part: _ChunkResult) -> None:
+    total.blobs += part.blobs
+    total.bytes += part.bytes
+    total.binary += part.binary
+    total.hits.extend(part.hits)
+    total.problems.extend(part.problems)
+
+
+#: Bytes of blobs per chunk while the listing still runs (the total is not known yet).
+STREAM_CHUNK_BYTES = 8 * 1024 * 1024
+
+
+def _scan_stream(repo: Location, head: list[tuple[str, int]], rest: Iterator[tuple[str, int]],
+                 config: Config, jobs: int, progress: Progress | None, strings: bool) -> _ChunkResult:
+    """Workers over ``head`` then ``rest``, which a thread lists meanwhile."""
+    total = _ChunkResult()
+    ready: deque[list[str]] = deque()
+    listed = [len(head)]
+    finished: list[BaseException | None] = []  # set once: [None] or [the listing's error]
+    wake_r, wake_w = os.pipe()
+
+    def produce() -> None:
+        error: BaseException | None = None
+        try:
+            cur: list[str] = []
+            acc = 0
+            for i, (oid, size) in enumerate(itertools.chain(head, rest)):
+                cur.append(oid)
+                acc += size
+                if i >= len(head):
+                    listed[0] += 1
+                if acc >= STREAM_CHUNK_BYTES or len(cur) >= 4096:
+                    ready.append(cur)
+                    cur, acc = [], 0
+                    os.write(wake_w, b"c")
+            if cur:
+                ready.append(cur)
+        except BaseException as exc:  # noqa: BLE001 - raised again by the scanning thread
+            error = exc
+        finally:
+            finished.append(error)
+            os.write(wake_w, b"d")
+
+    done = 0
+
+    def add(part: _ChunkResult, n: int) -> None:
+        nonlocal done
+        _add_part(total, part)
+        done += n
+        if progress:
+            progress(done, max(done, listed[0]))
+
+    if progress:
+        progress(0, listed[0])
+    producer = threading.Thread(target=produce, daemon=True)
+    producer.start()
+    try:
+        _run_workers(repo, config, strings, jobs,
+                     lambda: ready.popleft() if ready else None, lambda: bool(finished), add,
+                     wake=wake_r)
+    finally:
+        producer.join()
+        os.close(wake_r)
+        os.close(wake_w)
+    if finished and finished[0] is not None:
+        raise finished[0]
+    if progress:
+        progress(done, done)
+    return total
+
+
+def _run_workers(repo: Location, config: Config, strings: bool, jobs: int,
+                 take: Callable[[], list[str] | None], over: Callable[[], bool],
+                 add: Callable[[_ChunkResult, int], None], wake: int | None = None) -> None:
+    """``jobs`` workers, each kept two chunks ahead; ``take()`` gives the next chunk or None
+    (none ready now: the end of the work when ``over()`` says so; until then, a byte on the
+    ``wake`` pipe says another chunk is ready)."""
+    workers = [_Worker(repo, config, strings) for _ in range(jobs)]
+    hungry: deque[_Worker] = deque()  # one entry per chunk a worker is waiting for
+
+    def feed(w: _Worker) -> None:
+        chunk = take()
+        if chunk is None and over():
+            chunk = take()  # the last chunk may have landed in between
+            if chunk is None:
+                w.give(None)  # no more work: it exits when done
+                return
+        if chunk is None:
+            hungry.append(w)  # fed when the lister says another chunk is ready
+        else:
+            w.give(chunk)
+
     try:
         with selectors.DefaultSelector() as sel:
             for w in workers:
                 for _ in range(2):  # one to scan, one waiting: a worker never idles
-                    w.give(queue.pop() if queue else None)
+                    feed(w)
                 sel.register(w.fd, selectors.EVENT_READ, w)
+            if wake is not None:
+                sel.register(wake, selectors.EVENT_READ, None)
             live = len(workers)
             while live:
                 for key, _ in sel.select():
                     w = key.data
+                    if w is None:  # more chunks, or the end of the listing
+                        os.read(wake, 1 << 16)
+                        for _ in range(len(hungry)):
+                            feed(hungry.popleft())
+                        continue
                     try:
                         answers = list(w.results())
                     except EOFError:
@@ -401,11 +697,10 @@ def _scan_blobs(
                         continue
                     for part in answers:
                         add(part, part.blobs + len(part.problems))
-                        w.give(queue.pop() if queue else None)
+                        feed(w)
     finally:
         for w in workers:
             w.close()
-    return total
 
 
 # ---------------------------------------------------------------------------------------------
@@ -463,9 +758,37 @@ def _commit_meta(repo: Location, shas: Iterable[str]) -> dict[str, tuple[str, st
     return meta
 
 
-def _refs_containing(repo: Location, sha: str) -> list[str]:
-    out = run_git(repo, "for-each-ref", "--contains", sha, "--format=%(refname)", check=False)
-    return [r for r in out.decode("utf-8", "replace").splitlines() if r]
+def _refs_of(repo: Location, log: LogIndex | None, shas: list[str], revs: list[str] | None) -> dict[str, list[str]]:
+    """sha -> every ref (refname order) whose tip reaches it, for all ``shas`` in one pass: the
+    answer ``for-each-ref --contains SHA`` gives for each, without a walk per commit.
+
+    A full scan's log pass walked ``--all``: its graph holds every ref tip. A range or branch
+    scan walks ``--all`` once more, minus what the range's base side reaches (``^base``): a
+    commit of the range is not reachable from there, so neither is any commit that reaches it.
+    """
+    if not shas:
+        return {}
+    tips = ref_tips(repo)
+    if not tips:
+        return {sha: [] for sha in shas}
+    if log is not None and log.graph is not None and revs == ["--all"]:
+        graph, order = log.graph, log.order
+    else:
+        graph = walk(repo, ["--all"], config=LOG_CONFIG, stdin_revs=_negatives(repo, revs or []))
+        order = graph.topo_order()
+    assert order is not None
+    found = refs_containing(graph, order, [s.encode("ascii") for s in shas], tips)
+    return {sha.decode("ascii"): refs for sha, refs in found.items()}
+
+
+def _negatives(repo: Location, revs: list[str]) -> list[str]:
+    """The ``^sha`` (excluded) side of ``revs``, as ``git rev-parse`` resolves it."""
+    if not revs or revs == ["--all"]:
+        return []
+    proc = gitrun.run(repo, "rev-parse", *revs, "--")
+    if proc.returncode != 0:
+        return []
+    return [line for line in proc.stdout.decode("ascii", "replace").split() if line.startswith("^")]
 
 
 def _worktree_file(root: bytes, raw: bytes) -> bytes | None:
@@ -741,11 +1064,6 @@ def _scope(
     return "history", ["--all"]
 
 
-def _count_commits(repo: Location, revs: list[str]) -> subprocess.Popen[bytes]:
-    return gitrun.popen(repo, "rev-list", "--count", *revs, "--", stdout=subprocess.PIPE,
-                        stderr=subprocess.DEVNULL)
-
-
 def scan_history(
     repo: Path | Location,
     config: Config,
@@ -756,7 +1074,7 @@ def scan_history(
     new_to_remotes: str | None = None,
     plan: RangePlan | None = None,
     progress: Progress | None = None,
-    jobs: int = 2,
+    jobs: int | None = None,
     ledger: BlobLedger | None = None,
 ) -> ScanResult:
     """Scan the history of ``repo``: all of it, a range (``A..B``), ``X..HEAD``, one branch, the
@@ -766,27 +1084,36 @@ def scan_history(
     Returns one grouped Finding per secret, placed at the commit that first introduced it.
     Raises GitError (one line) when ``repo`` is not a readable git repository.
     With a ``ledger``, blobs in ``ledger.skip`` are not read (see :class:`BlobLedger`).
+    ``jobs``: scan worker processes (and log diff processes), default :func:`available_cores`.
     """
     started = time.perf_counter()
+    if jobs is None:
+        jobs = available_cores()
+    elif jobs < 1:
+        raise UsageError("--jobs must be at least 1")
     info = open_repo(repo)
     loc = info.loc
     mode, revs = _scope(loc, rev_range, since_commit, branch, new_to_remotes, plan)
-    counter = _count_commits(loc, revs)
+    result = _scan(loc, config, info, mode, revs, progress, jobs, started, ledger)
+    if plan is not None and plan.notes:
+        result = result._replace(stats=result.stats._replace(notes=plan.notes + result.stats.notes))
+    return result
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, not the machine's count)."""
+    count = getattr(os, "process_cpu_count", None)  # Python 3.13+
+    if count is not None:
+        return count() or 1
     try:
-        result = _scan(loc, config, info, mode, revs, counter, progress, jobs, started, ledger)
-        if plan is not None and plan.notes:
-            result = result._replace(stats=result.stats._replace(notes=plan.notes + result.stats.notes))
-        return result
-    finally:
-        if counter.poll() is None:
-            counter.kill()
-            counter.wait()
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def _scan(
     repo: Location, config: Config, info: RepoInfo, mode: str, revs: list[str],
-    counter: subprocess.Popen[bytes], progress: Progress | None, jobs: int, started: float,
-    ledger: BlobLedger | None = None,
+    progress: Progress | None, jobs: int, started: float, ledger: BlobLedger | None = None,
 ) -> ScanResult:
     full = revs == ["--all"]
     notes: list[str] = []
@@ -794,31 +1121,42 @@ def _scan(
 
     # 1. which blobs
     log: LogIndex | None = None
+    early: _Early | None = None
     if not full or info.partial:
         # a partial clone lacks blobs on purpose: the log names them, so they can be listed
-        log = read_log(repo, revs)
-    in_store: list[tuple[str, int]] = []
+        log = read_log(repo, revs, jobs=jobs)
+    else:
+        # the commit graph, walked beside the listing (which leaves a core half idle): the
+        # commit count, and the first half of a log pass should something be found
+        early = _Early(repo)
     oversize: list[tuple[str, int]] = []
     corrupt: list[str] = []
+    # a full scan needs the set of blobs in the store only to tell a partial clone's missing
+    # ones, or to fill an audit's ledger (417k ids are ~50 MB on a 207k-commit history)
+    keep_store = not full or info.partial or ledger is not None
     store: set[str] = set()
-    for obj in iter_objects(repo, ("blob",)):
-        if obj.type == "corrupt":
-            corrupt.append(obj.oid)
-            continue
-        if not full and obj.oid not in log.blobs:  # type: ignore[union-attr]
-            continue  # not in scope
-        store.add(obj.oid)
-        if ledger is not None and obj.oid in ledger.skip:
-            continue  # read by an earlier scan
-        if obj.size > config.max_file_size:
-            oversize.append((obj.oid, obj.size))
-        else:
-            in_store.append((obj.oid, obj.size))
+
+    def in_store() -> Iterator[tuple[str, int]]:
+        """The blobs to read, as the listing finds them (the scan starts before it ends)."""
+        for obj in iter_objects(repo, ("blob",)):
+            if obj.type == "corrupt":
+                corrupt.append(obj.oid)
+                continue
+            if not full and obj.oid not in log.blobs:  # type: ignore[union-attr]
+                continue  # not in scope
+            if keep_store:
+                store.add(obj.oid)
+            if ledger is not None and obj.oid in ledger.skip:
+                continue  # read by an earlier scan
+            if obj.size > config.max_file_size:
+                oversize.append((obj.oid, obj.size))
+            else:
+                yield obj.oid, obj.size
 
     # 2. scan
     floor = config.with_(min_confidence="low")
     review = mode == "range"  # commits under review (CI, pre-push): nothing is left unread
-    scanned = _scan_blobs(repo, in_store, floor, jobs, progress, strings=review)
+    scanned = _scan_blobs(repo, in_store(), floor, jobs, progress, strings=review)
     big: dict[str, int] = {}
     if oversize and review:
         # the commits under review (CI, pre-push): a blob is never let through for its size;
@@ -833,9 +1171,11 @@ def _scan(
     problems = {oid for oid, _ in oversize} | set(corrupt) | set(missing)
     if log is None and (scanned.hits or problems):
         # a full scan reads the log only when something needs a commit or a path (measured
-        # beside the scan on freqtrade: +0.6-1 s on 2 cores for nothing when all is clean)
-        log = read_log(repo, revs)
-    if log is not None:
+        # beside the scan on freqtrade: +0.6-1 s on 2 cores for nothing when all is clean),
+        # and keeps only those blobs: the others are never looked up
+        log = read_log(repo, revs, {oid for oid, _ in scanned.hits} | problems, jobs=jobs,
+                       graph=early.result() if early is not None else None)
+    elif log is not None and keep_store:
         bad = set(corrupt)
         missing.extend(oid for oid in log.blobs if oid not in store and oid not in bad)
     missing = sorted(set(missing))
@@ -844,7 +1184,8 @@ def _scan(
 
     # 3. attribute the hits
     head = _head_blobs(repo)
-    findings = _attribute(repo, info, config, scanned.hits, log, head, big, strings=review, ledger=ledger)
+    findings = _attribute(repo, info, config, scanned.hits, log, head, big, strings=review, ledger=ledger,
+                          revs=revs)
 
     # stats and notes
     where = (lambda oid: _where(log, oid))
@@ -868,12 +1209,9 @@ def _scan(
         notes.append(f"submodules not followed: {shown}")
     if full:
         notes.append("all blobs in the object store were scanned, including ones no ref reaches")
-    try:
-        out, _ = counter.communicate(timeout=60)
-        commits = int(out.strip() or 0)
-    except (subprocess.TimeoutExpired, ValueError):
-        counter.kill()
-        commits = 0
+    # commits in scope: what the log pass or the early walk saw (no rev-list --count)
+    graph = early.result() if log is None and early is not None else None
+    commits = len(log.commits) if log is not None else len(graph) if graph is not None else 0
 
     stats = ScanStats(
         files_scanned=0,  # blobs are counted in blobs_scanned; files are working-tree files
@@ -886,6 +1224,26 @@ def _scan(
     )
     root = str(info.work_tree or info.git_dir)
     return ScanResult(root=root, findings=tuple(findings), stats=stats, mode=mode)
+
+
+class _Early:
+    """``walk(repo, --all)`` in a thread, started before the listing. A walk that fails (a
+    corrupt commit) gives None: the scan goes on, and a log pass walks again and says why."""
+
+    def __init__(self, repo: Location) -> None:
+        self._graph: CommitGraph | None = None
+        self._thread = threading.Thread(target=self._run, args=(repo,), daemon=True)
+        self._thread.start()
+
+    def _run(self, repo: Location) -> None:
+        try:
+            self._graph = walk(repo, ["--all"], config=LOG_CONFIG)
+        except (GitError, OSError):
+            self._graph = None
+
+    def result(self) -> CommitGraph | None:
+        self._thread.join()
+        return self._graph
 
 
 def _scan_big(repo: Location, big: dict[str, int], config: Config, into: _ChunkResult) -> None:
@@ -927,6 +1285,7 @@ def _attribute(
     *,
     strings: bool = False,
     ledger: BlobLedger | None = None,
+    revs: list[str] | None = None,
 ) -> list[Finding]:
     if not hits:
         return []
@@ -971,9 +1330,7 @@ def _attribute(
     groups.sort(key=lambda g: (-max(CONFIDENCE_RANK[o.finding.confidence] for o in g[1]), -g[1][0].pos))
     first_commits = [occs[0].commit for _, occs in groups]
     meta = _commit_meta(repo, first_commits)
-    lookups = list(dict.fromkeys(first_commits))[:MAX_REF_LOOKUPS]
-    with ThreadPoolExecutor(max_workers=2) as pool:  # each is one git process
-        ref_cache = dict(zip(lookups, pool.map(lambda sha: _refs_containing(repo, sha), lookups)))
+    ref_cache = _refs_of(repo, log, list(dict.fromkeys(first_commits)), revs)
 
     in_worktree = _in_worktree(info.work_tree, [
         (list(dict.fromkeys(o.raw_path for o in occs))[:MAX_WORKTREE_PATHS], occs[0].finding.secret)
@@ -1006,14 +1363,9 @@ def _attribute(
             "in_worktree": in_worktree[g],
             "reachable": True,
         }
-        if rep.commit in ref_cache:
-            refs = ref_cache[rep.commit]
-            extra["refs"] = tuple(refs[:MAX_REFS_LISTED])
-            extra["refs_total"] = len(refs)
-        else:
-            src = log.sources[rep.pos] if log is not None else ""  # a ref that reaches it
-            extra["refs"] = (src,) if src else ()
-            extra["refs_total"] = None  # not counted: too many groups to look up
+        refs = ref_cache.get(rep.commit, [])
+        extra["refs"] = tuple(refs[:MAX_REFS_LISTED])
+        extra["refs_total"] = len(refs)
         out.append(rep.finding.with_(commit=rep.commit, confidence=best).with_extra(**extra))
 
     for (_fp, _kind), items in unreachable.items():

@@ -107,10 +107,14 @@ def parse_raw(out: bytes) -> list[StagedFile]:
 
 def read_blobs(top: str, shas: Iterable[str], max_size: int) -> dict[str, bytes | int | str]:
     """sha -> content (bytes); sha -> size (int) of a blob over ``max_size``, left unread; or
-    sha -> the reason it cannot be read (str). One ``cat-file --batch-command``.
+    sha -> the reason it cannot be read (str). One ``cat-file --batch-command --buffer``.
 
-    Sizes are asked first (``info``), so a blob over ``max_size`` is never read into memory:
-    a 1 GB file staged by mistake is streamed later (``gitcat.stream_blob``), never held whole.
+    One round trip per ``_BATCH`` blobs: their ``contents`` commands and a ``flush`` go in
+    together (with ``--buffer`` git answers only at the flush, so writing never waits for
+    reading), then the answers are read. A blob over ``max_size`` is read from the pipe in
+    1 MiB pieces and dropped, never held whole: it is streamed when scanned
+    (``gitcat.stream_blob``). (Asking sizes first with ``info``, then contents, made two round
+    trips per 256 blobs: 1.6-1.9x a plain ``cat-file --batch`` over 1,000-5,000 staged files.)
     """
     wanted = list(dict.fromkeys(shas))
     if not wanted:
@@ -124,32 +128,31 @@ def read_blobs(top: str, shas: Iterable[str], max_size: int) -> dict[str, bytes 
         raise GitError(f"cannot run git: {exc.strerror}") from None
     assert proc.stdin is not None and proc.stdout is not None
     result: dict[str, bytes | int | str] = {}
+    out = proc.stdout
     try:
-        # batches keep each burst of commands far below a pipe buffer, so neither side can
-        # block on a full pipe while the other waits (1,000s of files: pre-commit --all-files)
         for i in range(0, len(wanted), _BATCH):
             batch = wanted[i : i + _BATCH]
-            proc.stdin.write("".join(f"info {s}\n" for s in batch).encode() + b"flush\n")
+            proc.stdin.write("".join(f"contents {s}\n" for s in batch).encode() + b"flush\n")
             proc.stdin.flush()
-            small: list[str] = []
             for sha in batch:
-                header = proc.stdout.readline().split(b" ")
+                header = out.readline().split(b" ")
                 if len(header) < 3 or header[1] == b"missing":
+                    if not header[-1].endswith(b"\n"):
+                        raise _Truncated(sha)  # git died: no answer at all
                     result[sha] = "missing object"
-                elif int(header[2]) > max_size:
-                    result[sha] = int(header[2])  # streamed when scanned
-                else:
-                    small.append(sha)
-            proc.stdin.write("".join(f"contents {s}\n" for s in small).encode() + b"flush\n")
-            proc.stdin.flush()
-            for sha in small:
-                header = proc.stdout.readline().split(b" ")
-                if len(header) < 3 or header[1] == b"missing":
-                    raise _Truncated(sha)
+                    continue
                 size = int(header[2])
-                data = proc.stdout.read(size)
-                proc.stdout.read(1)  # the LF after each object
-                if len(data) != size:
+                if size > max_size:
+                    left = size + 1  # and the LF
+                    while left:
+                        piece = out.read(min(left, 1 << 20))
+                        if not piece:
+                            raise _Truncated(sha)
+                        left -= len(piece)
+                    result[sha] = size  # streamed when scanned
+                    continue
+                data = out.read(size)
+                if len(data) != size or out.read(1) != b"\n":
                     raise _Truncated(sha)
                 result[sha] = data
         proc.stdin.close()
@@ -165,7 +168,7 @@ def read_blobs(top: str, shas: Iterable[str], max_size: int) -> dict[str, bytes 
     return result
 
 
-_BATCH = 256
+_BATCH = 1000
 
 
 class _Truncated(Exception):
@@ -230,10 +233,15 @@ def scan_staged(top: str, config: Config, only: Iterable[str] | None = None) -> 
             staged.extend(_index_entries(top, unstaged))
     staged = [s for s in staged if not config.excludes(os.path.join(top, s.path), s.path)]
     blobs = read_blobs(top, [s.blob for s in staged], config.max_file_size)
+    settled, bases = _no_new_tokens(top, staged, blobs, config.max_file_size)
     found: list[tuple[StagedFile, list[Finding]]] = []
     unreadable: list[Skipped] = []
     files = nbytes = 0
     for s in staged:
+        if s.blob in settled:  # every token in it is already in its HEAD version
+            files += 1
+            nbytes += settled[s.blob]
+            continue
         got = _scan_blob(top, s.blob, blobs.get(s.blob), s.path, config)
         if isinstance(got, str):
             unreadable.append(Skipped(s.path, got))
@@ -248,7 +256,8 @@ def scan_staged(top: str, config: Config, only: Iterable[str] | None = None) -> 
         raise GitError(f"cannot scan staged {first.path}: {first.reason}{more}")
     # the HEAD side of files with findings, in one read, at the widest setting: a secret
     # already committed there is not new (renames and moved lines never block a commit)
-    bases = read_blobs(top, [s.base for s, _ in found if s.base], config.max_file_size)
+    bases.update(read_blobs(top, [s.base for s, _ in found if s.base and s.base not in bases],
+                            config.max_file_size))
     wide = config.with_(min_confidence="low", allow_fingerprints=frozenset())
     findings: list[Finding] = []
     for s, got in found:
@@ -259,6 +268,43 @@ def scan_staged(top: str, config: Config, only: Iterable[str] | None = None) -> 
         files_scanned=files, bytes_scanned=nbytes, duration_s=time.perf_counter() - started,
     )
     return ScanResult(root=top, findings=tuple(findings), stats=stats, mode="staged")
+
+
+def _no_new_tokens(top: str, staged: list[StagedFile], blobs: dict[str, bytes | int | str],
+                   max_size: int) -> tuple[dict[str, int], dict[str, bytes | int | str]]:
+    """The work in proportion to the change: staged blobs of modified files whose every
+    candidate run (a 64-character token, a long base64 run) is already, byte for byte, in the
+    file's HEAD version. Such a file brings no token that is not committed already, so the
+    engine is not run on it (a commit that appends a line to a file full of test vectors costs
+    a prefilter pass, not two engine passes). A file with a PEM private-key marker is always
+    scanned. HEAD versions are read only for staged files that have runs, in one round trip.
+
+    Returns (blob -> bytes scanned, for the ones settled; the HEAD blobs read).
+    """
+    from keytrap.candidates.prefilter import find_runs
+
+    tokens: dict[str, tuple[str, set[bytes], int]] = {}
+    for s in staged:
+        data = blobs.get(s.blob)
+        if s.base is None or not isinstance(data, bytes) or s.blob in tokens:
+            continue
+        text = readable(data)
+        if b"PRIVATE KEY-----" in text:
+            continue
+        runs = {text[r.start : r.end] for r in find_runs(text)}
+        if runs:
+            tokens[s.blob] = (s.base, runs, len(text))
+    if not tokens:
+        return {}, {}
+    bases = read_blobs(top, [base for base, _, _ in tokens.values()], max_size)
+    settled: dict[str, int] = {}
+    for blob, (base, runs, size) in tokens.items():
+        old = bases.get(base)
+        if isinstance(old, bytes):
+            old_text = readable(old)
+            if all(run in old_text for run in runs):
+                settled[blob] = size
+    return settled, bases
 
 
 def _index_entries(top: str, paths: list[str]) -> list[StagedFile]:
