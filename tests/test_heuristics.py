@@ -101,3 +101,27 @@ def test_false_rejection_rate_is_tiny() -> None:
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") for _ in range(64))) is not None
         for _ in range(n))
     assert rejected / n < 0.003
+
+
+def test_comment_lead() -> None:
+    token = random_secret().encode()
+    for lead in (b"# ", b"// ", b" * ", b"-- ", b"; ", b"' ", b"# SIG # ", b"REM "):
+        line = lead + token
+        assert h.comment_lead(line, len(lead), len(line)) == lead.strip()[:1], lead
+    for lead in (b"API_KEY = ", b"key: ", b"# key: ", b"MIIB"):
+        line = lead + token
+        assert h.comment_lead(line, len(lead), len(line)) is None, lead
+    line = b"# " + token + b" trailing"
+    assert h.comment_lead(line, 2, 66) is None
+
+
+def test_commented_body() -> None:
+    body = b"# MIIB" + random_secret(56).encode() + b"+/ab"
+    assert h.commented_body([body], [], b"#")
+    assert h.commented_body([], [b"# SIG # " + random_secret(60).encode() + b"=="], b"#")
+    assert not h.commented_body([b"// " + random_secret(60).encode() + b"=="], [], b"#")  # other marker
+    assert not h.commented_body([b"# " + random_secret().encode()], [], b"#")  # another key
+    # a run of all-alphanumeric commented lines is followed to the body line beyond it
+    run = [b"# " + random_secret().encode() for _ in range(6)]
+    assert h.commented_body(run + [body], [], b"#")
+    assert not h.commented_body(run[:2] + [b"# prose", body], [], b"#")

@@ -30,6 +30,8 @@ from keytrap.candidates.prefilter import KEY_LEN, Run, decode_run, find_runs
 from keytrap.config import DEFAULT, Config
 from keytrap.filters.heuristics import (
     base64_text,
+    comment_lead,
+    commented_body,
     is_base64_line,
     is_lockfile,
     jwt_segment,
@@ -414,6 +416,11 @@ def _raw_candidate(
             or any(looks_like_base64_body(line) for line in text.body_block(ls, le))
         ):
             return None  # a line of a base64 body (a headless PEM/DER dump) that is all alnum
+        marker = comment_lead(line_bytes, rel, run.end - ls)
+        if marker is not None and commented_body(
+            text.prev_lines(ls, BODY_LIMIT), text.next_lines(le, BODY_LIMIT), marker, BODY_WINDOW
+        ):
+            return None  # a line of a base64 block kept in comments (``# SIG #`` signatures)
     if name and negative_name(name) and b"binance" not in line_bytes.lower():
         denied.add(token)  # the file calls this value an id/hash/…: not a secret anywhere in it
         return None

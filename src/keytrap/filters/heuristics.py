@@ -173,6 +173,43 @@ def looks_like_base64_body(line: bytes) -> bool:
     return b"+" in s or b"/" in s or s.endswith(b"=") or s.startswith(DER_PREFIXES)
 
 
+#: What starts a comment line, then any decoration and an optional tag (``# SIG # ``, ``// ``,
+#: `` * ``, ``-- ``, ``; ``, ``' ``, ``REM ``).
+_COMMENT_LEAD = re.compile(
+    rb"[ \t]*(?:#+|//+|/\*+|\*+|--+|;+|'|%+|!|REM[ \t])[ \t#*/;'%!-]*(?:[A-Z]{2,8}[ \t]*[#:|][ \t]*)?"
+)
+
+
+def comment_lead(line: bytes, start: int, end: int) -> bytes | None:
+    """The comment marker before a token alone on its commented line, else None.
+
+    ``# MIIf…`` (a line of the Authenticode ``# SIG #`` block a signed script ends with),
+    ``// MIIB…``, `` * AAAA…``: a comment marker, decoration, and nothing after the token.
+    """
+    lead = line[:start]
+    if not lead.strip() or line[end:].strip(b" \t\r"):
+        return None
+    m = _COMMENT_LEAD.match(lead)
+    return lead.strip()[:1] if m is not None and m.end() == len(lead) else None
+
+
+def commented_body(before: list[bytes], after: list[bytes], marker: bytes, window: int = 3) -> bool:
+    """The token's line is one more line of a base64 block kept in comments: a line behind the
+    same comment marker is a base64 body line (``+``, ``/``, padding or a DER start). ``before``
+    and ``after`` run outwards from the token's line; ``window`` lines each side are looked at,
+    then on while the lines stay commented base64 (certificate text encodes to pages of
+    all-alphanumeric lines)."""
+    for lines in (before, after):
+        for i, line in enumerate(lines):
+            m = _COMMENT_LEAD.match(line)
+            rest = line[m.end():] if m is not None and line.lstrip(b" \t")[:1] == marker else b""
+            if looks_like_base64_body(rest):
+                return True
+            if i + 1 >= window and not is_base64_line(rest):
+                break
+    return False
+
+
 def jwt_segment(data: bytes, start: int, end: int) -> str | None:
     """Part of a dotted token (JWT, macaroon): a base64url segment touches it across a dot.
 
