@@ -38,8 +38,9 @@ from keytrap.filters.heuristics import (
     looks_like_base64_body,
     reject_token,
 )
+from keytrap.filters.examples import documented_request, in_response_fixture, signing_test_vector
 from keytrap.findings import CONFIDENCE_RANK, Finding, pair_id
-from keytrap.rules import BINANCE_KEYWORDS, HMAC_KEY, PRIVATE_KEY
+from keytrap.rules import BINANCE_KEYWORDS, HMAC_KEY, PRIVATE_KEY, published_example
 
 ALLOW_MARKER = b"keytrap: allow"
 #: How far apart (in lines) a key and its secret may sit and still form a pair.
@@ -89,7 +90,7 @@ class Candidate:
 class _Text:
     """Lazy views of one file's bytes: line numbers, line slices, Binance context."""
 
-    __slots__ = ("data", "path", "report_path", "_line_pos", "_line_no", "_binance", "_col")
+    __slots__ = ("data", "path", "report_path", "_line_pos", "_line_no", "_binance", "_col", "doc_blocks")
 
     def __init__(
         self, data: bytes, path: str, report_path: str | None = None, binance: bool | None = None
@@ -101,6 +102,7 @@ class _Text:
         self._line_no = 1
         self._binance: bool | None = binance  # None: decided from these bytes and the path
         self._col = (0, 0)  # (pos, characters from its real line start), for long lines
+        self.doc_blocks: object = None  # filters.examples: docstring and /* */ spans, found once
 
     def line_of(self, pos: int) -> int:
         """1-based line of ``pos``; cheap for increasing positions."""
@@ -426,6 +428,12 @@ def _raw_candidate(
         return None
     if _other_use_section(text, ls, line_bytes, name):
         return None
+    if (
+        in_response_fixture(text, ls, line_bytes)
+        or documented_request(text, ls, le, run.start, line_bytes)
+        or signing_test_vector(text, ls, le, line_bytes)
+    ):
+        return None  # what a mocked response holds, a documented request, a known-answer test
     column = text.column(ls, run.start)
     return Candidate(token, run.start, run.end, text.line_of(run.start), column, role, name)
 
@@ -539,6 +547,8 @@ def _private_keys(text: _Text, hmac: list[Finding]) -> list[Finding]:
             continue
         if "xxxxx" in body or "XXXXX" in body or b"..." in m.group(2):
             continue  # a documentation stub, not a key
+        if published_example(body):
+            continue  # Binance's own example or connector test signing key
         ls, _ = text.line_bounds(m.start(), m.start())
         if _allowed(text, ls):
             continue

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
-from keytrap.rules import BINANCE_DOC_EXAMPLE_KEYS
+from keytrap.rules import published_example
 
 _HEX = frozenset("0123456789abcdefABCDEF")
 _VOWELS = frozenset("aeiouyAEIOUY")
@@ -30,7 +30,7 @@ _SEGMENT = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
 
 
 def doc_example(token: str, extra: frozenset[str] = frozenset()) -> str | None:
-    if token in BINANCE_DOC_EXAMPLE_KEYS or token in extra:
+    if token in extra or published_example(token):
         return "documentation example key"
     return None
 
