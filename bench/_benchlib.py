@@ -213,6 +213,67 @@ class Run:
     cpu: float
     rc: int
     timed_out: bool = False
+    peak_proc: str = ""      # command name of the largest process (tree sampling only)
+    tree_rss_kb: int = 0     # peak of the summed RSS of the whole tree (tree sampling only)
+
+
+class TreeSampler:
+    """Samples /proc for every process in one session (the tool and all its descendants,
+    reparented orphans included: they keep the session id) until stopped.
+
+    ``VmHWM`` is each process's own high-water mark, so a process that lives longer than one
+    interval is measured exactly, not at a sampling instant; one that lives shorter is still
+    covered by GNU time's %M when its parent waits for it. ``tree_kb`` is the largest sum of
+    ``VmRSS`` over the tree seen at one sample (what the machine had to hold at once)."""
+
+    def __init__(self, sid: int, interval: float = 0.1) -> None:
+        self.sid = sid
+        self.interval = interval
+        self.peak_kb = 0
+        self.peak_name = ""
+        self.tree_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def __enter__(self) -> "TreeSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        while True:
+            self.sample()
+            if self._stop.wait(self.interval):
+                return
+
+    def sample(self) -> None:
+        total = 0
+        for name in os.listdir("/proc"):
+            if not name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{name}/stat", "rb") as fh:
+                    stat = fh.read()
+                comm = stat[stat.index(b"(") + 1: stat.rindex(b")")].decode("utf-8", "replace")
+                if int(stat[stat.rindex(b")") + 2:].split()[3]) != self.sid:
+                    continue
+                with open(f"/proc/{name}/status", "rb") as fh:
+                    status = fh.read()
+            except (OSError, ValueError, IndexError):
+                continue
+            hwm = rss = 0
+            for line in status.splitlines():
+                if line.startswith(b"VmHWM:"):
+                    hwm = int(line.split()[1])
+                elif line.startswith(b"VmRSS:"):
+                    rss = int(line.split()[1])
+            total += rss
+            if hwm > self.peak_kb:
+                self.peak_kb, self.peak_name = hwm, comm
+        self.tree_kb = max(self.tree_kb, total)
 
 
 def _find_gnu_time() -> str | None:
@@ -234,12 +295,14 @@ RSS_METHOD = ("GNU time %M (tool forked from the small `time` process)" if GNU_T
 
 
 def timed_run(cmd: list[str], cwd: str | None, stdout_path: str, stderr_path: str,
-              timeout: float, env: dict | None = None) -> Run:
+              timeout: float, env: dict | None = None, sample_tree: bool = False) -> Run:
     """Run CMD; wall clock around spawn+wait (perf_counter).  CPU time from
     os.wait4.  Peak RSS from GNU time's %M when available: Linux keeps the
     pre-exec RSS of a forked child in ru_maxrss, so measuring a tool forked
     straight from this Python process would report at least the harness's
-    own RSS; `time` is a small C program, so its fork adds ~2 MiB at most."""
+    own RSS; `time` is a small C program, so its fork adds ~2 MiB at most.
+    With ``sample_tree`` a TreeSampler also watches the whole process tree; the peak is then
+    the larger of the two measures, and the run says which process it was."""
     rss_file = stdout_path + ".rss"
     full = ([GNU_TIME, "-f", "%M", "-o", rss_file] + cmd) if GNU_TIME else cmd
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
@@ -258,8 +321,13 @@ def timed_run(cmd: list[str], cwd: str | None, stdout_path: str, stderr_path: st
 
         timer = threading.Timer(timeout, _kill)
         timer.start()
+        sampler = TreeSampler(proc.pid) if sample_tree else None
         try:
-            _, status, ru = os.wait4(proc.pid, 0)
+            if sampler:
+                with sampler:
+                    _, status, ru = os.wait4(proc.pid, 0)
+            else:
+                _, status, ru = os.wait4(proc.pid, 0)
         finally:
             timer.cancel()
         wall = time.perf_counter() - t0
@@ -271,7 +339,15 @@ def timed_run(cmd: list[str], cwd: str | None, stdout_path: str, stderr_path: st
                 maxrss = int(fh.read().split()[-1])
         except (OSError, ValueError, IndexError):
             pass
-    return Run(wall, maxrss, ru.ru_utime + ru.ru_stime, proc.returncode, bool(killed))
+    run = Run(wall, maxrss, ru.ru_utime + ru.ru_stime, proc.returncode, bool(killed))
+    if sampler:
+        run.tree_rss_kb = sampler.tree_kb
+        run.maxrss_kb = max(maxrss, sampler.peak_kb)
+        # the sampler names the process; GNU time's %M can be a little higher (growth after
+        # the last sample) and names none
+        close = sampler.peak_kb >= 0.9 * maxrss
+        run.peak_proc = sampler.peak_name if close else f"{sampler.peak_name or '?'}? (time %M)"
+    return run
 
 
 @dataclass
@@ -287,6 +363,7 @@ class Case:
     report: str | None = None       # report file the tool writes (inside tmp)
     env: dict | None = None         # environment override for this case only
     skip_note: str = ""
+    once: bool = False              # run in the first timed round only (slow peers)
     runs: list = field(default_factory=list)
     findings: int | None = None
     scanned: int | None = None      # bytes the tool says it scanned
@@ -294,27 +371,33 @@ class Case:
 
 
 def run_rounds(cases: list[Case], rounds: int, warmup: int, tmp: str, timeout: float,
-               env: dict | None = None, progress=True) -> None:
+               env: dict | None = None, progress=True, sample_tree: bool = False) -> None:
     """Warm-up rounds (not recorded), then ROUNDS interleaved rounds.  The
     order of the cases rotates by one each round so no tool always runs first
-    (or right after the heaviest one)."""
+    (or right after the heaviest one).  A ``once`` case runs in the first timed
+    round only (no warm-up either)."""
     live = [c for c in cases if c.argv is not None]
     for r in range(-warmup, rounds):
         shift = r % len(live) if live else 0
         order = live[shift:] + live[:shift]
         for c in order:
+            if c.once and r != 0:
+                continue
             slug = "".join(ch if ch.isalnum() else "_" for ch in c.label)
             so = os.path.join(tmp, f"{slug}.stdout")
             se = os.path.join(tmp, f"{slug}.stderr")
             if c.report and os.path.exists(c.report):
                 os.unlink(c.report)
             cmd = netns_prefix(c.netns) + c.argv
-            run = timed_run(cmd, c.cwd, so, se, timeout, c.env or env)
+            run = timed_run(cmd, c.cwd, so, se, timeout, c.env or env, sample_tree)
             if run.rc not in c.ok_rcs or run.timed_out:
                 c.bad_rc.add("timeout" if run.timed_out else run.rc)
                 tail = open(se, "rb").read()[-300:].decode("utf-8", "replace").strip()
                 print(f"  ! {c.label}: exit {run.rc}{' (timed out)' if run.timed_out else ''}"
                       f"{': ' + tail if tail else ''}", file=sys.stderr)
+            if progress and sample_tree:
+                print(f"    {c.label}: {run.wall:.2f} s, {run.maxrss_kb / 1024:.0f} MiB "
+                      f"({run.peak_proc}), rc {run.rc}", file=sys.stderr)
             if r < 0:
                 continue
             c.runs.append(run)
@@ -392,16 +475,20 @@ def fmt_ratio(a: float, b: float | None) -> str:
     return f"{a / b:.2f}×"
 
 
-def table(cases: list[Case], first: str, ratios: list[tuple[str, float | None]]) -> list[str]:
-    """The markdown results table: one row per case, a ratio column per (title, reference)."""
+def table(cases: list[Case], first: str, ratios: list[tuple[str, float | None]],
+          tree: bool = False) -> list[str]:
+    """The markdown results table: one row per case, a ratio column per (title, reference).
+    ``tree``: also the largest process's name and the whole tree's peak RSS (TreeSampler)."""
     extra = "".join(f" | {title}" for title, _ in ratios)
+    rss_cols = " | largest process | tree RSS MiB" if tree else ""
+    ncols = 8 + len(ratios) + (2 if tree else 0)
     lines = [
-        f"| {first} | median wall s | min s | peak RSS MiB | CPU s | bytes scanned | findings{extra} | exit |",
-        "|---" * (8 + len(ratios)) + "|",
+        f"| {first} | median wall s | min s | peak RSS MiB{rss_cols} | CPU s | bytes scanned | findings{extra} | exit |",
+        "|---" * ncols + "|",
     ]
     for c in cases:
         if not c.runs:
-            lines.append(f"| {c.label} | skipped |" + " |" * (5 + len(ratios)) + f" {c.skip_note} |")
+            lines.append(f"| {c.label} | skipped |" + " |" * (ncols - 3) + f" {c.skip_note} |")
             continue
         w = med([r.wall for r in c.runs])
         rss = med([r.maxrss_kb for r in c.runs]) / 1024
@@ -409,9 +496,15 @@ def table(cases: list[Case], first: str, ratios: list[tuple[str, float | None]])
         rcs = sorted({r.rc for r in c.runs})
         bad = f" (unexpected: {sorted(map(str, c.bad_rc))})" if c.bad_rc else ""
         cells = "".join(f" | {fmt_ratio(w, ref)}" for _, ref in ratios)
+        if tree:
+            top = max(c.runs, key=lambda r: r.maxrss_kb)
+            rss_cells = (f"{rss:.0f} (max {top.maxrss_kb / 1024:.0f}) | {top.peak_proc or '–'} | "
+                         f"{med([r.tree_rss_kb for r in c.runs]) / 1024:.0f}")
+        else:
+            rss_cells = f"{rss:.0f}"
         lines.append(
             f"| {c.label} | {fmt_s(w)} | {fmt_s(min(r.wall for r in c.runs))} | "
-            f"{rss:.0f} | {fmt_s(cpu)} | {fmt_bytes(c.scanned)} | "
+            f"{rss_cells} | {fmt_s(cpu)} | {fmt_bytes(c.scanned)} | "
             f"{'–' if c.findings is None else c.findings}{cells} | {','.join(map(str, rcs))}{bad} |"
         )
     return lines

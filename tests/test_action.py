@@ -146,17 +146,28 @@ def test_modes_inputs_and_outputs(sc: Scenario) -> None:
     assert bad.rc == 2 and "unknown mode" in bad.stdout
 
 
-def test_baseline_is_picked_up(sc: Scenario) -> None:
+def test_baseline_is_read_from_the_base_commit(sc: Scenario) -> None:
+    """A range reads the baseline as of its base commit: one the pushed commits (or a pull
+    request) add or change cannot silence them; one already on the base branch applies."""
     from ci_harness import tools_dir  # noqa: F401 - the same keytrap the action runs
     import subprocess
     import sys
 
     subprocess.run([sys.executable, "-m", "keytrap", "baseline", str(sc.repo), "--history"], check=True,
                    capture_output=True)
-    assert (sc.repo / ".keytrap-baseline.json").exists()
+    baseline = (sc.repo / ".keytrap-baseline.json").read_text()
+    # in the working tree only (what the pushed commits would bring): not applied
     run = sc.run("push", {"before": sc.c1, "after": sc.c2}, sc.c2)
+    assert run.rc == 1, run
+    (sc.repo / ".keytrap-baseline.json").unlink(missing_ok=True)
+    # committed on the base side first: applied to the key the next commit adds
+    sc.git("checkout", "-q", "-b", "accepted", sc.c1)
+    sc.write(".keytrap-baseline.json", baseline)
+    base = sc.commit("accept the fixture key")
+    sc.write("app/config.py", f"BINANCE_API_KEY = '{sc.keys[0]}'\n")
+    head = sc.commit("add config")
+    run = sc.run("push", {"before": base, "after": head}, head, ref="refs/heads/accepted")
     assert run.rc == 0, run
-    (sc.repo / ".keytrap-baseline.json").unlink()
 
 
 def test_at_most_ten_annotations_per_level(sc: Scenario) -> None:

@@ -130,3 +130,21 @@ def test_split_hook_args() -> None:
                          (["--exclude"], "--exclude needs a value")):
         with pytest.raises(Exception, match=message):
             split_hook_args(bad, takes, lambda p: p == "a.py")
+
+
+def test_pre_commit_first_push_of_a_new_repository_is_checked(repo: Path, key: str) -> None:
+    """pre-commit gives a pre-push hook neither refs nor stdin when the pushed branch shares no
+    commit with the remote (a new repository's first push): the whole branch is being pushed."""
+    import os
+
+    (repo / "config.py").write_text(f"BINANCE_API_KEY = '{key}'\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "root commit with a key")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRE_COMMIT")}
+    env.update(PRE_COMMIT="1", PRE_COMMIT_REMOTE_NAME="origin", PRE_COMMIT_REMOTE_URL="/nowhere.git",
+               PRE_COMMIT_LOCAL_BRANCH="refs/heads/main", PRE_COMMIT_REMOTE_BRANCH="refs/heads/main")
+    proc = subprocess.run([sys.executable, "-m", "keytrap", "hook"], cwd=repo, input="", capture_output=True,
+                          text=True, timeout=120, env=env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "push refused: 1 Binance secret found" in proc.stdout
+    assert_redacted(proc.stdout + proc.stderr, [key])

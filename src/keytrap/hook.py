@@ -95,6 +95,11 @@ def _push_ranges(stdin_text: str | None) -> list[str]:
         if _is_zero(local_sha):
             continue  # deleting a remote branch: nothing is sent
         ranges.append(local_sha if _is_zero(remote_sha) else f"{remote_sha}..{local_sha}")
+    if not ranges and os.environ.get("PRE_COMMIT_REMOTE_NAME"):
+        # pre-commit runs pre-push hooks with neither refs nor stdin when the pushed branch
+        # shares no commit with the remote (a new repository's first push): everything the
+        # local branch reaches that the remote lacks is being pushed
+        ranges.append(os.environ.get("PRE_COMMIT_LOCAL_BRANCH") or "HEAD")
     return ranges
 
 

@@ -182,7 +182,7 @@ def _where_actions(finding: Finding, where: str) -> list[str]:
     path = finding.path
     config = is_config_like(path)
     if where == "committed":
-        return [DELETE_NOW, rewrite_action(finding.commit), *PURGE_STEPS]
+        return [DELETE_NOW, *PURGE_STEPS, rewrite_action(finding.commit)]
     if where == "tracked":
         if config:
             return [
