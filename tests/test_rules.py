@@ -17,22 +17,36 @@ def _path_and_text(sample: str, default: str) -> tuple[str, str]:
     return default, sample
 
 
+def _values() -> dict[str, str]:
+    """Fresh values for a sample: alnum keys, and 64-digit hex keys (futures testnet)."""
+    import secrets
+
+    from keytrap.filters.heuristics import hex_key
+
+    def hexkey() -> str:
+        while True:
+            value = secrets.token_hex(32)
+            if hex_key(value) is None:
+                return value
+
+    return {"key": random_secret(), "secret": random_secret(), "hkey": hexkey(), "hsecret": hexkey()}
+
+
 @pytest.mark.parametrize("example", HMAC_KEY.examples)
 def test_examples_are_found(example: str) -> None:
-    key, secret = random_secret(), random_secret()
+    values = _values()
     path, example = _path_and_text(example, "example.txt")
-    found = scan_bytes(example.format(key=key, secret=secret).encode(), path)
+    found = scan_bytes(example.format(**values).encode(), path)
     secrets_found = {f.secret for f in found}
-    assert key in secrets_found
-    if "{secret}" in example:
-        assert secret in secrets_found
+    wanted = [n for n in values if "{" + n + "}" in example]
+    assert wanted and all(values[n] in secrets_found for n in wanted), wanted
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
 def test_counter_examples_are_not_found(rule) -> None:
     for counter in rule.counter_examples:
         path, counter = _path_and_text(counter, "counter.txt")
-        text = counter.format(key=random_secret(), secret=random_secret())
+        text = counter.format(**_values())
         assert scan_bytes(text.encode(), path) == [], counter
 
 

@@ -25,6 +25,8 @@ from keytrap.candidates.context import (
     is_bare_line,
     name_before,
     negative_name,
+    passed_to_other_service,
+    USE_WINDOW,
 )
 from keytrap.candidates.prefilter import KEY_LEN, Run, decode_run, find_runs
 from keytrap.config import DEFAULT, Config
@@ -32,13 +34,15 @@ from keytrap.filters.heuristics import (
     base64_text,
     comment_lead,
     commented_body,
+    hex_key,
+    is_hex,
     is_base64_line,
     is_lockfile,
     jwt_segment,
     looks_like_base64_body,
     reject_token,
 )
-from keytrap.filters.examples import documented_request, in_response_fixture, signing_test_vector
+from keytrap.filters.examples import example_context
 from keytrap.findings import CONFIDENCE_RANK, Finding, pair_id
 from keytrap.rules import BINANCE_KEYWORDS, HMAC_KEY, PRIVATE_KEY, published_example
 
@@ -68,7 +72,8 @@ _ED25519_PREFIX = "MC4CAQAwBQYDK2Vw"
 class Candidate:
     """A key-shaped value that survived the token filters; mutable while pairing settles."""
 
-    __slots__ = ("secret", "start", "end", "line", "column", "role", "name", "encoding", "kind", "pair", "paired")
+    __slots__ = ("secret", "start", "end", "line", "column", "role", "name", "encoding", "kind", "pair", "paired",
+                 "hex")
 
     def __init__(
         self, secret: str, start: int, end: int, line: int, column: int, role: str, name: str,
@@ -85,12 +90,13 @@ class Candidate:
         self.kind: str | None = None
         self.pair: str | None = None
         self.paired = False
+        self.hex = False  # a single-case hex token: a key only where its context says so
 
 
 class _Text:
     """Lazy views of one file's bytes: line numbers, line slices, Binance context."""
 
-    __slots__ = ("data", "path", "report_path", "_line_pos", "_line_no", "_binance", "_col", "doc_blocks")
+    __slots__ = ("data", "path", "report_path", "_line_pos", "_line_no", "_binance", "_col", "hints", "_lower")
 
     def __init__(
         self, data: bytes, path: str, report_path: str | None = None, binance: bool | None = None
@@ -102,7 +108,8 @@ class _Text:
         self._line_no = 1
         self._binance: bool | None = binance  # None: decided from these bytes and the path
         self._col = (0, 0)  # (pos, characters from its real line start), for long lines
-        self.doc_blocks: object = None  # filters.examples: docstring and /* */ spans, found once
+        self.hints: object = None  # filters.examples.FileHints, looked up once per file
+        self._lower: bytes | None = None
 
     def line_of(self, pos: int) -> int:
         """1-based line of ``pos``; cheap for increasing positions."""
@@ -206,9 +213,16 @@ class _Text:
         """Does the file (or its path) speak of Binance at all?"""
         if self._binance is None:
             low_path = self.path.lower()
-            low = self.data.lower()
+            low = self.lower
             self._binance = "binance" in low_path or any(k.encode() in low for k in BINANCE_KEYWORDS)
         return self._binance
+
+    @property
+    def lower(self) -> bytes:
+        """The file in lower case, made once (the Binance test and the example hints read it)."""
+        if self._lower is None:
+            self._lower = self.data.lower()
+        return self._lower
 
 
 def _pem_spans(data: bytes) -> list[tuple[int, int]]:
@@ -391,8 +405,11 @@ def _raw_candidate(
 ) -> Candidate | None:
     d = text.data
     token = d[run.start : run.end].decode("ascii")
+    hexkey = False
     if reject_token(token, config.example_keys) or base64_text(token):
-        return None
+        if not is_hex(token) or hex_key(token, config.example_keys) is not None:
+            return None
+        hexkey = True  # kept only if its context names it a key (see _hex_in_context)
     if spans and _in_spans(run.start, spans):
         return None  # a PEM/certificate body line
     if jwt_segment(d, run.start, run.end):
@@ -428,14 +445,14 @@ def _raw_candidate(
         return None
     if _other_use_section(text, ls, line_bytes, name):
         return None
-    if (
-        in_response_fixture(text, ls, line_bytes)
-        or documented_request(text, ls, le, run.start, line_bytes)
-        or signing_test_vector(text, ls, le, line_bytes)
-    ):
+    if role in ("api_key", "secret_key") and passed_to_other_service(d[run.end : run.end + USE_WINDOW], name):
+        return None  # API_KEY = "…" then BitvavoRestClient(api_key=API_KEY): not a Binance key
+    if example_context(text, ls, le, run.start, line_bytes):
         return None  # what a mocked response holds, a documented request, a known-answer test
     column = text.column(ls, run.start)
-    return Candidate(token, run.start, run.end, text.line_of(run.start), column, role, name)
+    cand = Candidate(token, run.start, run.end, text.line_of(run.start), column, role, name)
+    cand.hex = hexkey
+    return cand
 
 
 def _encoded_candidates(
@@ -465,6 +482,46 @@ def _encoded_candidates(
     return [], [
         f.with_(line=line, column=column, encoding="base64") for f in inner
     ]
+
+
+_BOUND = ("api_key", "secret_key", "call")
+
+
+#: Name words that tie a hex value to an exchange API (``TEST_FUTURES_API_KEY``, ``apiSecret``).
+_HEX_NAME_WORDS = ("api", "binance", "testnet", "future")
+
+
+def _hex_in_context(cands: list[Candidate], binance: bool) -> list[Candidate]:
+    """Hex tokens are digests unless their context says key. A hex token is kept when
+
+    * it is passed to a client (``Client("<hex>", "<hex>", testnet=True)``), or named for an
+      API key or secret (``TEST_FUTURES_API_KEY``, ``BINANCE_API_SECRET=<hex>``): *strong*;
+    * it is named as a key or secret more loosely (``secret_key``), the file speaks of Binance,
+      and the hex value next to it (within ``PAIR_WINDOW`` lines) is strong;
+    * it is unnamed and the hex value next to it is strong (the other half of a hex pair).
+
+    A bare ``key = "<hex>"`` in a cipher test, ``TC_KEY`` for another API, a digest column, a
+    signature in a logged URL, a checksum: none of these is a Binance key.
+    """
+
+    def strong(c: Candidate) -> bool:
+        if not c.hex or c.role not in _BOUND:
+            return False
+        return c.role == "call" or any(w in c.name.lower() for w in _HEX_NAME_WORDS)
+
+    out: list[Candidate] = []
+    for i, c in enumerate(cands):
+        if c.hex and not strong(c):
+            if c.role in _BOUND and not binance:
+                continue
+            if c.role == "other":
+                continue  # named, but not as a credential
+            near = [n for n in (cands[i - 1] if i else None, cands[i + 1] if i + 1 < len(cands) else None)
+                    if n is not None and abs(n.line - c.line) <= PAIR_WINDOW]
+            if not any(strong(n) for n in near):
+                continue
+        out.append(c)
+    return out
 
 
 def _link(a: Candidate, b: Candidate) -> None:
@@ -627,6 +684,8 @@ def scan_bytes(
         prev_end = run.end
     if denied:  # a value the file calls an id elsewhere: drop it unless named as a credential here
         cands = [c for c in cands if c.secret not in denied or c.role in ("api_key", "secret_key", "call")]
+    if any(c.hex for c in cands):
+        cands = _hex_in_context(cands, text.binance)
     _pair(cands)
     binance = text.binance if (cands or has_pem) else False
     findings = [

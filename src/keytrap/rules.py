@@ -94,15 +94,21 @@ BINANCE_PUBLISHED_EXAMPLES: tuple[PublishedExample, ...] = (
                      "foreverchens/binance-connector-java:src/test/java/unit/TestRsaSignatureGenerator.java"),
 )
 
-#: The hashes the engine looks values up in.
-BINANCE_EXAMPLE_SHA256: frozenset[str] = frozenset(e.sha256 for e in BINANCE_PUBLISHED_EXAMPLES)
+#: The hashes the engine looks values up in (raw digests: no hex conversion per lookup).
+BINANCE_EXAMPLE_SHA256: frozenset[bytes] = frozenset(bytes.fromhex(e.sha256) for e in BINANCE_PUBLISHED_EXAMPLES)
 
 
 def published_example(value: str) -> bool:
     """Is ``value`` (a 64-character key, or a PEM body reduced to [A-Za-z0-9+/=]) Binance's own?"""
-    import hashlib
+    return _sha256(value.encode()).digest() in BINANCE_EXAMPLE_SHA256
 
-    return hashlib.sha256(value.encode()).hexdigest() in BINANCE_EXAMPLE_SHA256
+
+def _sha256(data: bytes):  # type: ignore[no-untyped-def]
+    global _sha256
+    from hashlib import sha256
+
+    _sha256 = sha256  # imported on first use: the hook's start-up stays lean
+    return sha256(data)
 
 
 class Rule(
@@ -143,10 +149,25 @@ HMAC_KEY = Rule(
         # a signed request written out in code (a captured request), not in documentation
         '@bot/replay.py\nREQUEST = {{"method": "account.status", "params": {{"apiKey": "{key}",\n'
         '    "signature": "c8f3a7e2b1d4f6a9e0b3c5d7f9a1b3c5d7e9f1a3b5c7d9e1f3a5b7c9d1e3f5a7", "timestamp": 1655716096498}}}}\n',
+        # 64-digit hex keys (futures testnet, some older keys) where the context names a key
+        "@.env\nBINANCE_API_KEY={hkey}\nBINANCE_API_SECRET={hsecret}\n",
+        '@.github/workflows/test.yml\nenv:\n  TEST_FUTURES_API_KEY: "{hkey}"\n  TEST_FUTURES_API_SECRET: "{hsecret}"\n',
+        '@bot.py\nTEST_API_KEY = "{hkey}"\nTEST_API_SECRET = "{hsecret}"\n'
+        "client = Client(TEST_API_KEY, TEST_API_SECRET, testnet=True)\n",
+        # the value on the line after its name, through a Rust type annotation
+        '@src/binance/consts.rs\npub const TEST_FUTURE_API_KEY: &str =\n    "{hkey}";\n'
+        'pub const TEST_FUTURE_SECRET_KEY: &str =\n    "{hsecret}";\n',
+        '@src/binance/keys.rs\npub const API_KEY: &str = "{key}";\npub const SECRET_KEY: &str = "{secret}";\n',
     ),
     counter_examples=(
         # sha256 digests are 64 characters too
         "sha256 = 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n",
+        "{hkey}  dist/app-1.0.tar.gz\n{hsecret}  dist/app-1.0.whl\n",
+        "@tests/test_aes.py\nkey = '{hkey}'\niv = '000102030405060708090a0b0c0d0e0f'\n",
+        '@data/manifest.csv\ntype,name,path,hash\n"md","ux","steps/step-13-responsive-accessibility.md","{hkey}"\n',
+        # a hex key of another API in a Binance file, and a key handed to another exchange's client
+        '@scripts/connect.py\nimport binance\nTC_KEY = "{hkey}"\n',
+        "API_KEY = '{key}'\nAPI_SECRET = '{secret}'\nclient = BitvavoRestClient(api_key=API_KEY, api_secret=API_SECRET)\n",
         # Binance's own documentation example pair
         "apiKey = vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A\n",
         # placeholders

@@ -60,9 +60,42 @@ SIGNATURE_WINDOW = 8
 DOC_SIGNATURE_WINDOW = 40
 
 
+class FileHints:
+    """What the whole file holds, looked up once per file: most files hold none of these, and
+    then no candidate in them pays for a look at the lines around it."""
+
+    __slots__ = ("response", "result", "signature", "fix", "signing", "test", "blocks")
+
+    def __init__(self, low: bytes, path: str) -> None:
+        """``low``: the file's bytes in lower case (shared with the engine's Binance test)."""
+        self.test = bool(_TEST_PATH.search(path.lower()))
+        # cheap words first; a hit is confirmed by one search of the opener pattern
+        self.response = any(w in low for w in _RESPONSE_WORDS) and _RESPONSE_OPENER.search(low) is not None
+        self.result = self.test and b"result" in low
+        self.signature = b"signature" in low or b"openssl" in low
+        self.fix = b"8=fix" in low
+        self.signing = self.test and any(w in low for w in _SIGNING_WORDS)
+        self.blocks: _Blocks | None = None
+
+
+#: Words without which no line of a file can match ``_RESPONSE_OPENER`` / ``_SIGNING_CALL``.
+_RESPONSE_WORDS = (b"expected", b"mock", b"fake", b"stub", b"canned", b"sample", b"responses.add(",
+                   b"respx.", b"return_value", b"nock(", b".reply(")
+_SIGNING_WORDS = (b"hmac", b"sign", b"hashing(", b"digest(")
+
+
+def hints(text: _Text) -> FileHints:
+    if text.hints is None:
+        text.hints = FileHints(text.lower, text.path)
+    return text.hints  # type: ignore[return-value]
+
+
 def in_response_fixture(text: _Text, ls: int, line: bytes) -> bool:
     """The value sits inside a mocked or expected API response (see the module docstring)."""
-    test_file = bool(_TEST_PATH.search(text.path.lower()))
+    h = hints(text)
+    if not (h.response or h.result):
+        return False
+    test_file = h.result
     for parent in text.parents(ls, line, 16):
         if _RESPONSE_OPENER.search(parent):
             return True
@@ -109,13 +142,17 @@ class _Blocks:
 
 
 def _in_doc_block(text: _Text, pos: int) -> bool:
-    if text.doc_blocks is None:
-        text.doc_blocks = _Blocks(text.data, text.path)
-    return text.doc_blocks.inside(pos)
+    h = hints(text)
+    if h.blocks is None:
+        h.blocks = _Blocks(text.data, text.path)
+    return h.blocks.inside(pos)
 
 
 def documented_request(text: _Text, ls: int, le: int, pos: int, line: bytes) -> bool:
     """The value is part of a request example in documentation (see the module docstring)."""
+    h = hints(text)
+    if not (h.signature or h.fix):
+        return False
     doc_file = is_documentation(text.path)
     window = DOC_SIGNATURE_WINDOW if doc_file else SIGNATURE_WINDOW
     around = (line, *text.prev_lines(ls, window), *text.next_lines(le, window))
@@ -128,9 +165,22 @@ def signing_test_vector(text: _Text, ls: int, le: int, line: bytes) -> bool:
     """In a test file, the value is the input of a signing test: a signing call and the digest
     it must give, written out, within a few lines (``secret = "…"; hmac_hashing(secret, data)
     .should.equal("<hex>")``)."""
-    if not _TEST_PATH.search(text.path.lower()):
+    if not hints(text).signing:
         return False
     around = (line, *text.prev_lines(ls, SIGNATURE_WINDOW), *text.next_lines(le, SIGNATURE_WINDOW))
     return any(_SIGNING_CALL.search(ln) for ln in around) and any(
         _EXPECTED_DIGEST.search(ln) for ln in around
     )
+
+
+def example_context(text: _Text, ls: int, le: int, pos: int, line: bytes) -> str | None:
+    """Why the value at ``pos`` is an example rather than a credential, or None. One look at
+    the file-level hints first: in most files none is set and nothing else is read."""
+    h = hints(text)
+    if (h.response or h.result) and in_response_fixture(text, ls, line):
+        return "inside a mocked or expected API response"
+    if (h.signature or h.fix) and documented_request(text, ls, le, pos, line):
+        return "a documented request example"
+    if h.signing and signing_test_vector(text, ls, le, line):
+        return "the input of a known-answer signing test"
+    return None

@@ -54,6 +54,41 @@ def hex_only(token: str) -> str | None:
     return "hexadecimal (a digest, not a key)" if _HEX.issuperset(token) else None
 
 
+_LOWER_HEX = frozenset("0123456789abcdef")
+_UPPER_HEX = frozenset("0123456789ABCDEF")
+
+
+def is_hex(token: str) -> bool:
+    """64 hex digits in one case: a digest, or a hex API key (futures testnet keys, some older
+    keys). Which one only the context can say (see ``hex_key``)."""
+    return _LOWER_HEX.issuperset(token) or _UPPER_HEX.issuperset(token)
+
+
+def hex_key(token: str, extra_examples: frozenset[str] = frozenset()) -> str | None:
+    """Why a single-case hex token cannot be a random hex key, else None.
+
+    A random 64-digit hex key mixes digits and letters, uses 12+ of the 16 digits, has no run
+    of 6 repeats or 7 steps (odds about 1e-4 each) and entropy near 3.9 bits a digit (3.3 is
+    far below). The engine keeps a hex token only when its context names it a key.
+    """
+    if not is_hex(token):
+        return "not hexadecimal"
+    reason = doc_example(token, extra_examples) or placeholder(token)
+    if reason:
+        return reason
+    if not any(c.isdigit() for c in token) or all(c.isdigit() for c in token):
+        return "does not mix digits and letters"
+    if len(set(token)) < 12:
+        return "too few distinct characters"
+    run = seq = 1
+    for prev, ch in zip(token, token[1:]):
+        run = run + 1 if ch == prev else 1
+        seq = seq + 1 if ord(ch) - ord(prev) in (1, -1) else 1
+        if run >= 6 or seq >= 7:
+            return "repeated or sequential characters"
+    return low_entropy(token, 3.3)
+
+
 def shannon_entropy(token: str) -> float:
     n = len(token)
     if not n:
