@@ -28,6 +28,7 @@ from keytrap.candidates.context import (
     passed_to_other_service,
     USE_WINDOW,
 )
+from keytrap.candidates.keyfiles import RepoContext, key_file_name
 from keytrap.candidates.prefilter import KEY_LEN, Run, decode_run, find_runs
 from keytrap.config import DEFAULT, Config
 from keytrap.filters.heuristics import (
@@ -42,7 +43,7 @@ from keytrap.filters.heuristics import (
     looks_like_base64_body,
     reject_token,
 )
-from keytrap.filters.examples import example_context
+from keytrap.filters.examples import example_context, signing_fixture
 from keytrap.findings import CONFIDENCE_RANK, Finding, pair_id
 from keytrap.rules import BINANCE_KEYWORDS, HMAC_KEY, PRIVATE_KEY, published_example
 
@@ -596,7 +597,45 @@ def _other_use_path(path: str) -> bool:
     return "binance" not in words and not words.isdisjoint(_OTHER_KEY_USES)
 
 
-def _private_keys(text: _Text, hmac: list[Finding]) -> list[Finding]:
+#: Markers of a cloud service-account credential (Google's JSON key file): its private key
+#: signs for that cloud, never for Binance, whatever else the file holds.
+_SERVICE_ACCOUNT = re.compile(rb'"type"\s*:\s*"service_account"|"private_key_id"\s*:|"client_email"\s*:')
+#: Bytes around a PEM block searched for those markers (a key file's JSON object).
+SERVICE_ACCOUNT_WINDOW = 4096
+
+
+def _service_account(text: _Text, start: int, end: int) -> bool:
+    d = text.data
+    return _SERVICE_ACCOUNT.search(d, max(0, start - SERVICE_ACCOUNT_WINDOW), end + SERVICE_ACCOUNT_WINDOW) is not None
+
+
+def _pem_from_repo(
+    text: _Text, body: str, repo: RepoContext | None
+) -> tuple[str, str | None] | None:
+    """(confidence, network) for a PEM block with no evidence in its own file, from the
+    repository around it; None when nothing there makes it Binance's.
+
+    * its file is named by Binance code (``PRIVATE_KEY_PATH="Night_stalker.pem"``): high;
+    * its file is named as Binance names key files (``test-prv-key.pem``) in a repository that
+      speaks of Binance, or named as a private key (``Private_key.pem``) in one whose Binance
+      code loads its key from a path: medium;
+    * an Ed25519 key (the format of Binance's key generator) with nothing against it: low.
+    """
+    ed25519 = body.startswith(_ED25519_PREFIX)
+    other_use = _other_use_path(text.path)
+    if repo is not None and not repo.pending and not other_use:
+        named, net = repo.named(text.path.replace("\\", "/").rsplit("/", 1)[-1].lower())
+        if named:
+            return "high", net
+        prv, private = key_file_name(text.path)
+        if (prv and repo.binance) or (private and repo.key_path_var):
+            return "medium", repo.network
+    if ed25519 and not other_use:
+        return "low", None
+    return None
+
+
+def _private_keys(text: _Text, hmac: list[Finding], repo: RepoContext | None = None) -> list[Finding]:
     out: list[Finding] = []
     for m in _PRIVATE_PEM.finditer(text.data):
         body = _PEM_JUNK.sub(b"", m.group(2)).decode("ascii")
@@ -612,32 +651,48 @@ def _private_keys(text: _Text, hmac: list[Finding]) -> list[Finding]:
         owner, _role = _role_from_context(text, ls, m.start(), 0)
         if owner and negative_name(owner):
             continue  # JWT_PRIVATE_KEY, COINBASE_PRIVATE_KEY, TLS_KEY…: not a Binance key
+        if _service_account(text, m.start(), m.end()):
+            continue  # a Google service-account key file, even inside a Binance bot
+        le = text.data.find(b"\n", m.end())
+        if signing_fixture(text, ls, m.end() if le == -1 else le):
+            continue  # a connector's unit test signing a known payload with a test key
         line = text.line_of(m.start())
         api = [f for f in hmac if f.kind == "api_key" and abs(f.line - line) <= PEM_LINK_WINDOW]
         link = min(api, key=lambda f: abs(f.line - line)) if api else None
+        network: str | None = None
+        extra: dict[str, object] = {}
         if link is not None or text.binance:
             confidence = "high"
-        elif body.startswith(_ED25519_PREFIX) and not _other_use_path(text.path):
-            confidence = "low"
         else:
-            continue  # an RSA/EC key with no sign of Binance: not ours to report
+            decided = _pem_from_repo(text, body, repo)
+            if repo is not None and repo.pending and (decided is None or decided[0] == "low"):
+                # only the repository can tell (a key file named by its Binance code): the
+                # caller settles it once every file is read
+                if decided is None and body.startswith(_ED25519_PREFIX):
+                    continue  # an Ed25519 key with an other-use path: nothing can promote it
+                confidence, extra = "low", {"pending": True}
+            elif decided is None:
+                continue  # an RSA key with no sign of Binance: not ours to report
+            else:
+                confidence, network = decided
         pair = None
         if link is not None:
             pair = link.pair or pair_id(link.secret, body)
         column = text.column(ls, m.start())
-        out.append(
-            Finding(
-                rule=PRIVATE_KEY.id,
-                kind="private_key",
-                path=text.report_path,
-                line=line,
-                column=column,
-                confidence=confidence,  # type: ignore[arg-type]
-                secret=body,
-                name=m.group(1).decode("ascii"),
-                pair=pair,
-            )
+        found = Finding(
+            rule=PRIVATE_KEY.id,
+            kind="private_key",
+            path=text.report_path,
+            line=line,
+            column=column,
+            confidence=confidence,  # type: ignore[arg-type]
+            secret=body,
+            name=m.group(1).decode("ascii"),
+            pair=pair,
         )
+        if network is not None:
+            extra["network"] = network  # the network of the code that names the key file
+        out.append(found.with_extra(**extra) if extra else found)
     # an API key that only has a private key (RSA/Ed25519 keys have no HMAC secret) shares its id
     for i, f in enumerate(hmac):
         if f.pair is None and f.kind == "api_key":
@@ -649,7 +704,7 @@ def _private_keys(text: _Text, hmac: list[Finding]) -> list[Finding]:
 
 def scan_bytes(
     data: bytes, path: str, config: Config = DEFAULT, *, context_path: str | None = None,
-    binance: bool | None = None, _depth: int = 0,
+    binance: bool | None = None, repo: RepoContext | None = None, _depth: int = 0,
 ) -> list[Finding]:
     """All findings in ``data`` (the content of ``path``), in file order. Pure.
 
@@ -659,6 +714,11 @@ def scan_bytes(
 
     ``binance`` overrides the file-level "does this file speak of Binance" judgement, for a
     caller that sees only part of a file (``sources.stream`` scans big files in windows).
+
+    ``repo`` is what the repository's Binance code says about key files
+    (``candidates.keyfiles``): a PEM block with no evidence in its own file is judged by it.
+    ``keyfiles.PENDING`` (a first pass) reports such blocks at low confidence with
+    ``extra["pending"]``, for the caller to settle once it has the whole repository's context.
     """
     runs = list(find_runs(data))
     has_pem = b"PRIVATE KEY-----" in data
@@ -704,7 +764,7 @@ def scan_bytes(
         for c in cands
     ]
     if has_pem:
-        findings.extend(_private_keys(text, findings))
+        findings.extend(_private_keys(text, findings, repo))
     findings.extend(nested)
     if findings:  # mainnet / testnet / demo, from the text around each finding
         from keytrap import network  # imported only for files with findings: the hook stays lean

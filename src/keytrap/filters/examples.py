@@ -52,7 +52,7 @@ _SIGNATURE = re.compile(
 #: A FIX message: tag=value fields separated by ``|`` (or SOH), starting ``8=FIX``.
 _FIX_MESSAGE = re.compile(rb"(?:^|[|\x01\s`'\"])8=FIX[T.]?\d")
 #: In a test: a signing call, and the expected digest it must give, written out.
-_SIGNING_CALL = re.compile(rb"(?i)hmac|\bsign(?:ature)?(?:_\w+)?\(|hashing\(|\.digest\(|hexdigest\(")
+_SIGNING_CALL = re.compile(rb"(?i)hmac|sign(?:ature)?\w*\(|hashing\(|\.digest\(|hexdigest\(")
 _EXPECTED_DIGEST = re.compile(rb"""["'][0-9a-f]{64}["']|["'][A-Za-z0-9+/]{40,}={1,2}["']""")
 #: Lines looked at on each side of a value for a written-out signature: in code and docstrings,
 #: and in documentation (a signing walkthrough runs longer).
@@ -184,3 +184,18 @@ def example_context(text: _Text, ls: int, le: int, pos: int, line: bytes) -> str
     if h.signing and signing_test_vector(text, ls, le, line):
         return "the input of a known-answer signing test"
     return None
+
+
+#: Lines after a PEM block looked at for the signing test that uses it.
+FIXTURE_WINDOW = 40
+
+
+def signing_fixture(text: _Text, ls: int, le: int) -> bool:
+    """A private key in a test file that signs a fixed payload and compares the result with a
+    signature written out: a connector's unit-test key (test vectors), not anyone's account."""
+    if not hints(text).signing:
+        return False
+    around = (*text.prev_lines(ls, SIGNATURE_WINDOW), *text.next_lines(le, FIXTURE_WINDOW))
+    return any(_SIGNING_CALL.search(ln) for ln in around) and any(
+        _EXPECTED_DIGEST.search(ln) for ln in around
+    )

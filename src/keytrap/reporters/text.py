@@ -101,7 +101,7 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
 
     import io
 
-    from keytrap.reporters._common import Scrubber
+    from keytrap.reporters._common import Scrubber, how_found
 
     width = None if out.isatty() else 140  # logs and pipes: wide enough not to wrap rows
     final, out = out, io.StringIO()  # scrubbed at the end: a path can hold a secret
@@ -136,7 +136,7 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
             if f.name:
                 bits.append(f"as {escape(f.name)}")
             if f.encoding:
-                bits.append(f"{f.encoding}-encoded")
+                bits.append(escape(how_found(f)))
             if f.pair:
                 bits.append(f"pair {f.pair[:6]}")
             network = f.get("network")

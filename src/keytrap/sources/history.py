@@ -48,10 +48,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from keytrap.config import Config
-from keytrap.engine import scan_bytes
 from keytrap.errors import GitError, UsageError
 from keytrap.findings import CONFIDENCE_RANK, Finding, ScanResult, ScanStats, Skipped
-from keytrap.sources.files import decode_for_scan
+from keytrap.candidates.keyfiles import EMPTY, PENDING, RepoContext
+from keytrap.sources.content import has_pending, scan_blob, settled
 from keytrap import gitrun
 from keytrap.gitrun import Location
 from keytrap.sources.gitcat import (
@@ -192,23 +192,16 @@ def _add_entry(index: LogIndex, meta: bytes, path: bytes, pos: int, wanted: set[
 class _ChunkResult:
     blobs: int = 0
     bytes: int = 0
-    binary: int = 0
+    binary: int = 0  # binary blobs with nothing worth reading
+    binary_read: int = 0  # binary blobs read through their views (pyc, archives, strings)
     hits: list[tuple[str, list[Finding]]] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (oid, reason)
-
-
-def _readable(data: bytes, strings: bool) -> bytes | None:
-    """The text of a blob (``decode_for_scan``, the same reading as the working tree); for a
-    binary blob None, or with ``strings`` its printable strings (as the hook reads it)."""
-    text = decode_for_scan(data)
-    if text is None and strings:
-        from keytrap.sources.content import printable_strings
-
-        return printable_strings(data)
-    return text
+    evidence: RepoContext = EMPTY  # what the blobs say about key files (candidates.keyfiles)
 
 
 def _scan_chunk(cat: CatFile, oids: list[str], config: Config, strings: bool = False) -> _ChunkResult:
+    """Scan blobs by id. Every blob is read as every source reads it (``content.scan_blob``:
+    text, or a binary's views); ``strings`` is kept for callers of the old signature."""
     out = _ChunkResult()
     for blob in cat.read_many(oids):
         if blob.status != "ok" or blob.data is None:
@@ -217,17 +210,17 @@ def _scan_chunk(cat: CatFile, oids: list[str], config: Config, strings: bool = F
         if blob.type != "blob":
             continue
         out.blobs += 1
-        data = decode_for_scan(blob.data)  # the same reading as the working tree and the index
-        if data is None:
-            out.binary += 1
-            if not strings:
+        got = scan_blob(blob.data, "", config, repo=PENDING)
+        if got.binary:
+            if not got.read:
+                out.binary += 1
                 continue
-            data = _readable(blob.data, strings)
-            assert data is not None
-        out.bytes += len(data)
-        found = scan_bytes(data, "", config)
-        if found:
-            out.hits.append((blob.spec, found))
+            out.binary_read += 1
+        out.bytes += got.nbytes
+        if got.evidence.binance:
+            out.evidence = out.evidence | got.evidence
+        if got.findings:
+            out.hits.append((blob.spec, got.findings))
     return out
 
 
@@ -367,6 +360,8 @@ def _scan_blobs(
         total.blobs += part.blobs
         total.bytes += part.bytes
         total.binary += part.binary
+        total.binary_read += part.binary_read
+        total.evidence = total.evidence | part.evidence
         total.hits.extend(part.hits)
         total.problems.extend(part.problems)
         done += n
@@ -748,7 +743,8 @@ def _scan(
 
     # 3. attribute the hits
     head = _head_blobs(repo)
-    findings = _attribute(repo, info, config, scanned.hits, log, head, big, strings=review, ledger=ledger)
+    findings = _attribute(repo, info, config, scanned.hits, log, head, big, strings=review, ledger=ledger,
+                          context=settled(scanned.evidence))
 
     # stats and notes
     where = (lambda oid: _where(log, oid))
@@ -763,9 +759,10 @@ def _scan(
             skipped.append(Skipped(where(oid), "missing object" + (" (partial clone, not fetched)" if info.partial else "")))
     if info.shallow:
         notes.append("shallow clone: history before the shallow boundary is not available")
+    if scanned.binary_read:
+        notes.append(f"{scanned.binary_read} binary blobs read (compiled Python, archives, printable strings)")
     if scanned.binary:
-        how = "read as their printable strings" if review else "skipped"
-        notes.append(f"{scanned.binary} binary blobs {how}")
+        notes.append(f"{scanned.binary} binary blobs skipped (nothing key-shaped in them)")
     gitlinks = sorted({*(head[1] if head else []), *(_decode_path(p) for p in (log.gitlinks if log else ()))})
     if gitlinks:
         shown = ", ".join(gitlinks[:5]) + (" …" if len(gitlinks) > 5 else "")
@@ -831,7 +828,12 @@ def _attribute(
     *,
     strings: bool = False,
     ledger: BlobLedger | None = None,
+    context: RepoContext = EMPTY,
 ) -> list[Finding]:
+    """Group the hits by secret and place each at its oldest introduction. Each hit blob is
+    scanned again under each of its paths, with ``context`` (what the repository's Binance code
+    says about key files: ``candidates.keyfiles``) settling the PEM blocks the first pass left
+    pending."""
     if not hits:
         return []
     big = big or {}
@@ -843,6 +845,10 @@ def _attribute(
     with CatFile(repo) as cat:
         for oid, first in hits:
             entries = log.blobs.get(oid, []) if log is not None else []
+            if not entries and has_pending(first):  # no path to judge a key file by: settle it
+                blob = cat.read(oid)
+                first = scan_blob(blob.data, "", config.with_(min_confidence="low"), repo=context).findings \
+                    if blob.data is not None else []
             if not entries:
                 for f in first:
                     if CONFIDENCE_RANK[f.confidence] >= floor and f.fingerprint not in config.allow_fingerprints:
@@ -851,7 +857,7 @@ def _attribute(
             data: bytes | None = None
             if oid not in big:
                 blob = cat.read(oid)
-                data = _readable(blob.data, strings) if blob.data is not None else None
+                data = blob.data
                 if data is None:
                     continue
             by_path: dict[bytes, list[Finding]] = {}
@@ -861,7 +867,7 @@ def _attribute(
                     continue
                 if raw not in by_path:
                     by_path[raw] = (
-                        scan_bytes(data, path, config) if data is not None
+                        scan_blob(data, path, config, repo=context).findings if data is not None
                         else _scan_big_at(repo, oid, big[oid], path, config)
                     )
                 for f in by_path[raw]:

@@ -11,7 +11,8 @@ Nothing staged is skipped unread (this is what the hook lets into a commit):
 * a blob larger than ``max_file_size`` is streamed through ``git cat-file blob`` and scanned in
   windows (``sources.stream``), in bounded memory;
 * UTF-16 with or without a BOM is decoded (``files.decode_for_scan``);
-* a binary blob is read as its printable strings (``content.printable_strings``);
+* a binary blob is read as every source reads it (``content.scan_blob``: compiled Python,
+  archive members, printable strings; one with no key-shaped run at all holds no finding);
 * a blob that cannot be read (missing, corrupt) raises :class:`GitError`: the hook refuses the
   commit with one line rather than let unread content through.
 """
@@ -26,11 +27,10 @@ from collections import namedtuple
 
 from keytrap import gitrun
 from keytrap.config import Config
-from keytrap.engine import scan_bytes
+from keytrap.candidates.keyfiles import EMPTY, PENDING, RepoContext
 from keytrap.errors import GitError
 from keytrap.findings import Finding, ScanResult, ScanStats, Skipped
-from keytrap.sources.content import printable_strings
-from keytrap.sources.files import decode_for_scan
+from keytrap.sources.content import has_pending, scan_blob, settled
 
 ZERO = "0" * 40
 _REGULAR_MODES = frozenset({"100644", "100755"})
@@ -191,17 +191,11 @@ def _corrupt(stderr: str, fallback: str) -> str:
     return f"corrupt git object store: {msg}"
 
 
-def readable(data: bytes) -> bytes:
-    """What the engine reads of a staged blob: its text (UTF-8, or decoded UTF-16/32), or for a
-    binary blob its printable strings. Never None: the hook skips nothing."""
-    text = decode_for_scan(data)
-    return text if text is not None else printable_strings(data)
-
-
 def _scan_blob(
-    top: str, sha: str, data: bytes | int | str | None, path: str, config: Config
-) -> tuple[list[Finding], int] | str:
-    """(findings, bytes scanned), or the reason the blob cannot be scanned."""
+    top: str, sha: str, data: bytes | int | str | None, path: str, config: Config, repo: object = None
+) -> tuple[list[Finding], int, RepoContext] | str:
+    """(findings, bytes scanned, what it says about key files), or the reason the blob cannot
+    be scanned. The content is read as every source reads it (``content.scan_blob``)."""
     if data is None:
         return "missing object"
     if isinstance(data, str):
@@ -211,9 +205,10 @@ def _scan_blob(
         from keytrap.sources.stream import scan_stream
 
         size = data
-        return scan_stream(lambda: stream_blob(top, sha, size, keep_repo_env=True), path, config)
-    text = readable(data)
-    return scan_bytes(text, path, config), len(text)
+        found, nbytes = scan_stream(lambda: stream_blob(top, sha, size, keep_repo_env=True), path, config)
+        return found, nbytes, EMPTY
+    got = scan_blob(data, path, config, repo=repo)
+    return got.findings, got.nbytes, got.evidence
 
 
 def scan_staged(top: str, config: Config, only: Iterable[str] | None = None) -> ScanResult:
@@ -233,15 +228,25 @@ def scan_staged(top: str, config: Config, only: Iterable[str] | None = None) -> 
     found: list[tuple[StagedFile, list[Finding]]] = []
     unreadable: list[Skipped] = []
     files = nbytes = 0
+    evidence = EMPTY
     for s in staged:
-        got = _scan_blob(top, s.blob, blobs.get(s.blob), s.path, config)
+        data = blobs.get(s.blob)
+        got = _scan_blob(top, s.blob, data, s.path, config, PENDING)
         if isinstance(got, str):
             unreadable.append(Skipped(s.path, got))
             continue
         files += 1
         nbytes += got[1]
+        evidence = evidence | got[2]
         if got[0]:
             found.append((s, got[0]))
+    # key files with no evidence of their own, judged by what the other staged files say
+    repo = settled(evidence)
+    found = [
+        (s, _scan_blob(top, s.blob, blobs.get(s.blob), s.path, config, repo)[0] if has_pending(got) else got)  # type: ignore[index]
+        for s, got in found
+    ]
+    found = [(s, got) for s, got in found if got]
     if unreadable:  # fail closed: unread content never passes as clean
         first = unreadable[0]
         more = f" (and {len(unreadable) - 1} more)" if len(unreadable) > 1 else ""
@@ -252,7 +257,7 @@ def scan_staged(top: str, config: Config, only: Iterable[str] | None = None) -> 
     wide = config.with_(min_confidence="low", allow_fingerprints=frozenset())
     findings: list[Finding] = []
     for s, got in found:
-        before = _scan_blob(top, s.base, bases.get(s.base), s.path, wide) if s.base else ([], 0)
+        before = _scan_blob(top, s.base, bases.get(s.base), s.path, wide, repo) if s.base else ([], 0, EMPTY)
         old = {f.fingerprint for f in before[0]} if not isinstance(before, str) else set()
         findings.extend(f.with_(git_status="staged") for f in got if f.fingerprint not in old)
     stats = ScanStats(
