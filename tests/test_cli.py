@@ -503,3 +503,19 @@ def test_text_report_explains_confidence_and_severity(tmp_path: Path, key: str) 
     (tmp_path / "k.env").write_text(f"BINANCE_API_KEY={key}\n")
     out = run("scan", str(tmp_path)).stdout
     assert "confidence: how sure keytrap is" in out and "severity: how urgent it is" in out
+
+
+def test_branch_scan_is_about_commits_not_the_working_tree(repo: Path, key: str) -> None:
+    (repo / "a.txt").write_text("hello\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "one")
+    (repo / "local.env").write_text(f"BINANCE_API_KEY={key}\n")  # never committed
+    assert run("scan", str(repo), "--branch", "main").returncode == 0
+    assert run("scan", str(repo), "--history").returncode == 1
+
+
+def test_stdin_advice_names_the_input_not_a_dash(tmp_path: Path, key: str) -> None:
+    proc = subprocess.run([sys.executable, "-m", "keytrap", "scan", "-", "-f", "json"], input=f"BINANCE_API_KEY={key}\n",
+                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    (f,) = json.loads(proc.stdout)["findings"]
+    assert any("the scanned input" in a for a in f["actions"]) and not any("out of -" in a for a in f["actions"])

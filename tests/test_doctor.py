@@ -277,3 +277,19 @@ def test_pre_push_hook(repo):
     hook.write_text("#!/bin/sh\nexec keytrap hook --pre-push\n")
     c = by_name(run_doctor(repo))["pre-push hook"]
     assert c.ok and "keytrap checks pushed commits" in c.message
+
+
+def test_baseline_check_follows_the_config_key(tmp_path: Path) -> None:
+    """``baseline = "path"`` in the config names the baseline doctor checks, as scans apply it."""
+    from keytrap.doctor import check_baseline
+
+    (tmp_path / ".keytrap.toml").write_text('baseline = "ci/accepted.json"\n')
+    (tmp_path / "ci").mkdir()
+    missing = check_baseline(tmp_path)
+    assert not missing.ok and missing.message.endswith("ci/accepted.json does not exist")
+    (tmp_path / "ci" / "accepted.json").write_text("not json")
+    bad = check_baseline(tmp_path)
+    assert not bad.ok and "accepted.json" in bad.message
+    (tmp_path / "ci" / "accepted.json").write_text('{"version": 1, "fingerprints": []}')
+    good = check_baseline(tmp_path)
+    assert good.ok and "accepted.json: 0 fingerprints" in good.message

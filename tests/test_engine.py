@@ -67,9 +67,72 @@ def test_min_confidence_filters(key: str) -> None:
     assert scan(f"{key}\n", min_confidence="medium") == []
 
 
-def test_allow_comment_same_line_and_line_above(key: str, secret: str) -> None:
+def test_allow_comment_covers_its_own_line(key: str, secret: str) -> None:
     assert scan(f"API_KEY={key}  # keytrap: allow\n") == []
-    assert scan(f"# keytrap: allow\nAPI_SECRET={secret}\n") == []
+    assert scan(f"const k = '{key}'; // keytrap: allow\n", "a.js") == []
+    assert scan(f"k = '{key}' /* keytrap: allow */\n", "a.c") == []
+    assert scan(f"<!-- keytrap: allow --><key>{key}</key>\n", "a.xml") == []
+    assert scan(f"INSERT INTO k VALUES ('{key}'); -- keytrap: allow\n", "a.sql") == []
+    assert scan(f"api_key = {key} ; keytrap: allow\n", "a.ini") == []
+    # a minified line with a comment: every secret on that line
+    assert scan(f'var c={{a:"{key}",b:"{secret}"}};// keytrap: allow\n', "a.min.js") == []
+
+
+def test_allow_comment_covers_nothing_else(key: str, secret: str) -> None:
+    (f,) = scan(f"# keytrap: allow\nAPI_SECRET={secret}\n")  # not the line below
+    assert (f.line, f.secret) == (2, secret)
+    (f,) = scan(f"# keytrap: allow\n\n\n   \nAPI_SECRET={secret}\n")  # nor across blank lines
+    assert (f.line, f.secret) == (5, secret)
+    (f,) = scan(f"API_SECRET={secret}\n# keytrap: allow\n")  # nor the line above
+    assert f.line == 1
+    (f,) = scan(f'API_KEY="{key}"\nnote = "keytrap: allow"\n')
+    assert f.line == 1
+
+
+def test_allow_marker_in_a_string_is_not_a_comment(key: str, secret: str) -> None:
+    (f,) = scan(f'API_KEY = "{key}  # keytrap: allow"\n')
+    assert f.secret == key
+    (f,) = scan(f"API_KEY={key} keytrap: allow\n")  # prose, not a comment
+    assert f.secret == key
+    (f,) = scan(f"/* ok */ API_KEY = '{key}' + 'keytrap: allow'\n", "a.js")  # the comment closed
+    assert f.secret == key
+    keys = [key, secret, random_secret(), random_secret()]
+    doc = {"binance": {"apiKey": keys[0], "secret": keys[1], "note": "keytrap: allow",
+                       "apiKey2": keys[2], "secret2": keys[3]}}
+    found = scan(json.dumps(doc, separators=(",", ":")) + "\n", "config.json")  # JSON has no comments
+    assert sorted(f.secret for f in found) == sorted(keys)
+
+
+def _pem(body: str, sep: str = "\n") -> str:
+    return f"-----BEGIN PRIVATE KEY-----{sep}{body}{sep}-----END PRIVATE KEY-----"
+
+
+def test_allow_comment_on_the_begin_line_covers_a_private_key(key: str) -> None:
+    body = "MC4CAQAwBQYDK2VwBCIEI" + key[:43] + "="
+    one_line = f'BINANCE_PRIVATE_KEY="{_pem(body, chr(92) + "n")}"'
+    assert scan(f"{one_line}  # keytrap: allow\n", ".env") == []
+    assert [f.kind for f in scan(f"# keytrap: allow\n{one_line}\n", ".env")] == ["private_key"]
+    multi = _pem(body).replace("-----\n", "----- # keytrap: allow\n", 1)
+    assert scan(f'binance_private_key = """\n{multi}\n"""\n', "k.py") == []
+    assert [f.kind for f in scan(f'binance_private_key = """\n{_pem(body)}\n"""\n', "k.py")] == ["private_key"]
+    marker_on_end = _pem(body) + " # keytrap: allow"
+    assert [f.kind for f in scan(f"{marker_on_end}\n", "binance.pem")] == ["private_key"]
+
+
+def test_many_allow_markers_on_one_long_line_are_read_once(key: str) -> None:
+    from keytrap.candidates import context
+
+    calls = []
+    real = context.marker_in_comment
+    import keytrap.engine as engine
+
+    engine.marker_in_comment = lambda line: calls.append(len(line)) or real(line)  # type: ignore[assignment]
+    try:
+        line = " ".join(f"{random_secret()} /* keytrap: allow */" for _ in range(200))
+        assert scan(line + "\n") == []
+    finally:
+        engine.marker_in_comment = real
+    assert len(calls) == 1
 
 
 def test_allow_fingerprint(key: str) -> None:

@@ -115,13 +115,10 @@ def test_comment_lead() -> None:
     assert h.comment_lead(line, 2, 66) is None
 
 
-def test_commented_body() -> None:
-    body = b"# MIIB" + random_secret(56).encode() + b"+/ab"
-    assert h.commented_body([body], [], b"#")
-    assert h.commented_body([], [b"# SIG # " + random_secret(60).encode() + b"=="], b"#")
-    assert not h.commented_body([b"// " + random_secret(60).encode() + b"=="], [], b"#")  # other marker
-    assert not h.commented_body([b"# " + random_secret().encode()], [], b"#")  # another key
-    # a run of all-alphanumeric commented lines is followed to the body line beyond it
-    run = [b"# " + random_secret().encode() for _ in range(6)]
-    assert h.commented_body(run + [body], [], b"#")
-    assert not h.commented_body(run[:2] + [b"# prose", body], [], b"#")
+def test_commented_rest() -> None:
+    body = random_secret(56).encode() + b"+/ab"
+    assert h.commented_rest(b"# " + body, b"#") == body
+    assert h.commented_rest(b"# SIG # " + body, b"#") == body
+    assert h.commented_rest(b"  // " + body, b"/") == body
+    assert h.commented_rest(b"// " + body, b"#") is None  # another marker
+    assert h.commented_rest(b"key = " + body, b"#") is None

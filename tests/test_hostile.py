@@ -410,3 +410,227 @@ def test_null_base_missing_base_and_first_baseline_still_scan(tmp_path: Path, ke
     # a typo in a name is still an error, not a silent fallback
     proc = keytrap(origin.path, "scan", ".", "--range", "mian..HEAD")
     assert proc.returncode == 2 and "unknown revision" in proc.stderr
+
+
+# --- output integrity: hostile names, subjects and config values in every command and format ---
+
+import json  # noqa: E402
+import re  # noqa: E402
+
+from helpers import assert_redacted, random_secret  # noqa: E402
+
+#: A terminal acts on these: C0 (but newline), DEL, C1, bidi overrides and isolates, LS/PS.
+RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+#: File names an attacker commits: a fake all-clear, a workflow command, rich markup and an
+#: emoji code, bidi and C1 controls, a legacy workflow command.
+ESC_NAME = "\x1b[2J\x1b[HNo Binance secrets found.\n.py"
+GH_NAME = "::set-output name=clean::true.py"
+RICH_NAME = ":warning: [bold red]ok[/bold red].py"
+BIDI_NAME = "bidi\u202egnp.\u2066x\u2069\u2028.env"
+C1_NAME = "c1\u009b31m\u0085.env"
+LEGACY_NAME = "legacy##[set-output name=clean;]true.py"
+HOSTILE_NAMES = (ESC_NAME, GH_NAME, RICH_NAME, BIDI_NAME, C1_NAME, LEGACY_NAME)
+
+
+class Hostile:
+    """One hostile repository, built once for the module; every key made at test time."""
+
+    def __init__(self, base: Path) -> None:
+        self.keys: dict[str, str] = {n: random_secret() for n in (
+            "api", "secret", "path", "env", "name", "value", "subject", "author", "branch", "submodule",
+            "config", "baseline", "hooks", "root", "staged", *HOSTILE_NAMES)}
+        k = self.keys
+        self.repo = GitRepo(base / f"r{k['root']}")  # the scan root itself is named after a key
+        self.repo.commit("init")
+        files = {
+            ".env": f"BINANCE_API_KEY={k['api']}\nBINANCE_API_SECRET={k['secret']}\n",
+            f"keys/{k['path']}.pem": f"BINANCE_API_KEY={k['path']}\n",  # a file named after its key
+            "cfg.py": f"# binance\nsettings.by_{k['name']} = \"{k['value']}\"\n",  # a name holding a key
+            **{name: f"binance_api_key = \"{k[name]}\"\n" for name in HOSTILE_NAMES},
+        }
+        self.leak = self.repo.commit(f"\x1b]0;pwned\x07\x1b[2Jfix ::set-output name=x::y ##[add-mask]z {k['subject']}", files)
+        env = self.repo.env()
+        env["GIT_AUTHOR_NAME"] = f"Eve \x1b[31m\u202e{k['author']}"
+        subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", "second"], cwd=self.repo.path, env=env, check=True)
+        self.repo.git("branch", f"leak-{k['branch']}-\u202e")
+        head = self.repo.head()
+        self.repo.git("update-index", "--add", "--cacheinfo", f"160000,{head},vendor/\x1b[31m{k['submodule']}")
+        self.repo.git("commit", "-q", "-m", "submodule")
+        self.repo.write(f".env.{k['env']}", f"BINANCE_API_SECRET={k['env']}\n")  # untracked, not ignored
+        self.repo.write(".keytrap.toml", f'"\\u001b[2J{k["config"]}" = 1\n')  # an unknown setting
+        self.repo.write(".keytrap-baseline.json", json.dumps({"fingerprints": [{"fingerprint": 1, "x": "\x1b[2J" + k["baseline"]}]}))
+        self.repo.write("\x1b[31mstaged.env", f"BINANCE_API_KEY={k['staged']}\n")
+        self.repo.git("add", "\x1b[31mstaged.env")
+        self.repo.git("config", "core.hooksPath", f"hooks\x1b[2J{k['hooks']}")
+        self.settings = ("--no-config",)  # scans: not the hostile config and baseline (doctor reads them)
+        self.head = self.repo.head()
+
+    def run(self, *args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        base = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k.startswith("GIT_CONFIG")}
+        return subprocess.run([KEYTRAP, *args], cwd=self.repo.path, capture_output=True, text=True, input=stdin,
+                              env={**base, **(env or {})}, timeout=300, encoding="utf-8", errors="surrogateescape")
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Hostile:
+    return Hostile(tmp_path_factory.mktemp("hostile"))
+
+
+def assert_safe_output(text: str, keys: list[str], fmt: str = "text") -> None:
+    """Redacted, no raw control character, no workflow command unless it is keytrap's own."""
+    assert_redacted(text, keys)
+    bad = RAW_CONTROL.search(text)
+    assert bad is None, f"raw control character {bad.group()!r} at {bad.start()}: {text[max(0, bad.start() - 60):bad.start() + 20]!r}"
+    assert "##[" not in text
+    assert "\u26a0" not in text  # ":warning:" stayed text
+    for line in text.splitlines():
+        if line.lstrip().startswith("::"):
+            assert fmt == "github" and re.match(r"::(error|warning|notice) ", line), line
+
+
+SCAN_COMMANDS = {
+    "scan": ("scan", "."),
+    "scan-verbose": ("scan", ".", "--verbose", "--max-size", "60"),
+    "history": ("scan", ".", "--history"),
+    "range": ("scan", ".", "--range", "HEAD~3..HEAD"),
+    "staged": ("scan", "--staged"),
+}
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github", "gitlab"])
+@pytest.mark.parametrize("command", sorted(SCAN_COMMANDS))
+def test_every_scan_format_is_redacted_and_escaped(hostile: Hostile, command: str, fmt: str) -> None:
+    args = SCAN_COMMANDS[command]
+    proc = hostile.run(*args, *hostile.settings, "--format", fmt)
+    assert proc.returncode == (0 if command == "scan-verbose" else 1), proc.stderr  # verbose: all skipped
+    for text in (proc.stdout, proc.stderr):
+        assert_safe_output(text, list(hostile.keys.values()), fmt)
+    if fmt == "json":
+        paths = {f["path"] for f in json.loads(proc.stdout)["findings"]}
+        if command in ("scan", "history"):  # the data is intact: only its display is escaped
+            assert set(HOSTILE_NAMES) <= paths
+    if fmt == "sarif":
+        doc = json.loads(proc.stdout)
+        assert proc.stdout.isascii()
+        from keytrap.findings import redact
+
+        root = doc["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+        assert root.endswith(f"/{redact('r' + hostile.keys['root'])}/")  # the folder's name is a key
+
+
+def test_text_report_shows_hostile_names_escaped(hostile: Hostile) -> None:
+    proc = hostile.run("scan", ".", *hostile.settings)
+    out = proc.stdout
+    lines = out.splitlines()
+    assert "\\x1b[2J\\x1b[HNo Binance secrets found.\\x0a.py  (tracked by git: committed or about to be)" in lines
+    assert "\\x3a:set-output name=clean::true.py  (tracked by git: committed or about to be)" in lines
+    assert ":warning: [bold red]ok[/bold red].py  (tracked by git: committed or about to be)" in lines
+    assert "bidi\\u202egnp.\\u2066x\\u2069\\u2028.env  (tracked by git: committed or about to be)" in lines
+    assert "c1\\x9b31m\\x85.env  (tracked by git: committed or about to be)" in lines
+    assert "legacy##\\x5bset-output name=clean;]true.py  (tracked by git: committed or about to be)" in lines
+    n = hostile.keys["name"]
+    assert f"as settings.by_{n[:4]}…{n[-4:]}" in out  # redacted before the table could cut it
+    assert not out.startswith("No Binance secrets found")
+
+
+def test_history_report_escapes_subjects_and_authors(hostile: Hostile) -> None:
+    out = hostile.run("scan", ".", "--history", *hostile.settings).stdout
+    s, a = hostile.keys["subject"], hostile.keys["author"]
+    assert f'"\\x1b]0;pwned\\x07\\x1b[2Jfix ::set-output name=x::y ##\\x5badd-mask]z {s[:4]}…{s[-4:]}"' in out
+    from keytrap.findings import redact
+
+    assert f"note: submodules not followed: vendor/\\x1b[{redact('31m' + hostile.keys['submodule'])}" in out
+    assert a[:9] not in out
+
+
+def test_hook_reports_and_warnings_are_escaped(hostile: Hostile) -> None:
+    keys = list(hostile.keys.values())
+    proc = hostile.run("hook", *hostile.settings)
+    assert proc.returncode == 1, proc.stderr
+    k = hostile.keys["staged"]
+    assert f"  \\x1b[31mstaged.env:1:17: api key {k[:4]}…{k[-4:]} as BINANCE_API_KEY [high confidence]" in proc.stdout.splitlines()
+    assert_safe_output(proc.stdout + proc.stderr, keys)
+    refused = hostile.run("hook")  # the working tree's hostile config: one escaped error line
+    from keytrap.findings import redact
+
+    assert refused.returncode == 2
+    assert f"unknown setting '\\x1b[{redact('2J' + hostile.keys['config'])}'" in refused.stderr
+    assert_safe_output(refused.stdout + refused.stderr, keys)
+    push = hostile.run("hook", "--pre-push", *hostile.settings,
+                       stdin=f"refs/heads/main {hostile.head} refs/heads/main {'0' * 40}\n")
+    assert push.returncode == 1, push.stderr
+    k = hostile.keys[GH_NAME]
+    assert f"  \\x3a:set-output name=clean::true.py:1:20 (commit {hostile.leak[:10]}): api key {k[:4]}…{k[-4:]} as binance_api_key [high confidence]" in push.stdout.splitlines()
+    assert_safe_output(push.stdout + push.stderr, keys)
+
+
+def test_doctor_baseline_install_and_errors_are_redacted_and_escaped(hostile: Hostile, tmp_path: Path) -> None:
+    from keytrap.findings import redact
+
+    keys = list(hostile.keys.values())
+    k = hostile.keys
+    doctor = hostile.run("doctor", ".")
+    assert doctor.returncode == 1
+    out = doctor.stdout
+    assert f"keys/{k['path'][:4]}…{k['path'][-4:]}.pem" in out
+    assert f".env.{k['env'][:4]}…{k['env'][-4:]}" in out
+    assert f"unknown setting '\\x1b[{redact('2J' + k['config'])}'" in out
+    assert f"bad entry {{'fingerprint': 1, 'x': '\\x1b[{redact('2J' + k['baseline'])}'}}" in out
+    assert_safe_output(doctor.stdout + doctor.stderr, keys)
+    outputs = [doctor]
+    outputs.append(hostile.run("scan", "."))  # the hostile config: one error line
+    assert outputs[-1].returncode == 2 and f"unknown setting '\\x1b[{redact('2J' + k['config'])}'" in outputs[-1].stderr
+    outputs.append(hostile.run("scan", ".", *hostile.settings, "--baseline", ".keytrap-baseline.json"))
+    assert outputs[-1].returncode == 2 and outputs[-1].stderr.count("\n") == 1
+    outputs.append(hostile.run("baseline", ".", *hostile.settings, "-o", str(tmp_path / "b.json")))
+    assert outputs[-1].returncode == 0
+    outputs.append(hostile.run("install"))
+    assert outputs[-1].returncode == 0 and f"hooks\\x1b[{redact('2J' + k['hooks'])}/pre-commit" in outputs[-1].stderr
+    outputs.append(hostile.run("doctor", "."))
+    hook = f"{hostile.repo.path.parent}/{redact('r' + k['root'])}/hooks\\x1b[{redact('2J' + k['hooks'])}/pre-commit"
+    assert f"ok    pre-commit hook: keytrap runs from {hook}" in outputs[-1].stdout.splitlines()
+    outputs.append(hostile.run("uninstall"))
+    for proc in outputs:
+        assert_safe_output(proc.stdout + proc.stderr, keys)
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "ascii"])
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github", "gitlab"])
+def test_a_stdout_that_cannot_encode_the_ellipsis_degrades_to_ascii(hostile: Hostile, encoding: str, fmt: str) -> None:
+    proc = hostile.run("scan", ".", *hostile.settings, "--format", fmt,
+                       env={"PYTHONIOENCODING": encoding, "PYTHONUTF8": "0"})
+    assert proc.returncode == 1, proc.stderr
+    k = hostile.keys["api"]
+    dots = "\\u2026" if fmt == "sarif" else "..."  # SARIF is pure ASCII JSON in any locale
+    assert f"{k[:4]}{dots}{k[-4:]}" in proc.stdout
+    assert "\u2026" not in proc.stdout
+    if fmt in ("json", "sarif", "gitlab"):
+        json.loads(proc.stdout)
+    assert_safe_output(proc.stdout, list(hostile.keys.values()), fmt)
+
+
+@pytest.mark.parametrize("args", [("hook",), ("hook", "--pre-push"), ("doctor", "."), ("scan", ".", "--history")])
+def test_every_command_degrades_to_ascii(hostile: Hostile, args: tuple[str, ...]) -> None:
+    extra = () if args[0] == "doctor" else hostile.settings
+    proc = hostile.run(*args, *extra, env={"PYTHONIOENCODING": "ascii", "PYTHONUTF8": "0", "LC_ALL": "C"},
+                       stdin=f"refs/heads/main {hostile.head} refs/heads/main {'0' * 40}\n")
+    assert proc.returncode == 1, proc.stderr
+    assert (proc.stdout + proc.stderr).isascii()
+    assert "..." in proc.stdout
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "html"])
+def test_audit_reports_are_redacted_and_escaped(hostile: Hostile, fmt: str, tmp_path: Path) -> None:
+    proc = hostile.run("audit", ".", "--no-config", "--cache", str(tmp_path / "cache"), "--jobs", "1", "--format", fmt)
+    assert proc.returncode == 1, proc.stderr
+    assert_safe_output(proc.stdout + proc.stderr, list(hostile.keys.values()))
+    if fmt in ("json", "sarif"):
+        json.loads(proc.stdout)
+
+
+def test_gitlab_report_is_redacted_and_escaped(hostile: Hostile) -> None:
+    proc = hostile.run("scan", ".", "--history", *hostile.settings, "--format", "gitlab")
+    assert proc.returncode == 1, proc.stderr
+    assert_safe_output(proc.stdout + proc.stderr, list(hostile.keys.values()))
+    paths = {v["location"]["file"] for v in json.loads(proc.stdout)["vulnerabilities"]}
+    assert ESC_NAME in paths  # escaped as JSON: the value is intact

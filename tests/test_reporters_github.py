@@ -158,3 +158,23 @@ def test_step_summary_lists_every_finding_redacted_and_escaped():
 def test_step_summary_clean():
     md = github.step_summary(ScanResult(".", (), ScanStats(files_scanned=3)))
     assert md.startswith("### keytrap: no Binance secrets found")
+
+
+def test_verdicts_set_the_level():
+    """A key Binance rejected is a notice, one live only on a test network a warning; without a
+    verdict the confidence decides (also in SARIF)."""
+    from keytrap.reporters import sarif
+
+    base = Finding("binance-hmac-key", "api_key", "a.env", 1, 1, "high", random_secret())
+    cases = {
+        "error": base.with_extra(severity="critical"),
+        "warning": base.with_extra(severity="low", network="testnet"),
+        "notice": base.with_extra(severity="info", verification_status="revoked"),
+    }
+    for command, f in cases.items():
+        result = ScanResult("/r", (f,), ScanStats(files_scanned=1))
+        assert github.render(result).startswith(f"::{command} file=a.env"), command
+        level = sarif.to_sarif(result)["runs"][0]["results"][0]["level"]
+        assert level == {"notice": "note"}.get(command, command)
+    low = base.with_(confidence="low")
+    assert github.render(ScanResult("/r", (low,), ScanStats())).startswith("::warning ")

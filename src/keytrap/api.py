@@ -412,7 +412,7 @@ def scan_history(
     """The git history of ``repo``: every blob of every ref (default), a range ``BASE..HEAD``,
     ``REV..HEAD`` (``since_commit``) or one ``branch``. A full scan of a repository with a work
     tree also scans the work tree (``include_worktree``) and folds its hits into the history
-    findings; a range never does (it is about commits).
+    findings; a range or a branch never does (they are about commits).
 
     A range is read as :func:`keytrap.sources.history.plan_range` says: a null base (CI's
     ``before`` on a new branch or tag) or a base this clone lacks (a shallow checkout) still
@@ -451,7 +451,7 @@ def scan_history(
     if config is None and log is not None:
         log(f"config: {conf.describe()}")
     hist = _history(Path(path), conf, branch=branch, progress=progress, jobs=jobs)
-    if not include_worktree:
+    if not include_worktree or branch is not None:
         return hist
     info = open_repo(path)
     if info.bare or info.work_tree is None:

@@ -29,6 +29,7 @@ from keytrap.errors import (
     UsageError,
 )
 from keytrap.findings import ScanResult, scrub_keyshaped
+from keytrap.safetext import ascii_fallback, show
 
 FORMATS = ("text", "json", "sarif", "github", "gitlab")
 
@@ -272,8 +273,8 @@ def _load_config(args: argparse.Namespace, root: str, *, at_top: bool = False, d
 def _say(lines: list[str]) -> None:
     """The ``keytrap: config: …`` and ``keytrap: warning: …`` lines, on stderr, once a scan has
     run (an error stays the one line it is)."""
-    for line in lines:
-        print(scrub_keyshaped(f"keytrap: {line}"), file=sys.stderr)
+    for line in lines:  # they quote paths and config values: redacted, then escaped
+        print(show(scrub_keyshaped(f"keytrap: {line}")), file=sys.stderr)
 
 
 def _render(result: ScanResult, args: argparse.Namespace, out: IO[str]) -> None:
@@ -317,7 +318,7 @@ def _emit(result: ScanResult, args: argparse.Namespace) -> None:
         _render(result, args, buf)
         write_atomic(Path(args.output), buf.getvalue())
         # the report is in a file: the log still says what happened, in one line
-        print(scrub_keyshaped(output_summary(result, args.format, args.output)), file=sys.stderr)
+        print(show(scrub_keyshaped(output_summary(result, args.format, args.output))), file=sys.stderr)
         return
     try:
         _render(result, args, sys.stdout)
@@ -519,7 +520,7 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     baseline.write_atomic(target, baseline.render(result.findings))
     _say(log)
     n = len({f.fingerprint for f in result.findings})
-    print(f"keytrap: wrote {n} fingerprint{'s' if n != 1 else ''} to {target}", file=sys.stderr)
+    print(f"keytrap: wrote {n} fingerprint{'s' if n != 1 else ''} to {show(scrub_keyshaped(str(target)))}", file=sys.stderr)
     return EXIT_CLEAN
 
 
@@ -611,6 +612,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    ascii_fallback(sys.stdout)  # a latin-1 or ASCII terminal gets "..." for "…", never a crash
+    ascii_fallback(sys.stderr)
     parser = build_parser()
     try:
         argv = list(sys.argv[1:] if argv is None else argv)
@@ -626,7 +629,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
         return int(args.func(args))
     except KeytrapError as exc:
-        print(scrub_keyshaped(f"keytrap: error: {exc}"), file=sys.stderr)
+        print(show(scrub_keyshaped(f"keytrap: error: {exc}")), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("keytrap: interrupted", file=sys.stderr)
@@ -641,6 +644,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into one line
         if os.environ.get("KEYTRAP_DEBUG"):
             raise
-        detail = scrub_keyshaped(f"{type(exc).__name__}: {exc}")[:300]
+        detail = show(scrub_keyshaped(f"{type(exc).__name__}: {exc}"))[:300]
         print(f"keytrap: internal error: {detail} (set KEYTRAP_DEBUG=1 for a traceback)", file=sys.stderr)
         return EXIT_UNEXPECTED

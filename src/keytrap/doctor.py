@@ -334,7 +334,18 @@ def check_config(root: Path) -> Check:
 
 
 def check_baseline(root: Path, baseline: Path | None = None) -> Check:
+    """The baseline the scans apply: ``baseline``, else the config's ``baseline = "path"``,
+    else ``.keytrap-baseline.json`` at the top."""
     name = "baseline"
+    if baseline is None:
+        from keytrap.config import load
+
+        try:
+            conf = load(root)
+        except UsageError:
+            conf = None  # the config check reports it
+        if conf is not None and conf.baseline:
+            baseline = Path(conf.base or root) / conf.baseline  # relative to the config file
     path = baseline if baseline is not None else root / DEFAULT_BASELINE
     if not path.exists():
         if baseline is not None:
@@ -370,18 +381,25 @@ def run_doctor(root: Path, *, baseline: Path | None = None) -> list[Check]:
 
 
 def render_doctor(checks: list[Check]) -> str:
-    """Plain text, one line per check plus a fix line under each failure."""
+    """Plain text, one line per check plus a fix line under each failure.
+
+    Messages quote the repository (file names, config keys and values, hook paths, git's own
+    errors): each is redacted (a file can be named after its key) and escaped before it is placed.
+    """
+    from keytrap.findings import scrub_keyshaped
+    from keytrap.safetext import guard_lines, show
+
     lines = []
     for c in checks:
-        lines.append(f"{'ok  ' if c.ok else 'FAIL'}  {c.name}: {c.message}")
+        lines.append(f"{'ok  ' if c.ok else 'FAIL'}  {c.name}: {show(scrub_keyshaped(c.message))}")
         if not c.ok and c.fix:
-            lines.append(f"      fix: {c.fix}")
+            lines.append(f"      fix: {show(scrub_keyshaped(c.fix))}")
     failed = sum(not c.ok for c in checks)
     lines.append("")
     lines.append(
         "all checks passed" if not failed else f"{failed} of {len(checks)} checks failed"
     )
-    return "\n".join(lines) + "\n"
+    return guard_lines("\n".join(lines) + "\n")
 
 
 def exit_code(checks: list[Check]) -> int:

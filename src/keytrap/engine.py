@@ -14,17 +14,22 @@ the same finding wherever it is run.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import re
+from collections.abc import Iterator
 
 from keytrap.candidates.context import (
+    ALLOW_MARKER,
     GENERIC_NAMES,
     OTHER_SERVICES,
     classify_name,
     label_from_strings,
     is_bare_line,
+    marker_in_comment,
     name_before,
     negative_name,
+    other_service_positions,
     passed_to_other_service,
     USE_WINDOW,
 )
@@ -34,7 +39,7 @@ from keytrap.config import DEFAULT, Config
 from keytrap.filters.heuristics import (
     base64_text,
     comment_lead,
-    commented_body,
+    commented_rest,
     hex_key,
     is_hex,
     is_base64_line,
@@ -47,7 +52,6 @@ from keytrap.filters.examples import example_context, signing_fixture
 from keytrap.findings import CONFIDENCE_RANK, Finding, pair_id
 from keytrap.rules import BINANCE_KEYWORDS, HMAC_KEY, PRIVATE_KEY, published_example
 
-ALLOW_MARKER = b"keytrap: allow"
 #: How far apart (in lines) a key and its secret may sit and still form a pair.
 PAIR_WINDOW = 8
 #: How far (in lines) a private key looks for the API key it belongs to.
@@ -58,13 +62,16 @@ BODY_WINDOW = 3
 BODY_LIMIT = 64
 #: Bytes of a line kept around a candidate for context (a 50 MB one-line file stays cheap).
 CONTEXT_BYTES = 400
+#: Lines above an SQL tuple searched for its ``INSERT INTO t (columns) VALUES`` header.
+SQL_LOOKBACK = 30
+_FAR = 1 << 30  # "no such line": farther than any window
+_UNSET = object()
 
 _PEM_BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9 ]{1,40})-----")
 #: Binance API keys are HMAC, RSA or Ed25519: EC and DSA private keys are never Binance's.
-_PRIVATE_PEM = re.compile(
-    rb"-----BEGIN ((?:RSA |ENCRYPTED )?PRIVATE KEY)-----(.{16,16384}?)-----END \1-----",
-    re.DOTALL,
-)
+_PRIVATE_BEGIN = re.compile(rb"-----BEGIN ((?:RSA |ENCRYPTED )?PRIVATE KEY)-----")
+#: Bytes between a private key's BEGIN and END lines.
+PEM_BODY_MIN, PEM_BODY_MAX = 16, 16384
 _PEM_JUNK = re.compile(rb"\\[nr]|[^A-Za-z0-9+/=]")
 #: PKCS#8 DER prefix of an Ed25519 private key, base64 (what Binance's key generator writes).
 _ED25519_PREFIX = "MC4CAQAwBQYDK2Vw"
@@ -97,7 +104,8 @@ class Candidate:
 class _Text:
     """Lazy views of one file's bytes: line numbers, line slices, Binance context."""
 
-    __slots__ = ("data", "path", "report_path", "_line_pos", "_line_no", "_binance", "_col", "hints", "_lower")
+    __slots__ = ("data", "path", "report_path", "_line_pos", "_line_no", "_binance", "_col", "_marker", "_allow",
+                 "_prev", "_b64memo", "_dist_before", "_dist_after", "_sql", "_csv", "hints", "_lower", "_others")
 
     def __init__(
         self, data: bytes, path: str, report_path: str | None = None, binance: bool | None = None
@@ -109,8 +117,19 @@ class _Text:
         self._line_no = 1
         self._binance: bool | None = binance  # None: decided from these bytes and the path
         self._col = (0, 0)  # (pos, characters from its real line start), for long lines
+        self._marker: bool | None = None  # does the file hold the allow marker at all?
+        self._allow = (0, -1, False)  # (start, end, allowed) of the last line asked about
+        # per-line memos: every context read below is linear in the file, however many
+        # candidates ask (one token a line, 100,000 SQL tuples, pages of base64)
+        self._prev: dict[int, tuple[int, int, bool] | None] = {}
+        self._b64memo: dict[tuple[int, int], int] = {}
+        self._dist_before: dict[int, int] = {}
+        self._dist_after: dict[int, int] = {}
+        self._sql: dict[int, tuple[bytes, int] | None] = {}
+        self._csv: object = _UNSET
         self.hints: object = None  # filters.examples.FileHints, looked up once per file
         self._lower: bytes | None = None
+        self._others: list[int] | None = None  # where other services are named (other_service_near)
 
     def line_of(self, pos: int) -> int:
         """1-based line of ``pos``; cheap for increasing positions."""
@@ -152,32 +171,61 @@ class _Text:
             le = min(len(d), end + CONTEXT_BYTES)
         return ls, le
 
+    def _prev_nonblank(self, ls: int) -> tuple[int, int, bool] | None:
+        """The nearest non-blank line before the line starting at ``ls``: ``(start, end, more)``
+        (``more``: the walk may go on before it), or None.
+
+        A line is at most CONTEXT_BYTES long here: a longer one gives its tail and ends the
+        walk. Memoised, blank lines included: a run of blank lines is crossed once per file,
+        however many candidates look back across it.
+        """
+        memo = self._prev
+        if ls in memo:
+            return memo[ls]
+        d = self.data
+        crossed = [ls]
+        pos = ls - 1
+        result: tuple[int, int, bool] | None = None
+        while pos > 0:
+            lo = max(0, pos - CONTEXT_BYTES)
+            nl = d.rfind(b"\n", lo, pos)
+            start = nl + 1 if nl != -1 else lo  # never more than the window: no O(n) copy
+            if d[start:pos].strip():
+                result = (start, pos, nl != -1)
+                break
+            if nl == -1:
+                break  # the start of the file, or a blank run longer than the window
+            if start in memo:
+                result = memo[start]
+                break
+            crossed.append(start)  # walking back from this blank line finds the same line
+            pos = start - 1
+        for at in crossed:
+            memo[at] = result
+        return result
+
     def prev_lines(self, ls: int, count: int) -> list[bytes]:
         """Up to ``count`` non-blank lines before the line starting at ``ls``, nearest first."""
         out: list[bytes] = []
-        pos = ls - 1
-        while pos > 0 and len(out) < count:
-            lo = max(0, pos - CONTEXT_BYTES)
-            nl = self.data.rfind(b"\n", lo, pos)
-            start = nl + 1 if nl != -1 else lo  # never more than the window: no O(n) copy
-            line = self.data[start:pos]
-            if line.strip():
-                out.append(line)
-            if nl == -1:
-                break  # the start of the file, or a line longer than the window
-            pos = start - 1
+        cur = ls
+        while len(out) < count:
+            found = self._prev_nonblank(cur)
+            if found is None:
+                break
+            start, end, more = found
+            out.append(self.data[start:end])
+            if not more:
+                break
+            cur = start
         return out
 
-    def next_lines(self, le: int, count: int) -> list[bytes]:
-        """Up to ``count`` lines after the line ending at ``le``, nearest first."""
-        out: list[bytes] = []
-        pos = le
-        while pos < len(self.data) and len(out) < count:
-            nxt = self.data.find(b"\n", pos + 1, pos + 1 + CONTEXT_BYTES)
-            end = nxt if nxt != -1 else min(len(self.data), pos + 1 + CONTEXT_BYTES)
-            out.append(self.data[pos + 1 : end])
-            pos = end
-        return out
+    def _next_bounds(self, le: int) -> tuple[int, int] | None:
+        """The line after the one ending at ``le`` (at most CONTEXT_BYTES of it), or None."""
+        d = self.data
+        if le >= len(d):
+            return None
+        nxt = d.find(b"\n", le + 1, le + 1 + CONTEXT_BYTES)
+        return le + 1, (nxt if nxt != -1 else min(len(d), le + 1 + CONTEXT_BYTES))
 
     def parents(self, ls: int, line: bytes, limit: int = 12) -> list[bytes]:
         """Enclosing section lines above: less-indented YAML/JSON keys, ``[ini]`` headers."""
@@ -196,18 +244,151 @@ class _Text:
                     break
         return out
 
-    def body_block(self, ls: int, le: int, limit: int = BODY_LIMIT) -> list[bytes]:
-        """The base64-only lines around a line: BODY_WINDOW lines each side, then onwards
-        while the lines stay base64 (a 64-column dump can run for pages of all-alnum lines)."""
-        out: list[bytes] = []
-        for lines in (self.prev_lines(ls, limit), self.next_lines(le, limit)):
-            contiguous = True
-            for i, line in enumerate(lines):
-                contiguous = contiguous and is_base64_line(line)
-                if i >= BODY_WINDOW and not contiguous:
+    def _b64(self, start: int, end: int, marker: bytes | None = None) -> int:
+        """0: not a base64 line; 1: a base64 line; 2: one that looks like a body (memoised).
+        With a comment ``marker``, the line behind that comment marker is judged (``# MIIf…``)."""
+        key = (start, end, marker)
+        kind = self._b64memo.get(key)  # type: ignore[call-overload]
+        if kind is None:
+            line = self.data[start:end]
+            if marker is not None:
+                line = commented_rest(line, marker) or b""
+            kind = 2 if looks_like_base64_body(line) else 1 if is_base64_line(line) else 0
+            self._b64memo[key] = kind  # type: ignore[index]
+        return kind
+
+    def _body_distance(
+        self, first: tuple[int, int, bool] | tuple[int, int] | None, before: bool, marker: bytes | None = None
+    ) -> int:
+        """Lines from ``first`` to the nearest body-looking line, following only base64 lines
+        (above: non-blank lines, as ``prev_lines`` gives them; below: every line). Memoised per
+        line and resolved once per run of base64 lines: linear however many tokens ask."""
+        memo: dict = self._dist_before if before else self._dist_after
+        path: list[object] = []
+        cur = first
+        value = _FAR
+        while cur is not None:
+            start, end = cur[0], cur[1]
+            at = start if marker is None else (marker, start)
+            known = memo.get(at)
+            if known is not None:
+                value = known
+                break
+            kind = self._b64(start, end, marker)
+            if kind == 2:
+                memo[at] = value = 0
+                break
+            if kind == 0:
+                memo[at] = _FAR
+                break
+            path.append(at)
+            if before:
+                cur = self._prev_nonblank(start) if cur[2] else None  # type: ignore[misc]
+            else:
+                cur = self._next_bounds(end)
+        for at in reversed(path):
+            value = value + 1 if value < _FAR else _FAR
+            memo[at] = value
+        return value
+
+    def in_base64_body(self, ls: int, le: int, limit: int = BODY_LIMIT, marker: bytes | None = None) -> bool:
+        """Does a body-looking base64 line sit among the lines around the line ``ls..le``: the
+        BODY_WINDOW nearest on each side, then onwards while the lines stay base64 (a
+        64-column dump can run for pages of all-alnum lines), at most ``limit`` each side?
+        With a comment ``marker``, the lines are read behind that marker (a base64 block kept
+        in comments: the ``# SIG #`` Authenticode block a signed PowerShell script ends with)."""
+        for before in (True, False):
+            first = self._prev_nonblank(ls) if before else self._next_bounds(le)
+            cur = first
+            for _ in range(BODY_WINDOW):
+                if cur is None:
                     break
-                out.append(line)
+                if self._b64(cur[0], cur[1], marker) == 2:
+                    return True
+                if before:
+                    cur = self._prev_nonblank(cur[0]) if cur[2] else None  # type: ignore[misc]
+                else:
+                    cur = self._next_bounds(cur[1])
+            if first is not None and self._body_distance(first, before, marker) < limit:
+                return True
+        return False
+
+    def next_lines(self, le: int, count: int) -> list[bytes]:
+        """Up to ``count`` lines after the line ending at ``le``, nearest first (at most
+        CONTEXT_BYTES of each). For bounded windows only (``filters.examples``)."""
+        out: list[bytes] = []
+        cur = self._next_bounds(le)
+        while cur is not None and len(out) < count:
+            out.append(self.data[cur[0] : cur[1]])
+            cur = self._next_bounds(cur[1])
         return out
+
+    def sql_header(self, ls: int) -> bytes | None:
+        """The column list of the ``INSERT … VALUES`` statement whose tuples continue, line
+        after line, up to the line starting at ``ls`` (at most SQL_LOOKBACK lines above), or None.
+
+        Memoised per line: each line of a 100,000-tuple statement is looked at once.
+        """
+        memo = self._sql
+        path: list[int] = []
+        cur = self._prev_nonblank(ls)
+        found: tuple[bytes, int] | None = None
+        while cur is not None:
+            start, end, more = cur
+            if start in memo:
+                found = memo[start]
+                break
+            prev = self.data[start:end]
+            header = _INSERT.search(prev)
+            if header is not None:
+                found = (header.group(1), 0)
+                memo[start] = found
+                break
+            if not (_TUPLE_START.match(prev) and prev.rstrip().endswith((b",", b"),"))):
+                memo[start] = None
+                break
+            path.append(start)
+            cur = self._prev_nonblank(start) if more else None
+        for start in reversed(path):
+            found = (found[0], found[1] + 1) if found is not None else None
+            memo[start] = found
+        if found is None or found[1] >= SQL_LOOKBACK:
+            return None
+        return found[0]
+
+    def csv_header(self) -> tuple[int, list[bytes]] | None:
+        """The delimiter and column names of a CSV/TSV file's first line (parsed once)."""
+        if self._csv is _UNSET:
+            end = self.data.find(b"\n", 0, 4096)
+            header = self.data[: end if end != -1 else 4096].rstrip(b"\r")
+            delimiter = max(b",\t;", key=header.count)
+            self._csv = None
+            if header.count(delimiter):
+                self._csv = (delimiter, [c.strip(b" \"'") for c in header.split(bytes([delimiter]))])
+        return self._csv  # type: ignore[return-value]
+
+    def allowed(self, pos: int) -> bool:
+        """Does the line holding ``pos`` carry ``keytrap: allow`` in a comment?
+
+        The whole line is read (a marker at the end of a long line counts), once per line: the
+        last answer is kept, so many candidates on one 50 MB line cost one pass.
+        """
+        if self._marker is None:
+            self._marker = ALLOW_MARKER in self.data
+        if not self._marker:
+            return False
+        start, end, allowed = self._allow
+        if start <= pos <= end:
+            return allowed
+        d = self.data
+        nl = d.rfind(b"\n", 0, pos)
+        start = nl + 1
+        end = d.find(b"\n", pos)
+        if end == -1:
+            end = len(d)
+        allowed = d.find(ALLOW_MARKER, start, end) != -1 and marker_in_comment(d[start:end])
+        self._allow = (start, end, allowed)
+        return allowed
 
     @property
     def binance(self) -> bool:
@@ -217,6 +398,14 @@ class _Text:
             low = self.lower
             self._binance = "binance" in low_path or any(k.encode() in low for k in BINANCE_KEYWORDS)
         return self._binance
+
+    def other_service_near(self, pos: int, window: int) -> bool:
+        """Does a word naming another service occur in ``data[pos : pos + window]``? (All its
+        places are found in one pass over the file, on first use.)"""
+        if self._others is None:
+            self._others = other_service_positions(self.lower)
+        i = bisect.bisect_left(self._others, pos)
+        return i < len(self._others) and self._others[i] < pos + window
 
     @property
     def lower(self) -> bytes:
@@ -242,20 +431,8 @@ def _pem_spans(data: bytes) -> list[tuple[int, int]]:
 
 
 def _in_spans(pos: int, spans: list[tuple[int, int]]) -> bool:
-    import bisect
-
     i = bisect.bisect_right(spans, (pos, float("inf"))) - 1
     return i >= 0 and spans[i][0] <= pos < spans[i][1]
-
-
-def _allowed(text: _Text, ls: int) -> bool:
-    d = text.data
-    stop = min(len(d), ls + 2 * CONTEXT_BYTES + 128)  # the context window, not the whole line
-    le = d.find(b"\n", ls, stop)
-    if ALLOW_MARKER in d[ls : le if le != -1 else stop]:
-        return True
-    prev = text.prev_lines(ls, 1)
-    return bool(prev) and ALLOW_MARKER in prev[0]
 
 
 def _role_from_context(text: _Text, ls: int, start: int, prev_end: int) -> tuple[str, str]:
@@ -314,22 +491,24 @@ def _other_use_section(text: _Text, ls: int, line: bytes, name: str) -> bool:
     return False
 
 
-def _csv_column(text: _Text, line: bytes, rel: int) -> str:
-    """For a value in a CSV/TSV record, the header's name for its column, else ""."""
-    if not text.path.lower().endswith((".csv", ".tsv")):
+def _csv_column(text: _Text, ls: int, line: bytes, rel: int) -> str:
+    """For a value in a CSV/TSV record, the header's name for its column, else "".
+
+    Only when ``ls`` is the record's real start: in a record longer than the context window the
+    delimiters before the window are not counted, and a wrong name is worse than none.
+    """
+    if ls == 0 or text.data[ls - 1] != 0x0A or not text.path.lower().endswith((".csv", ".tsv")):
         return ""
-    end = text.data.find(b"\n", 0, 4096)
-    header = text.data[: end if end != -1 else 4096].rstrip(b"\r")
-    delimiter = max(b",\t;", key=header.count)
-    if header.count(delimiter) == 0:
+    parsed = text.csv_header()
+    if parsed is None:
         return ""
+    delimiter, names = parsed
     index, quoted = 0, False
     for ch in line[:rel]:
         if ch == 0x22:
             quoted = not quoted
         elif ch == delimiter and not quoted:
             index += 1
-    names = [c.strip(b" \"'") for c in header.split(bytes([delimiter]))]
     return names[index].decode("utf-8", "replace") if index < len(names) else ""
 
 
@@ -360,19 +539,14 @@ def _sql_column(text: _Text, ls: int, line: bytes, rel: int) -> str:
     """
     header = _INSERT.search(line, 0, rel)
     if header is not None:
-        start = header.end()
+        start, columns_text = header.end(), header.group(1)
     else:
         if not _TUPLE_START.match(line):
             return ""
-        start = 0
-        for prev in text.prev_lines(ls, 30):
-            header = _INSERT.search(prev)
-            if header is not None:
-                break
-            if not (_TUPLE_START.match(prev) and prev.rstrip().endswith((b",", b"),"))):
-                return ""
-        else:
+        found = text.sql_header(ls)
+        if found is None:
             return ""
+        start, columns_text = 0, found
     index, depth, quote, i = 0, 0, 0, start
     while i < rel:
         ch = line[i]
@@ -397,7 +571,7 @@ def _sql_column(text: _Text, ls: int, line: bytes, rel: int) -> str:
         i += 1
     if depth != 1:
         return ""
-    columns = [c.strip(b" \t`\"[]").decode("utf-8", "replace") for c in header.group(1).split(b",")]
+    columns = [c.strip(b" \t`\"[]").decode("utf-8", "replace") for c in columns_text.split(b",")]
     return columns[index] if index < len(columns) else ""
 
 
@@ -415,38 +589,36 @@ def _raw_candidate(
         return None  # a PEM/certificate body line
     if jwt_segment(d, run.start, run.end):
         return None
-    ls, le = text.line_bounds(run.start, run.end)
-    if _allowed(text, ls):
+    if text.allowed(run.start):
         return None
+    ls, le = text.line_bounds(run.start, run.end)
     name, role = _role_from_context(text, ls, run.start, prev_end)
     line_bytes = d[ls:le]
     rel = run.start - ls
     if role in ("none", "other"):
         if is_lockfile(text.path):
             return None
-        column_name = _sql_column(text, ls, line_bytes, rel) or (
-            _csv_column(text, line_bytes, rel) if ls > 0 else ""
-        )
+        column_name = _sql_column(text, ls, line_bytes, rel) or _csv_column(text, ls, line_bytes, rel)
         if column_name:  # a VALUES tuple or a CSV record: the header names the value
             name, role = column_name, classify_name(column_name)
         elif _compound_key(line_bytes, rel):
             return None
         if is_bare_line(line_bytes, run.start - ls, run.end - ls) and (
             looks_like_base64_body(line_bytes)
-            or any(looks_like_base64_body(line) for line in text.body_block(ls, le))
+            or text.in_base64_body(ls, le)
         ):
             return None  # a line of a base64 body (a headless PEM/DER dump) that is all alnum
         marker = comment_lead(line_bytes, rel, run.end - ls)
-        if marker is not None and commented_body(
-            text.prev_lines(ls, BODY_LIMIT), text.next_lines(le, BODY_LIMIT), marker, BODY_WINDOW
-        ):
+        if marker is not None and text.in_base64_body(ls, le, marker=marker):
             return None  # a line of a base64 block kept in comments (``# SIG #`` signatures)
     if name and negative_name(name) and b"binance" not in line_bytes.lower():
         denied.add(token)  # the file calls this value an id/hash/…: not a secret anywhere in it
         return None
     if _other_use_section(text, ls, line_bytes, name):
         return None
-    if role in ("api_key", "secret_key") and passed_to_other_service(d[run.end : run.end + USE_WINDOW], name):
+    if role in ("api_key", "secret_key") and text.other_service_near(run.end, USE_WINDOW) and (
+        passed_to_other_service(d[run.end : run.end + USE_WINDOW], name)
+    ):
         return None  # API_KEY = "…" then BitvavoRestClient(api_key=API_KEY): not a Binance key
     if example_context(text, ls, le, run.start, line_bytes):
         return None  # what a mocked response holds, a documented request, a known-answer test
@@ -463,9 +635,9 @@ def _encoded_candidates(
     decoded = decode_run(text.data, run)
     if decoded is None:
         return [], []
-    ls, _le = text.line_bounds(run.start, run.end)
-    if _allowed(text, ls):
+    if text.allowed(run.start):
         return [], []
+    ls, _le = text.line_bounds(run.start, run.end)
     stripped = decoded.strip()
     line = text.line_of(run.start)
     column = text.column(ls, run.start)
@@ -554,24 +726,37 @@ def _pair(cands: list[Candidate]) -> None:
             if b.kind is not None and b.kind != a.kind:
                 _link(a, b)
             break
-    # pass 2: unnamed values (positional arguments, bare lines, CSV cells) pair by order
+    # pass 2: unnamed values (positional arguments, bare lines, CSV cells) pair by order: each
+    # value with the first later unpaired value of another (or no) kind within PAIR_WINDOW lines.
+    # One queue of indices per kind, read front to back once: linear even when thousands of
+    # values of one kind share a line (a minified JSON file).
+    queues: dict[str | None, list[int]] = {None: [], "api_key": [], "secret_key": []}
+    for j, c in enumerate(cands):
+        queues[c.kind].append(j)
+    heads = dict.fromkeys(queues, 0)
     for i, a in enumerate(cands):
         if a.paired:
             continue
-        for j in range(i + 1, len(cands)):  # no list slice per candidate: O(n) copies add up
-            b = cands[j]
-            if b.line - a.line > PAIR_WINDOW:
-                break
-            if b.paired or (a.kind is not None and a.kind == b.kind):
+        best = -1
+        for kind, queue in queues.items():
+            if a.kind is not None and kind == a.kind:
                 continue
-            if a.kind is None and b.kind is None:
-                a.kind, b.kind = "api_key", "secret_key"
-            elif a.kind is None:
-                a.kind = "api_key" if b.kind == "secret_key" else "secret_key"
-            elif b.kind is None:
-                b.kind = "api_key" if a.kind == "secret_key" else "secret_key"
-            _link(a, b)
-            break
+            h = heads[kind]
+            while h < len(queue) and (queue[h] <= i or cands[queue[h]].paired):
+                h += 1
+            heads[kind] = h
+            if h < len(queue) and (best == -1 or queue[h] < best):
+                best = queue[h]
+        if best == -1 or cands[best].line - a.line > PAIR_WINDOW:
+            continue
+        b = cands[best]
+        if a.kind is None and b.kind is None:
+            a.kind, b.kind = "api_key", "secret_key"
+        elif a.kind is None:
+            a.kind = "api_key" if b.kind == "secret_key" else "secret_key"
+        elif b.kind is None:
+            b.kind = "api_key" if a.kind == "secret_key" else "secret_key"
+        _link(a, b)
     for c in cands:
         if c.kind is None:
             c.kind = "api_key"
@@ -595,6 +780,46 @@ _PATH_WORDS = re.compile(r"[a-z0-9]+")
 def _other_use_path(path: str) -> bool:
     words = set(_PATH_WORDS.findall(path.lower()))
     return "binance" not in words and not words.isdisjoint(_OTHER_KEY_USES)
+
+
+def _private_pem_blocks(data: bytes) -> Iterator[tuple[int, bytes, bytes]]:
+    """``(start, label, raw body)`` of each private-key PEM block, in order: a BEGIN line, 16 to
+    16384 bytes, and the first END line of the same label after them.
+
+    One forward pass: the next END of each label is searched for once and reused until a BEGIN
+    passes it, so a megabyte of BEGIN lines with no END costs one search, not a 16 KB window each.
+    """
+    next_end: dict[bytes, int] = {}
+    pos = 0
+    while True:
+        m = _PRIVATE_BEGIN.search(data, pos)
+        if m is None:
+            return
+        label, body_start = m.group(1), m.end()
+        end_marker = b"-----END " + label + b"-----"
+        end = next_end.get(label, -2)
+        if end != -1 and end < body_start + PEM_BODY_MIN:  # not searched yet, or passed
+            end = data.find(end_marker, body_start + PEM_BODY_MIN)
+            next_end[label] = end
+        if end != -1 and end - body_start <= PEM_BODY_MAX:
+            yield m.start(), label, data[body_start:end]
+            pos = end + len(end_marker)
+        else:
+            pos = m.start() + 1
+
+
+def _nearest_api_key(api: list[Finding], lines: list[int], line: int) -> Finding | None:
+    """The API key finding nearest ``line`` within PEM_LINK_WINDOW (the earlier one on a tie);
+    ``lines`` are the findings' lines, sorted. Two bisections, not a pass over every key."""
+    i = bisect.bisect_left(lines, line)
+    left = right = None
+    if i > 0 and line - lines[i - 1] <= PEM_LINK_WINDOW:
+        left = api[bisect.bisect_left(lines, lines[i - 1])]  # the first of that line
+    if i < len(lines) and lines[i] - line <= PEM_LINK_WINDOW:
+        right = api[i]
+    if left is not None and (right is None or line - left.line <= right.line - line):
+        return left
+    return right
 
 
 #: Markers of a cloud service-account credential (Google's JSON key file): its private key
@@ -637,28 +862,31 @@ def _pem_from_repo(
 
 def _private_keys(text: _Text, hmac: list[Finding], repo: RepoContext | None = None) -> list[Finding]:
     out: list[Finding] = []
-    for m in _PRIVATE_PEM.finditer(text.data):
-        body = _PEM_JUNK.sub(b"", m.group(2)).decode("ascii")
+    api = [f for f in hmac if f.kind == "api_key"]  # in file order: lines never decrease
+    api_lines = [f.line for f in api]
+    shared: dict[str, str] = {}  # API key -> the pair id it takes from its private key
+    for start, label, raw in _private_pem_blocks(text.data):
+        body = _PEM_JUNK.sub(b"", raw).decode("ascii")
         if len(body) < 40:
             continue
-        if "xxxxx" in body or "XXXXX" in body or b"..." in m.group(2):
+        if "xxxxx" in body or "XXXXX" in body or b"..." in raw:
             continue  # a documentation stub, not a key
         if published_example(body):
             continue  # Binance's own example or connector test signing key
-        ls, _ = text.line_bounds(m.start(), m.start())
-        if _allowed(text, ls):
+        if text.allowed(start):  # the BEGIN line's marker covers the key
             continue
-        owner, _role = _role_from_context(text, ls, m.start(), 0)
+        ls, _ = text.line_bounds(start, start)
+        owner, _role = _role_from_context(text, ls, start, 0)
         if owner and negative_name(owner):
             continue  # JWT_PRIVATE_KEY, COINBASE_PRIVATE_KEY, TLS_KEY…: not a Binance key
-        if _service_account(text, m.start(), m.end()):
+        block_end = start + 2 * len(label) + len(raw) + 29  # BEGIN and END lines around the body
+        if _service_account(text, start, block_end):
             continue  # a Google service-account key file, even inside a Binance bot
-        le = text.data.find(b"\n", m.end())
-        if signing_fixture(text, ls, m.end() if le == -1 else le):
+        le = text.data.find(b"\n", block_end)
+        if signing_fixture(text, ls, block_end if le == -1 else le):
             continue  # a connector's unit test signing a known payload with a test key
-        line = text.line_of(m.start())
-        api = [f for f in hmac if f.kind == "api_key" and abs(f.line - line) <= PEM_LINK_WINDOW]
-        link = min(api, key=lambda f: abs(f.line - line)) if api else None
+        line = text.line_of(start)
+        link = _nearest_api_key(api, api_lines, line)
         network: str | None = None
         extra: dict[str, object] = {}
         if link is not None or text.binance:
@@ -678,7 +906,9 @@ def _private_keys(text: _Text, hmac: list[Finding], repo: RepoContext | None = N
         pair = None
         if link is not None:
             pair = link.pair or pair_id(link.secret, body)
-        column = text.column(ls, m.start())
+            if link.pair is None:
+                shared[link.secret] = pair
+        column = text.column(ls, start)
         found = Finding(
             rule=PRIVATE_KEY.id,
             kind="private_key",
@@ -687,18 +917,17 @@ def _private_keys(text: _Text, hmac: list[Finding], repo: RepoContext | None = N
             column=column,
             confidence=confidence,  # type: ignore[arg-type]
             secret=body,
-            name=m.group(1).decode("ascii"),
+            name=label.decode("ascii"),
             pair=pair,
         )
         if network is not None:
             extra["network"] = network  # the network of the code that names the key file
         out.append(found.with_extra(**extra) if extra else found)
     # an API key that only has a private key (RSA/Ed25519 keys have no HMAC secret) shares its id
-    for i, f in enumerate(hmac):
-        if f.pair is None and f.kind == "api_key":
-            for pk in out:
-                if pk.pair == pair_id(f.secret, pk.secret):
-                    hmac[i] = f.with_(pair=pk.pair)
+    if shared:
+        for i, f in enumerate(hmac):
+            if f.pair is None and f.kind == "api_key" and f.secret in shared:
+                hmac[i] = f.with_(pair=shared[f.secret])
     return out
 
 

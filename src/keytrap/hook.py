@@ -34,16 +34,18 @@ def _report(result: ScanResult, header: str, what: str = "commit") -> None:
     import io
 
     from keytrap.reporters._common import Scrubber
+    from keytrap.safetext import guard_lines, show
 
     result = result.printable()
-    out = io.StringIO()  # scrubbed at the end: a path can hold a secret
+    scrub = Scrubber(result.findings)
+    out = io.StringIO()  # scrubbed again at the end: the second line of defence
     n = len(result.findings)
     out.write(f"keytrap: {header}: {n} Binance secret{'s' if n != 1 else ''} found\n")
-    for f in result.findings:
-        where = f"{f.path}:{f.line}:{f.column}"
+    for f in result.findings:  # repository text is redacted, then escaped, before it is placed
+        where = f"{show(scrub(f.path))}:{f.line}:{f.column}"
         if f.commit:
-            where += f" (commit {f.commit[:10]})"
-        name = f" as {f.name}" if f.name else ""
+            where += f" (commit {show(f.commit[:10])})"
+        name = f" as {show(scrub(f.name))}" if f.name else ""
         enc = f", {f.encoding}-encoded" if f.encoding else ""
         network = f.get("network")
         if network in ("testnet", "demo"):
@@ -54,7 +56,7 @@ def _report(result: ScanResult, header: str, what: str = "commit") -> None:
         )
         verification = f.get("verification")
         if verification:
-            out.write(f"    binance says: {verification}\n")
+            out.write(f"    binance says: {show(scrub(str(verification)))}\n")
     if what == "push":
         from keytrap.remediation import rewrite_steps
 
@@ -74,10 +76,10 @@ def _report(result: ScanResult, header: str, what: str = "commit") -> None:
     for item in (DELETE_NOW + ".", *CHECKLIST):
         out.write(f"  - {item}\n")
     out.write(
-        "Not a secret? Add `keytrap: allow` on the line, or run `keytrap baseline` and commit "
+        "Not a secret? Add a `keytrap: allow` comment on its line, or run `keytrap baseline` and commit "
         ".keytrap-baseline.json (every keytrap command reads it).\n"
     )
-    sys.stdout.write(Scrubber(result.findings)(out.getvalue()))
+    sys.stdout.write(guard_lines(scrub(out.getvalue())))
 
 
 def _push_ranges(stdin_text: str | None) -> list[str]:
@@ -126,8 +128,10 @@ def push_context() -> bool:
 
 
 def _say(lines: list[str]) -> None:
-    for line in lines:
-        print(scrub_keyshaped(f"keytrap: {line}"), file=sys.stderr)
+    from keytrap.safetext import show
+
+    for line in lines:  # they quote paths and config values: redacted, then escaped
+        print(show(scrub_keyshaped(f"keytrap: {line}")), file=sys.stderr)
 
 
 def run(args: argparse.Namespace, top: str, config: Config | None) -> int:

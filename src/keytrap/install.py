@@ -226,7 +226,10 @@ def is_ours(path: Path) -> bool:
 
 
 def _say(msg: str) -> None:
-    print(f"keytrap: {msg}", file=sys.stderr)
+    from keytrap.findings import scrub_keyshaped
+    from keytrap.safetext import show
+
+    print(show(scrub_keyshaped(f"keytrap: {msg}")), file=sys.stderr)  # paths come from git config
 
 
 def _write_executable(path: Path, text: str) -> None:

@@ -175,7 +175,8 @@ def is_config_like(path: str) -> bool:
 
 
 def _move_out(path: str) -> str:
-    return f"Move the key out of {path} into environment variables or a secret manager"
+    where = "the scanned input" if path == "-" else path  # ``keytrap scan -`` (standard input)
+    return f"Move the key out of {where} into environment variables or a secret manager"
 
 
 def _where_actions(finding: Finding, where: str) -> list[str]:

@@ -164,19 +164,100 @@ USE_WINDOW = 8192
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,63}")
 
 
+#: Uses of a name looked at after its definition.
+MAX_USES = 16
+_OTHER_SERVICE_RE: re.Pattern[bytes] | None = None
+
+
+def other_service_positions(low: bytes) -> list[int]:
+    """Where a word of ``OTHER_SERVICES`` occurs in ``low`` (a file in lower case): one pass."""
+    global _OTHER_SERVICE_RE
+    if _OTHER_SERVICE_RE is None:
+        _OTHER_SERVICE_RE = re.compile(b"|".join(re.escape(w.encode()) for w in OTHER_SERVICES))
+    return [m.start() for m in _OTHER_SERVICE_RE.finditer(low)]
+_CALLEE = re.compile(rb"([A-Za-z_][\w.]{0,80})[ \t]*\($")
+_WORD = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
+
+
 def passed_to_other_service(after: bytes, name: str) -> str | None:
     """The variable ``name`` is handed to another service's client in ``after`` (the bytes
     that follow its definition): ``BitvavoRestClient(api_key=API_KEY, …)``,
     ``new KucoinClient(API_KEY, …)``. Returns the callee, or None (also when some call hands
-    it to a Binance client)."""
+    it to a Binance client). Looks at the first ``MAX_USES`` uses, each on its own line."""
     if not _PLAIN_NAME.fullmatch(name):
         return None
-    use = re.compile(rb"([A-Za-z_][\w.]*)[ \t]*\([^()\n]{0,200}?(?<![\w.])" + re.escape(name.encode()) + rb"(?!\w)")
+    needle = name.encode()
     other = None
-    for m in use.finditer(after):
-        callee = m.group(1).decode("ascii", "replace").lower()
-        if "binance" in callee or callee.rsplit(".", 1)[-1] in CALL_NAMES:
-            return None  # a Binance client (or a generic one) takes it too
-        if other is None and any(w in callee for w in OTHER_SERVICES):
-            other = m.group(1).decode("ascii", "replace")
+    pos, uses = after.find(needle), 0
+    while pos != -1 and uses < MAX_USES:
+        end = pos + len(needle)
+        if (pos == 0 or after[pos - 1] not in _WORD) and (end >= len(after) or after[end] not in _WORD):
+            uses += 1
+            line_start = after.rfind(b"\n", max(0, pos - 200), pos) + 1
+            prefix = after[max(line_start, pos - 200) : pos]
+            cut = prefix.rfind(b"(")  # the call the use sits in (not one closed before it)
+            if prefix.rfind(b")") > cut:
+                cut = -1
+            callee_m = _CALLEE.search(prefix[max(0, cut - 82) : cut + 1]) if cut != -1 else None
+            if callee_m is not None:
+                callee = callee_m.group(1).decode("ascii", "replace").lower()
+                if "binance" in callee or callee.rsplit(".", 1)[-1] in CALL_NAMES:
+                    return None  # a Binance client (or a generic one) takes it too
+                if other is None and any(w in callee for w in OTHER_SERVICES):
+                    other = callee_m.group(1).decode("ascii", "replace")
+        pos = after.find(needle, end)
     return other
+
+
+#: The inline allow marker: it covers the secrets on its own line, and only from a comment.
+ALLOW_MARKER = b"keytrap: allow"
+#: Where a string or a comment can start: quotes, ``/* */``, ``<!-- -->``, ``//``, ``#``, ``--``, ``;``.
+_LINE_TOKEN = rb"""["'`]|/\*|<!--|//|#|--|;"""
+_STRING_END = {q: rb"(?:[^%s\\\n]|\\.)*%s" % (bytes([q]), bytes([q])) for q in b"\"'`"}
+_BLOCK_END = {b"/*": b"*/", b"<!--": b"-->"}
+#: What may stand right before a line comment: nothing (the line start) or a space; ``//`` may
+#: also follow code (``f();// …``).
+_SPACE = frozenset(b" \t\r\f\v")
+_AFTER_CODE = frozenset(b";,)]}")
+
+
+def marker_in_comment(line: bytes) -> bool:
+    """Does ``line`` hold the allow marker inside a comment (not inside a string)?
+
+    A small tokenizer, linear in the line: strings (``"…"``, ``'…'``, `````…````` with
+    backslash escapes) are skipped whole; ``/* … */`` and ``<!-- … -->`` are comments anywhere
+    outside a string; ``#``, ``//``, ``--`` and ``;`` start a comment that runs to the end of
+    the line when they open the line or follow a space (``//`` also after ``;,)]}``). A quote
+    with no closing quote on the line is a plain character (an apostrophe in prose), and so
+    is every later quote of its kind.
+    """
+    if ALLOW_MARKER not in line:
+        return False
+    pos, unclosed = 0, set()
+    token = re.compile(_LINE_TOKEN)  # re's cache: compiled on the first marker, not at import
+    while True:
+        m = token.search(line, pos)
+        if m is None:
+            return False
+        tok, start, pos = m.group(), m.start(), m.end()
+        if tok in (b'"', b"'", b"`"):
+            q = tok[0]
+            if q not in unclosed:
+                end = re.compile(_STRING_END[q]).match(line, pos)
+                if end is None:
+                    unclosed.add(q)
+                else:
+                    pos = end.end()
+            continue
+        close = _BLOCK_END.get(tok)
+        if close is not None:
+            stop = line.find(close, pos)
+            if line.find(ALLOW_MARKER, pos, len(line) if stop == -1 else stop) != -1:
+                return True
+            if stop == -1:
+                return False
+            pos = stop + len(close)
+            continue
+        before = line[start - 1] if start else 0x20
+        if before in _SPACE or (tok == b"//" and before in _AFTER_CODE):
+            return line.find(ALLOW_MARKER, pos) != -1

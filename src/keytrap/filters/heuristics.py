@@ -228,21 +228,13 @@ def comment_lead(line: bytes, start: int, end: int) -> bytes | None:
     return lead.strip()[:1] if m is not None and m.end() == len(lead) else None
 
 
-def commented_body(before: list[bytes], after: list[bytes], marker: bytes, window: int = 3) -> bool:
-    """The token's line is one more line of a base64 block kept in comments: a line behind the
-    same comment marker is a base64 body line (``+``, ``/``, padding or a DER start). ``before``
-    and ``after`` run outwards from the token's line; ``window`` lines each side are looked at,
-    then on while the lines stay commented base64 (certificate text encodes to pages of
-    all-alphanumeric lines)."""
-    for lines in (before, after):
-        for i, line in enumerate(lines):
-            m = _COMMENT_LEAD.match(line)
-            rest = line[m.end():] if m is not None and line.lstrip(b" \t")[:1] == marker else b""
-            if looks_like_base64_body(rest):
-                return True
-            if i + 1 >= window and not is_base64_line(rest):
-                break
-    return False
+def commented_rest(line: bytes, marker: bytes) -> bytes | None:
+    """What follows the comment lead of a line that opens with ``marker`` (``# SIG # MIIf…``
+    gives ``MIIf…``), or None when the line is not such a comment."""
+    m = _COMMENT_LEAD.match(line)
+    if m is None or line.lstrip(b" \t")[:1] != marker:
+        return None
+    return line[m.end():]
 
 
 def jwt_segment(data: bytes, start: int, end: int) -> str | None:

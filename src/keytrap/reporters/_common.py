@@ -8,6 +8,7 @@ other key-shaped run (a secret the baseline or an allow-list filtered out).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from keytrap.findings import Finding, redact, scrub_keyshaped, sort_key
@@ -40,6 +41,20 @@ REMEDIATION_STEPS: tuple[str, ...] = (
 )
 
 
+def level(confidence: str, severity: object = None) -> str:
+    """How loud a result is in CI (SARIF ``level``; GitHub ``error``/``warning``/``notice``).
+
+    A finding is an error unless it is low confidence (a warning); the verdict of ``--verify``
+    can lower it: a key that only works on a test network (severity low) is a warning, a key
+    Binance rejected (severity info) is a note.
+    """
+    if severity == "info":
+        return "note"
+    if severity == "low" or confidence == "low":
+        return "warning"
+    return "error"
+
+
 def kind_label(kind: str) -> str:
     return KIND_LABELS.get(kind, kind.replace("_", " "))
 
@@ -57,6 +72,10 @@ def ordered(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (*sort_key(f), f.kind, f.fingerprint))
 
 
+_PREFIX = 32
+_B64_RUN = re.compile(r"[A-Za-z0-9+/=]{%d,}" % _PREFIX)
+
+
 class Scrubber:
     """``scrub`` for a whole report in one pass: linear in the text and the findings.
 
@@ -68,12 +87,17 @@ class Scrubber:
     def __init__(self, findings: Iterable[Finding]) -> None:
         secrets = {f.secret for f in findings if f.secret and len(f.secret) > 8}
         self.hmac = {s for s in secrets if len(s) == 64 and s.isalnum()}
-        self.other = sorted(secrets - self.hmac, key=len, reverse=True)
+        other = secrets - self.hmac
+        # PEM bodies are base64 text: indexed by their first characters, so a report of 10,000
+        # private keys looks each string up once, not once per key (that was quadratic)
+        self.prefixed: dict[str, list[str]] = {}
+        for s in other:
+            if len(s) >= _PREFIX and _B64_RUN.fullmatch(s):
+                self.prefixed.setdefault(s[:_PREFIX], []).append(s)
+        self.plain = [s for s in other if not (len(s) >= _PREFIX and _B64_RUN.fullmatch(s))]
 
     def __call__(self, text: str) -> str:
         if self.hmac and len(text) >= 64:
-            import re
-
             out: list[str] = []
             last = 0
             for m in re.finditer(r"[A-Za-z0-9]{64,}", text):
@@ -87,9 +111,16 @@ class Scrubber:
                         i += 1
             if out:
                 text = "".join(out) + text[last:]
-        for secret in self.other:
-            if secret in text:
-                text = text.replace(secret, redact(secret))
+        present = {s for s in self.plain if s in text}
+        if self.prefixed and len(text) >= _PREFIX:
+            for m in _B64_RUN.finditer(text):
+                run = m.group()
+                for i in range(len(run) - _PREFIX + 1):
+                    for secret in self.prefixed.get(run[i : i + _PREFIX], ()):
+                        if run.startswith(secret, i):
+                            present.add(secret)
+        for secret in sorted(present, key=len, reverse=True):
+            text = text.replace(secret, redact(secret))
         return scrub_keyshaped(text)
 
 

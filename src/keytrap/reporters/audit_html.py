@@ -74,7 +74,9 @@ def _csp(css: str) -> str:
 
 def esc(text: object) -> str:
     """Repository text for HTML: key-shaped runs redacted, then escaped (quotes too)."""
-    return escape(scrub_keyshaped(str(text)), quote=True)
+    from keytrap.safetext import show
+
+    return escape(show(scrub_keyshaped(str(text))), quote=True)  # no bidi or control character
 
 
 def _parse(date: str | None) -> datetime | None:

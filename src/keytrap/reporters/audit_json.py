@@ -92,4 +92,6 @@ def to_dict(result: AuditResult) -> dict[str, Any]:
 
 def render(result: AuditResult) -> str:
     # no record holds a secret; the scrub is the last line of defence for repository-made strings
-    return scrub_keyshaped(json.dumps(to_dict(result), indent=2, ensure_ascii=False)) + "\n"
+    from keytrap.safetext import json_safe
+
+    return json_safe(scrub_keyshaped(json.dumps(to_dict(result), indent=2, ensure_ascii=False))) + "\n"

@@ -16,10 +16,9 @@ import keytrap
 from keytrap.audit.records import STATUS_SCANNED, AuditResult, RepoFinding, RepoReport
 from keytrap.audit.targets import is_url
 from keytrap.findings import scrub_keyshaped
-from keytrap.reporters._common import SHORT_REMEDIATION, kind_label
+from keytrap.reporters._common import SHORT_REMEDIATION, kind_label, level
 from keytrap.reporters.sarif import (
     FINGERPRINT_KEY,
-    LEVELS,
     SARIF_SCHEMA,
     SARIF_VERSION,
     SRCROOT,
@@ -64,7 +63,7 @@ def _run(r: RepoReport, severities: dict[tuple[str, str], str]) -> dict[str, Any
         res: dict[str, Any] = {"ruleId": f.rule}
         if f.rule in rule_index:
             res["ruleIndex"] = rule_index[f.rule]
-        res["level"] = LEVELS.get(f.confidence, "error")
+        res["level"] = level(f.confidence, sev)
         res["message"] = {"text": _message(f, sev)}
         res["locations"] = [{"physicalLocation": {
             "artifactLocation": {"uri": artifact_uri(f.path), "uriBaseId": SRCROOT},
@@ -94,4 +93,7 @@ def to_sarif(result: AuditResult) -> dict[str, Any]:
 
 
 def render(result: AuditResult) -> str:
-    return scrub_keyshaped(json.dumps(to_sarif(result), indent=2, ensure_ascii=True)) + "\n"
+    from keytrap.safetext import json_safe
+
+    text = scrub_keyshaped(json.dumps(to_sarif(result), indent=2, ensure_ascii=True))
+    return json_safe(text.replace("\u2026", "\\u2026")) + "\n"  # pure ASCII, no DEL, no "##["

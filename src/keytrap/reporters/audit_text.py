@@ -9,12 +9,12 @@ from typing import IO
 
 from keytrap.audit.records import STATUS_FAILED, AuditResult
 from keytrap.findings import scrub_keyshaped
+from keytrap.safetext import show
 
 
 def clean(text: object, limit: int = 0) -> str:
     """Printable, one line, key-shaped runs redacted; cut to ``limit`` characters (0: no cut)."""
-    s = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" if ord(ch) < 256 else "\ufffd" for ch in str(text))
-    s = scrub_keyshaped(s)
+    s = show(scrub_keyshaped(str(text)))  # redacted, then escaped (keytrap.safetext)
     if limit and len(s) > limit:
         s = s[: limit - 1] + "…"
     return s

@@ -4,7 +4,9 @@
 
 Escaping follows GitHub's actions/toolkit (``escapeData`` / ``escapeProperty``): in messages
 ``%`` ``\\r`` ``\\n`` become ``%25`` ``%0D`` ``%0A``; in properties ``:`` and ``,`` also become
-``%3A`` and ``%2C``. High and medium confidence give ``::error``, low gives ``::warning``.
+``%3A`` and ``%2C``. High and medium confidence give ``::error``, low gives ``::warning``; with
+``--verify``, a key live only on a test network is a ``::warning`` and a revoked one a
+``::notice``.
 
 GitHub shows at most 10 error and 10 warning annotations per step and drops the rest, so at
 most ``MAX_PER_LEVEL`` of each are written (the most confident first); the others are listed as
@@ -15,9 +17,11 @@ plain log lines, and the closing notice gives the total. ``step_summary`` is the
 from __future__ import annotations
 
 from keytrap.findings import Finding, ScanResult
-from keytrap.reporters._common import Scrubber, display_path, kind_label, message, ordered
+from keytrap.reporters._common import Scrubber, display_path, kind_label, level, message, ordered
+from keytrap.safetext import show
 
-COMMANDS: dict[str, str] = {"high": "error", "medium": "error", "low": "warning"}
+#: Workflow command for each result level (see ``_common.level``).
+COMMANDS: dict[str, str] = {"error": "error", "warning": "warning", "note": "notice"}
 #: GitHub keeps this many annotations of each level per step, and silently drops the rest.
 MAX_PER_LEVEL = 10
 #: Rows in the step summary table (the summary file is limited to 1 MiB).
@@ -41,12 +45,16 @@ def command(name: str, props: dict[str, object], msg: str) -> str:
 
 def annotation(f: Finding, scrub: Scrubber) -> str:
     props = {
-        "file": scrub(display_path(f.path)),
+        "file": show(scrub(display_path(f.path)), keep="\r\n"),  # redacted; no raw controls
         "line": max(1, f.line),
         "col": max(1, f.column),
         "title": f"Binance {kind_label(f.kind)} leaked",
     }
-    return command(COMMANDS.get(f.confidence, "error"), props, scrub(message(f)))
+    return command(_command(f), props, show(scrub(message(f)), keep="\r\n"))
+
+
+def _command(f: Finding) -> str:
+    return COMMANDS[level(f.confidence, f.get("severity"))]
 
 
 def summary(result: ScanResult, hidden: int = 0) -> str:
@@ -89,15 +97,15 @@ def render(result: ScanResult) -> str:
     shown: dict[str, int] = {}
     annotated: set[int] = set()
     for i, f in sorted(enumerate(findings), key=lambda p: _CONF_ORDER.get(p[1].confidence, 3)):
-        level = COMMANDS.get(f.confidence, "error")
-        if shown.get(level, 0) < MAX_PER_LEVEL:
-            shown[level] = shown.get(level, 0) + 1
+        name = _command(f)
+        if shown.get(name, 0) < MAX_PER_LEVEL:
+            shown[name] = shown.get(name, 0) + 1
             annotated.add(i)
     lines = [annotation(f, scrub) for i, f in enumerate(findings) if i in annotated]
     rest = [f for i, f in enumerate(findings) if i not in annotated]
     for f in rest:  # plain text: a log line that does not start with "::" is not a command
         where = f"{display_path(f.path)}:{max(1, f.line)}:{max(1, f.column)}"
-        lines.append("keytrap: not annotated: " + escape_data(scrub(f"{where}: {message(f)}")))
+        lines.append("keytrap: not annotated: " + escape_data(show(scrub(f"{where}: {message(f)}"), keep="\r\n")))
     lines.append(summary(result, hidden=len(rest)))
     return "\n".join(lines) + "\n"
 
@@ -110,7 +118,7 @@ _MD_SPECIAL = "\\`*_{}[]()#+-.!|<>~"
 def md_cell(value: object) -> str:
     """``value`` as literal text in a Markdown table cell: one line, every Markdown and HTML
     special character escaped, so a file name cannot add links, images, HTML or cells."""
-    text = " ".join(str(value).split())  # newlines and tabs would end the row
+    text = show(" ".join(str(value).split()))  # newlines and tabs would end the row; controls escaped
     out = []
     for ch in text:
         if ch == "&":
@@ -160,8 +168,8 @@ def step_summary(result: ScanResult) -> str:
 
     lines += [
         "",
-        f"**What to do now:** {md_cell(DELETE_NOW)}. Not a secret? Add `keytrap: allow` on the "
-        "line, or record it with `keytrap baseline`.",
+        f"**What to do now:** {md_cell(DELETE_NOW)}. Not a secret? Add a `keytrap: allow` comment "
+        "on its line, or record it with `keytrap baseline`.",
         "",
     ]
     return "\n".join(lines) + "\n"

@@ -126,4 +126,6 @@ def to_gitlab(result: ScanResult, *, head: str | None = None, finished: float | 
 
 def render(result: ScanResult, *, head: str | None = None, finished: float | None = None) -> str:
     doc = to_gitlab(result, head=head, finished=finished)
-    return Scrubber(result.findings)(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
+    from keytrap.safetext import json_safe
+
+    return json_safe(Scrubber(result.findings)(json.dumps(doc, indent=2, ensure_ascii=False))) + "\n"

@@ -52,5 +52,7 @@ def render(result: ScanResult) -> str:
     if stats.notes:
         doc["stats"]["notes"] = list(stats.notes)
     from keytrap.reporters._common import Scrubber
+    from keytrap.safetext import json_safe
 
-    return Scrubber(result.findings)(json.dumps(doc, indent=2, ensure_ascii=False, default=str)) + "\n"
+    text = Scrubber(result.findings)(json.dumps(doc, indent=2, ensure_ascii=False, default=str))
+    return json_safe(text) + "\n"  # no raw C1/bidi/DEL characters, no "##[" (same parsed values)

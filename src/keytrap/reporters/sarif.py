@@ -18,6 +18,7 @@ from keytrap.findings import Finding, ScanResult
 from keytrap.reporters._common import (
     REMEDIATION_STEPS,
     display_path,
+    level,
     message,
     ordered,
     Scrubber,
@@ -29,7 +30,6 @@ SARIF_VERSION = "2.1.0"
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "keytrap/v1"
 
-LEVELS: dict[str, str] = {"high": "error", "medium": "error", "low": "warning"}
 
 #: GitHub code scanning reads these: 0-10, >= 9.0 shows as "critical".
 SECURITY_SEVERITY = "9.5"
@@ -109,7 +109,7 @@ def _result(f: Finding, rule_index: dict[str, int], scrub: Scrubber) -> dict[str
     result: dict[str, Any] = {"ruleId": f.rule}
     if f.rule in rule_index:
         result["ruleIndex"] = rule_index[f.rule]
-    result["level"] = LEVELS.get(f.confidence, "error")
+    result["level"] = level(f.confidence, f.get("severity"))
     result["message"] = {"text": scrub(message(f))}
     result["locations"] = [
         {
@@ -133,8 +133,9 @@ def to_sarif(result: ScanResult) -> dict[str, Any]:
     rule_index = {r.id: i for i, r in enumerate(RULES)}
     stats = result.stats
 
+    scrub = Scrubber(findings)  # a root folder or a submodule path can be named after a key
     invocation: dict[str, Any] = {"executionSuccessful": True}
-    notes = [{"level": "note", "message": {"text": n}} for n in stats.notes]
+    notes = [{"level": "note", "message": {"text": scrub(n)}} for n in stats.notes]
     if notes:
         invocation["toolExecutionNotifications"] = notes
 
@@ -151,8 +152,7 @@ def to_sarif(result: ScanResult) -> dict[str, Any]:
     }
     base = root_uri(result.root)
     if base is not None:
-        run["originalUriBaseIds"] = {SRCROOT: {"uri": base}}
-    scrub = Scrubber(findings)
+        run["originalUriBaseIds"] = {SRCROOT: {"uri": scrub(base)}}
     run["results"] = [_result(f, rule_index, scrub) for f in findings]
     run["columnKind"] = "unicodeCodePoints"
     run["properties"] = {
@@ -167,5 +167,13 @@ def to_sarif(result: ScanResult) -> dict[str, Any]:
 
 
 def render(result: ScanResult) -> str:
-    """SARIF 2.1.0 JSON text, ending in a newline. Pure ASCII (non-ASCII is \\u-escaped)."""
-    return json.dumps(to_sarif(result), indent=2, ensure_ascii=True) + "\n"
+    """SARIF 2.1.0 JSON text, ending in a newline. Pure ASCII (non-ASCII is \\u-escaped).
+
+    The whole text is scrubbed once more (every string in it, not only the ones ``to_sarif``
+    knows to come from the repository), then DEL and ``##[`` are escaped (``json_safe``).
+    """
+    from keytrap.safetext import json_safe
+
+    text = json.dumps(to_sarif(result), indent=2, ensure_ascii=True)
+    text = Scrubber(result.findings)(text).replace("\u2026", "\\u2026")  # keep it pure ASCII
+    return json_safe(text) + "\n"

@@ -9,6 +9,7 @@ from collections import Counter
 from typing import IO
 
 from keytrap.findings import Finding, ScanResult, scrub_keyshaped
+from keytrap.safetext import guard_lines, show
 
 _STATUS_NOTE = {
     "tracked": "tracked by git: committed or about to be",
@@ -58,7 +59,7 @@ def summary_line(result: ScanResult) -> str:
         )
     line = f"Scanned {what} ({_human_bytes(s.bytes_scanned)}) in {s.duration_s:.2f} s"
     if s.skipped:
-        reasons = Counter(sk.reason.split(" (")[0].split(":")[0] for sk in s.skipped)
+        reasons = Counter(show(sk.reason.split(" (")[0].split(":")[0]) for sk in s.skipped)
         detail = ", ".join(f"{n} {r}" for r, n in reasons.most_common())
         line += f"; skipped {len(s.skipped)} ({detail})"
     return line + "."
@@ -86,14 +87,16 @@ def _where(f: Finding) -> str:
 def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbose: bool = False) -> None:
     findings = result.findings
     if not findings:  # the common case stays plain: no rich import on a clean run
+        # repository text (paths, reasons, notes) is redacted and escaped before it is placed
+        safe = lambda text: show(scrub_keyshaped(text))  # noqa: E731
         lines = [f"No Binance secrets found. {summary_line(result)}"]
         skipped = result.stats.skipped
         if verbose:
-            lines += [f"  skipped {sk.path}: {sk.reason}" for sk in skipped]
+            lines += [f"  skipped {safe(sk.path)}: {safe(sk.reason)}" for sk in skipped]
         elif skipped:  # the counts by reason are in the summary line
             lines.append("  (--verbose lists every skipped file)")
-        lines += [f"note: {note}" for note in result.stats.notes]
-        out.write(scrub_keyshaped("\n".join(lines) + "\n"))  # a skipped path can hold a key
+        lines += [f"note: {safe(note)}" for note in result.stats.notes]
+        out.write(guard_lines(scrub_keyshaped("\n".join(lines) + "\n")))
         return
     from rich.console import Console
     from rich.markup import escape
@@ -103,10 +106,18 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
 
     from keytrap.reporters._common import Scrubber, how_found
 
+    scrub = Scrubber(findings)
+
+    def safe(text: object) -> str:
+        """Repository text for rich: redacted first (a table cell may be cut short, and a cut
+        secret is no longer recognised), then escaped (controls, rich markup)."""
+        return escape(show(scrub(str(text))))
+
     width = None if out.isatty() else 140  # logs and pipes: wide enough not to wrap rows
-    final, out = out, io.StringIO()  # scrubbed at the end: a path can hold a secret
+    final, out = out, io.StringIO()  # scrubbed again at the end: the second line of defence
     console = Console(
-        file=out, force_terminal=color, no_color=color is False, highlight=False, soft_wrap=True, width=width
+        file=out, force_terminal=color, no_color=color is False, highlight=False, soft_wrap=True, width=width,
+        emoji=False,  # ":warning:" in a file name stays text
     )
     pairs = {f.pair for f in findings if f.pair}
     files = sorted({f.path for f in findings})
@@ -122,7 +133,7 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
     for path in files:
         group = by_file[path]
         status = group[0].git_status
-        header = f"\n[bold]{escape(path)}[/bold]"
+        header = f"\n[bold]{safe(path)}[/bold]"
         if status:
             style = "red" if status != "ignored" else "yellow"
             header += f"  [{style}]({_STATUS_NOTE.get(status, status)})[/{style}]"
@@ -134,7 +145,7 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
             conf = f"[{_CONF_STYLE[f.confidence]}]{f.confidence}[/]"
             bits = []
             if f.name:
-                bits.append(f"as {escape(f.name)}")
+                bits.append(f"as {show(scrub(f.name))}")
             if f.encoding:
                 bits.append(escape(how_found(f)))
             if f.pair:
@@ -149,8 +160,8 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
                 f"  {f.line}:{f.column}",
                 _KIND_LABEL.get(f.kind, f.kind),
                 conf,
-                escape(f.secret_redacted),
-                f"[{_SEV_STYLE.get(str(severity), '')}]{severity}[/]" if severity else "",
+                safe(f.secret_redacted),
+                f"[{_SEV_STYLE.get(str(severity), '')}]{safe(severity)}[/]" if severity else "",
                 escape(", ".join(bits)),
             )
         console.print(table)
@@ -167,17 +178,17 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
                     line += f" by {author}"
                 if line not in seen:
                     seen.add(line)
-                    console.print(f"    [dim]{escape(line)}[/dim]")
+                    console.print(f"    [dim]{safe(line)}[/dim]")
             value = f.get("verification")
             if value and f"binance:{value}" not in seen:
                 seen.add(f"binance:{value}")
-                console.print(f"    binance says: {escape(str(value))}")
+                console.print(f"    binance says: {safe(value)}")
         for f in group:
             actions = f.get("actions")
             for act in actions if isinstance(actions, (list, tuple)) else ():
                 if act not in seen:
                     seen.add(act)
-                    console.print(f"    [cyan]→[/cyan] {escape(str(act))}")
+                    console.print(f"    [cyan]→[/cyan] {safe(act)}")
     from keytrap.remediation import CHECKLIST, DELETE_NOW
 
     console.print(f"\n[dim]{escape(LEGEND)}[/dim]")
@@ -185,21 +196,21 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
     todo = todo_items(findings)
     for i, (severity, line) in enumerate(todo[:TODO_LIMIT], 1):
         label = f"[{_SEV_STYLE[severity]}]{severity:<8}[/]" if severity in _SEV_STYLE else f"{severity:<8}"
-        console.print(f"  {i}. {label} {escape(line)}")
+        console.print(f"  {i}. {label} {safe(line)}")  # names a path: redacted and escaped
     if len(todo) > TODO_LIMIT:
         console.print(f"  … and {len(todo) - TODO_LIMIT} more (listed above)")
     console.print("  For every key:" if todo else "")
     for item in (DELETE_NOW + ".", *CHECKLIST):
         console.print(f"  - {escape(item)}")
     console.print(
-        "\n[dim]Not a secret? Add `keytrap: allow` on the line, or record it with "
+        "\n[dim]Not a secret? Add a `keytrap: allow` comment on its line, or record it with "
         "`keytrap baseline`.[/dim]"
     )
-    console.print(escape(summary_line(result)))
-    _print_skipped(console, result, verbose)
+    console.print(safe(summary_line(result)))
+    _print_skipped(console, result, verbose, safe)
     for note in result.stats.notes:
-        console.print(f"[dim]note: {escape(note)}[/dim]")
-    final.write(Scrubber(findings)(out.getvalue()))
+        console.print(f"[dim]note: {safe(note)}[/dim]")
+    final.write(guard_lines(scrub(out.getvalue())))
 
 
 def todo_items(findings: tuple[Finding, ...] | list[Finding]) -> list[tuple[str, str]]:
@@ -236,9 +247,7 @@ def todo_items(findings: tuple[Finding, ...] | list[Finding]) -> list[tuple[str,
     return [(sev, line) for _r, _p, _l, sev, line in items]
 
 
-def _print_skipped(console: object, result: ScanResult, verbose: bool) -> None:
-    from rich.markup import escape
-
+def _print_skipped(console: object, result: ScanResult, verbose: bool, safe: object) -> None:
     skipped = result.stats.skipped
     if not skipped:
         return
@@ -246,4 +255,4 @@ def _print_skipped(console: object, result: ScanResult, verbose: bool) -> None:
         console.print("[dim]  (--verbose lists every skipped file)[/dim]")  # type: ignore[attr-defined]
         return
     for sk in skipped:
-        console.print(f"[dim]  skipped {escape(sk.path)}: {escape(sk.reason)}[/dim]")  # type: ignore[attr-defined]
+        console.print(f"[dim]  skipped {safe(sk.path)}: {safe(sk.reason)}[/dim]")  # type: ignore[attr-defined,operator]

@@ -463,33 +463,69 @@ def _refs_containing(repo: Location, sha: str) -> list[str]:
     return [r for r in out.decode("utf-8", "replace").splitlines() if r]
 
 
-def _in_worktree(work_tree: Path | None, raw_paths: Iterable[bytes], secret: str) -> bool | None:
-    """Does the work tree still hold ``secret`` at one of these repository paths?
+def _worktree_file(root: bytes, raw: bytes) -> bytes | None:
+    """The work tree's file at repository path ``raw``, or None.
 
     Paths come from the scanned repository's trees, so they are not trusted: a path that
     leaves the work tree (``..``, absolute, or through a symlink) is never read.
     """
-    if work_tree is None:
+    parts = raw.split(b"/")
+    if raw.startswith(b"/") or b".." in parts or b".git" in (p.lower() for p in parts):
         return None
-    needle = secret.encode()
-    root = os.path.realpath(work_tree)
-    for raw in raw_paths:
-        parts = raw.split(b"/")
-        if raw.startswith(b"/") or b".." in parts or b".git" in (p.lower() for p in parts):
-            continue
-        target = os.path.join(os.fsencode(root), raw)
-        real = os.path.realpath(target)
-        if real != target and not real.startswith(os.fsencode(root) + b"/"):
-            continue
-        try:
-            st = os.lstat(target)
-            if stat.S_ISREG(st.st_mode) and st.st_size <= 64 * 1024 * 1024:
-                with open(target, "rb") as fh:
-                    if needle in fh.read():
-                        return True
-        except OSError:
-            continue
-    return False
+    target = os.path.join(root, raw)
+    real = os.path.realpath(target)
+    if real != target and not real.startswith(root + b"/"):
+        return None
+    try:
+        st = os.lstat(target)
+        if stat.S_ISREG(st.st_mode) and st.st_size <= 64 * 1024 * 1024:
+            with open(target, "rb") as fh:
+                return fh.read()
+    except OSError:
+        pass
+    return None
+
+
+#: Secrets looked for with one ``in`` each; more are matched in one pass over the file.
+_FEW_SECRETS = 16
+_PREFIX = 32
+_B64_RUN = re.compile(rb"[A-Za-z0-9+/=]{%d,}" % _PREFIX)
+
+
+def _present(data: bytes, secrets: set[str]) -> set[str]:
+    """Which of ``secrets`` occur in ``data``: linear in the file however many there are
+    (a file of 50,000 keys is read once, not once per key)."""
+    plain = {s for s in secrets if len(s) < _PREFIX or _B64_RUN.fullmatch(s.encode()) is None}
+    indexed = secrets - plain if len(secrets) > _FEW_SECRETS else set()
+    found = {s for s in secrets - indexed if s.encode() in data}
+    if indexed:  # every secret is base64-alphabet text: it lies inside one run of it
+        by_prefix: dict[bytes, list[bytes]] = {}
+        for s in indexed:
+            by_prefix.setdefault(s[:_PREFIX].encode(), []).append(s.encode())
+        for m in _B64_RUN.finditer(data):
+            run = m.group()
+            for i in range(len(run) - _PREFIX + 1):
+                for needle in by_prefix.get(run[i : i + _PREFIX], ()):
+                    if run.startswith(needle, i):
+                        found.add(needle.decode())
+    return found
+
+
+def _in_worktree(work_tree: Path | None, groups: list[tuple[list[bytes], str]]) -> list[bool | None]:
+    """For each ``(repository paths, secret)``: does the work tree still hold the secret at one
+    of those paths? Each file is read once for all the secrets asked of it."""
+    if work_tree is None:
+        return [None] * len(groups)
+    root = os.fsencode(os.path.realpath(work_tree))
+    wanted: dict[bytes, set[str]] = {}
+    for raw_paths, secret in groups:
+        for raw in raw_paths:
+            wanted.setdefault(raw, set()).add(secret)
+    holds: dict[bytes, set[str]] = {}
+    for raw, secrets in wanted.items():
+        data = _worktree_file(root, raw)
+        holds[raw] = _present(data, secrets) if data is not None else set()
+    return [any(secret in holds[raw] for raw in raw_paths) for raw_paths, secret in groups]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -885,8 +921,12 @@ def _attribute(
     with ThreadPoolExecutor(max_workers=2) as pool:  # each is one git process
         ref_cache = dict(zip(lookups, pool.map(lambda sha: _refs_containing(repo, sha), lookups)))
 
+    in_worktree = _in_worktree(info.work_tree, [
+        (list(dict.fromkeys(o.raw_path for o in occs))[:MAX_WORKTREE_PATHS], occs[0].finding.secret)
+        for _, occs in groups
+    ])
     out: list[Finding] = []
-    for (_fp, _kind), occs in groups:
+    for g, ((_fp, _kind), occs) in enumerate(groups):
         rep = occs[0]
         best = max(occs, key=lambda o: CONFIDENCE_RANK[o.finding.confidence]).finding.confidence
         author, email, date, subject = meta.get(rep.commit, ("", "", "", ""))
@@ -909,10 +949,7 @@ def _attribute(
                 (o.commit, o.path, o.finding.line) for o in occs[:MAX_OCCURRENCES_LISTED]
             ),
             "at_head": bool(blobs & head_blobs),
-            "in_worktree": _in_worktree(
-                info.work_tree, list(dict.fromkeys(o.raw_path for o in occs))[:MAX_WORKTREE_PATHS],
-                rep.finding.secret,
-            ),
+            "in_worktree": in_worktree[g],
             "reachable": True,
         }
         if rep.commit in ref_cache:
