@@ -854,7 +854,7 @@ def _pem_from_repo(
             return "high", net
         prv, private = key_file_name(text.path)
         if (prv and repo.binance) or (private and repo.key_path_var):
-            return "medium", repo.network
+            return "medium", repo.key_network
     if ed25519 and not other_use:
         return "low", None
     return None

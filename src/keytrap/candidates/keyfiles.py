@@ -30,7 +30,8 @@ _PRIVATE_NAME = re.compile(r"(?:^|[^a-z])priv(?:ate)?[_\-]?key")
 
 
 class RepoContext(
-    namedtuple("RepoContext", "key_files key_path_var binance networks pending", defaults=((), False, False, (), False))
+    namedtuple("RepoContext", "key_files key_path_var binance networks pending key_networks",
+               defaults=((), False, False, (), False, ()))
 ):
     """What a repository's Binance code says about key files. Immutable; merge with ``|``.
 
@@ -38,6 +39,9 @@ class RepoContext(
     None) pairs; ``key_path_var``: some Binance file loads a private key from a path;
     ``binance``: some file speaks of Binance; ``networks``: the networks Binance files point to;
     ``pending``: a first pass, before the context is known (see the module docstring).
+
+    ``network`` (all Binance files agree on one) is the weakest network evidence: a key whose
+    own file says nothing (a committed ``.env``) gets the network of the code that uses it.
     """
 
     __slots__ = ()
@@ -46,6 +50,7 @@ class RepoContext(
     binance: bool
     networks: tuple[str, ...]
     pending: bool
+    key_networks: tuple[str, ...]  # the networks of the Binance files that load a key from a file
 
     def __or__(self, other: RepoContext) -> RepoContext:  # type: ignore[override]
         if not other.binance:
@@ -61,6 +66,7 @@ class RepoContext(
             True,
             tuple(sorted(set(self.networks) | set(other.networks))),
             self.pending,
+            tuple(sorted(set(self.key_networks) | set(other.key_networks))),
         )
 
     def named(self, basename: str) -> tuple[bool, str | None]:
@@ -74,6 +80,13 @@ class RepoContext(
     def network(self) -> str | None:
         """The network every Binance file agrees on, if they all point to one."""
         return self.networks[0] if len(self.networks) == 1 else None
+
+    @property
+    def key_network(self) -> str | None:
+        """The network of the code that loads keys from files, if it agrees (else ``network``)."""
+        if self.key_networks:
+            return self.key_networks[0] if len(self.key_networks) == 1 else None
+        return self.network
 
 
 EMPTY = RepoContext()
@@ -91,13 +104,13 @@ def file_evidence(data: bytes) -> RepoContext:
         return EMPTY
     names = {m.group(1).decode("ascii").lower().rsplit("/", 1)[-1] for m in _PEM_NAME.finditer(data)} if b".pem" in data else set()
     key_path = _KEY_PATH.search(data) is not None
-    net = None
-    if names or key_path:
-        from keytrap import network
+    from keytrap import network
 
-        net = network.file_network(data)
+    net = network.file_network(data)
+    nets = (net,) if net else ()
     return RepoContext(
-        tuple(sorted((n, net) for n in names)), key_path, True, (net,) if net else (), False
+        tuple(sorted((n, net) for n in names)), key_path, True, nets, False,
+        nets if (names or key_path) else (),
     )
 
 

@@ -363,3 +363,12 @@ def settled(evidence):  # type: ignore[no-untyped-def]
     """The merged evidence of every file, ready to settle pending findings with."""
     return evidence._replace(pending=False)
 
+
+
+def with_repo_network(findings: list, repo) -> list:  # type: ignore[no-untyped-def]
+    """Findings whose own file names no network take the one every Binance file of the
+    repository points to (``RepoContext.network``), the weakest evidence there is."""
+    net = repo.network if repo is not None else None
+    if net is None or not any(f.get("network", "unset") is None for f in findings):
+        return findings
+    return [f.with_extra(network=net) if f.get("network", "unset") is None else f for f in findings]

@@ -213,7 +213,7 @@ def scan_paths(
     include_deps: bool = False,
 ) -> ScanResult:
     from keytrap.candidates.keyfiles import EMPTY, PENDING
-    from keytrap.sources.content import has_pending, scan_blob, settled
+    from keytrap.sources.content import has_pending, scan_blob, settled, with_repo_network
 
     started = time.perf_counter()
     skipped: list[Skipped] = []
@@ -250,7 +250,7 @@ def scan_paths(
         per_file[index] = (
             scan_blob(data, entry.rel_path, config, context_path=context, repo=repo).findings if data else []
         )
-    findings = [f for found in per_file for f in found]
+    findings = with_repo_network([f for found in per_file for f in found], repo)
     stats = ScanStats(
         files_scanned=files,
         bytes_scanned=nbytes,

@@ -51,7 +51,7 @@ from keytrap.config import Config
 from keytrap.errors import GitError, UsageError
 from keytrap.findings import CONFIDENCE_RANK, Finding, ScanResult, ScanStats, Skipped
 from keytrap.candidates.keyfiles import EMPTY, PENDING, RepoContext
-from keytrap.sources.content import has_pending, scan_blob, settled
+from keytrap.sources.content import has_pending, scan_blob, settled, with_repo_network
 from keytrap import gitrun
 from keytrap.gitrun import Location
 from keytrap.sources.gitcat import (
@@ -902,9 +902,10 @@ def _attribute(
                 if config.is_excluded(path):
                     continue
                 if raw not in by_path:
-                    by_path[raw] = (
+                    by_path[raw] = with_repo_network(
                         scan_blob(data, path, config, repo=context).findings if data is not None
-                        else _scan_big_at(repo, oid, big[oid], path, config)
+                        else _scan_big_at(repo, oid, big[oid], path, config),
+                        context,
                     )
                 for f in by_path[raw]:
                     occ = _Occurrence(pos, log.commits[pos], path, raw, oid, f)  # type: ignore[union-attr]

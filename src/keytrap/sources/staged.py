@@ -30,7 +30,7 @@ from keytrap.config import Config
 from keytrap.candidates.keyfiles import EMPTY, PENDING, RepoContext
 from keytrap.errors import GitError
 from keytrap.findings import Finding, ScanResult, ScanStats, Skipped
-from keytrap.sources.content import has_pending, scan_blob, settled
+from keytrap.sources.content import has_pending, scan_blob, settled, with_repo_network
 
 ZERO = "0" * 40
 _REGULAR_MODES = frozenset({"100644", "100755"})
@@ -259,7 +259,7 @@ def scan_staged(top: str, config: Config, only: Iterable[str] | None = None) -> 
     for s, got in found:
         before = _scan_blob(top, s.base, bases.get(s.base), s.path, wide, repo) if s.base else ([], 0, EMPTY)
         old = {f.fingerprint for f in before[0]} if not isinstance(before, str) else set()
-        findings.extend(f.with_(git_status="staged") for f in got if f.fingerprint not in old)
+        findings.extend(f.with_(git_status="staged") for f in with_repo_network(got, repo) if f.fingerprint not in old)
     stats = ScanStats(
         files_scanned=files, bytes_scanned=nbytes, duration_s=time.perf_counter() - started,
     )
