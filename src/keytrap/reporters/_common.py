@@ -132,6 +132,7 @@ _HOW = {
     "gzip": "in a gzip file",
     "tar": "in a tar archive",
     "strings": "in a binary file",
+    "sqlite": "in an SQLite database",
 }
 
 

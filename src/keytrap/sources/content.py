@@ -174,15 +174,28 @@ def binary_views(data: bytes, *, _depth: int = 0, _budget: _Budget | None = None
         return _gzip_views(data, _depth, budget, _prefix)
     if len(data) > 262 and data[257:262] == b"ustar":
         return _tar_views(data, _depth, budget, _prefix)
-    from keytrap.sources import pyc
+    from keytrap.sources import pyc, sqlite
 
     if pyc.is_pyc(data):
         text = pyc.view(data)
         if text is not None:
             return [View(text, _prefix, "pyc", False)]
+    if sqlite.is_sqlite(data):
+        text = sqlite.view(data)
+        if text is not None:  # its rows as SQL; what the b-tree walk cannot read, as strings
+            rest = [View(printable_strings(data), _prefix, "strings", True)] if keyish(data) else []
+            return [View(text, _prefix, "sqlite", False)] + [v for v in rest if not _covered(v.text, text)]
     if not keyish(data):
         return []  # nothing the engine could report: its strings would hold nothing either
     return [View(printable_strings(data), _prefix, "strings", True)]
+
+
+def _covered(strings: bytes, rows: bytes) -> bool:
+    """Every key-shaped run of a database's strings is already in its rows (the usual case)."""
+    from keytrap.candidates.prefilter import find_runs
+
+    known = {rows[r.start : r.end] for r in find_runs(rows)}
+    return all(strings[r.start : r.end] in known for r in find_runs(strings))
 
 
 def _member_views(raw: bytes, name: str, how: str, depth: int, budget: _Budget, prefix: str) -> list[View]:
