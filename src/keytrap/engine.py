@@ -29,7 +29,6 @@ from keytrap.candidates.context import (
     marker_in_comment,
     name_before,
     negative_name,
-    other_service_positions,
     passed_to_other_service,
     USE_WINDOW,
 )
@@ -105,7 +104,7 @@ class _Text:
     """Lazy views of one file's bytes: line numbers, line slices, Binance context."""
 
     __slots__ = ("data", "path", "report_path", "_line_pos", "_line_no", "_binance", "_col", "_marker", "_allow",
-                 "_prev", "_b64memo", "_dist_before", "_dist_after", "_sql", "_csv", "hints", "_lower", "_others")
+                 "_prev", "_b64memo", "_dist_before", "_dist_after", "_sql", "_csv", "hints", "_lower")
 
     def __init__(
         self, data: bytes, path: str, report_path: str | None = None, binance: bool | None = None
@@ -129,7 +128,6 @@ class _Text:
         self._csv: object = _UNSET
         self.hints: object = None  # filters.examples.FileHints, looked up once per file
         self._lower: bytes | None = None
-        self._others: list[int] | None = None  # where other services are named (other_service_near)
 
     def line_of(self, pos: int) -> int:
         """1-based line of ``pos``; cheap for increasing positions."""
@@ -399,14 +397,6 @@ class _Text:
             self._binance = "binance" in low_path or any(k.encode() in low for k in BINANCE_KEYWORDS)
         return self._binance
 
-    def other_service_near(self, pos: int, window: int) -> bool:
-        """Does a word naming another service occur in ``data[pos : pos + window]``? (All its
-        places are found in one pass over the file, on first use.)"""
-        if self._others is None:
-            self._others = other_service_positions(self.lower)
-        i = bisect.bisect_left(self._others, pos)
-        return i < len(self._others) and self._others[i] < pos + window
-
     @property
     def lower(self) -> bytes:
         """The file in lower case, made once (the Binance test and the example hints read it)."""
@@ -616,11 +606,9 @@ def _raw_candidate(
         return None
     if _other_use_section(text, ls, line_bytes, name):
         return None
-    if role in ("api_key", "secret_key") and text.other_service_near(run.end, USE_WINDOW) and (
-        passed_to_other_service(d[run.end : run.end + USE_WINDOW], name)
-    ):
+    if role in ("api_key", "secret_key") and passed_to_other_service(d[run.end : run.end + USE_WINDOW], name):
         return None  # API_KEY = "…" then BitvavoRestClient(api_key=API_KEY): not a Binance key
-    if example_context(text, ls, le, run.start, line_bytes):
+    if example_context(text, ls, le, run.start, line_bytes, role in ("api_key", "secret_key")):
         return None  # what a mocked response holds, a documented request, a known-answer test
     column = text.column(ls, run.start)
     cand = Candidate(token, run.start, run.end, text.line_of(run.start), column, role, name)

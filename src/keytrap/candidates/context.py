@@ -166,15 +166,6 @@ _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,63}")
 
 #: Uses of a name looked at after its definition.
 MAX_USES = 16
-_OTHER_SERVICE_RE: re.Pattern[bytes] | None = None
-
-
-def other_service_positions(low: bytes) -> list[int]:
-    """Where a word of ``OTHER_SERVICES`` occurs in ``low`` (a file in lower case): one pass."""
-    global _OTHER_SERVICE_RE
-    if _OTHER_SERVICE_RE is None:
-        _OTHER_SERVICE_RE = re.compile(b"|".join(re.escape(w.encode()) for w in OTHER_SERVICES))
-    return [m.start() for m in _OTHER_SERVICE_RE.finditer(low)]
 _CALLEE = re.compile(rb"([A-Za-z_][\w.]{0,80})[ \t]*\($")
 _WORD = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
 

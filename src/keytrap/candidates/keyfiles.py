@@ -6,8 +6,9 @@ A Binance signing key usually sits in a file of its own (``Night_stalker.pem``,
 (``PRIVATE_KEY_PATH="Night_stalker.pem"`` next to ``api.binance.com``). Each file that speaks of
 Binance contributes a little :class:`RepoContext` (the ``.pem`` names it mentions, whether it
 loads a key from a path, its network); the contexts of all files merge into one. Collecting
-costs three ``bytes.find`` per file (more only in files that speak of Binance), and merging is a
-union: a scan stays linear in the bytes it reads, in the working tree and in history alike.
+costs a few ``bytes.find`` per file (more only in files that speak of Binance), and merging is a
+union. The sources collect it only when some finding needs it (a pending key file, or a key
+whose own file names no network): a scan with nothing to settle pays nothing for it.
 
 The engine reads the merged context for PEM blocks that have no evidence of their own
 (``engine.scan_bytes(…, repo=…)``). A first pass that does not have it yet asks for those blocks
@@ -95,7 +96,7 @@ PENDING = RepoContext(pending=True)
 
 
 def speaks_of_binance(data: bytes) -> bool:
-    return b"binance" in data or b"Binance" in data or b"BINANCE" in data
+    return b"inance" in data and (b"binance" in data or b"Binance" in data) or b"BINANCE" in data
 
 
 def file_evidence(data: bytes) -> RepoContext:
@@ -103,7 +104,9 @@ def file_evidence(data: bytes) -> RepoContext:
     if not speaks_of_binance(data):
         return EMPTY
     names = {m.group(1).decode("ascii").lower().rsplit("/", 1)[-1] for m in _PEM_NAME.finditer(data)} if b".pem" in data else set()
-    key_path = _KEY_PATH.search(data) is not None
+    low = data.lower()
+    key_path = (b"key_path" in low or b"keypath" in low or b"key_file" in low or b"keyfile" in low
+                or b"key-path" in low or b"key-file" in low) and _KEY_PATH.search(low) is not None
     from keytrap import network
 
     net = network.file_network(data)

@@ -69,8 +69,7 @@ class FileHints:
     def __init__(self, low: bytes, path: str) -> None:
         """``low``: the file's bytes in lower case (shared with the engine's Binance test)."""
         self.test = bool(_TEST_PATH.search(path.lower()))
-        # cheap words first; a hit is confirmed by one search of the opener pattern
-        self.response = any(w in low for w in _RESPONSE_WORDS) and _RESPONSE_OPENER.search(low) is not None
+        self.response = any(w in low for w in _RESPONSE_WORDS)  # the lines above decide
         self.result = self.test and b"result" in low
         self.signature = b"signature" in low or b"openssl" in low
         self.fix = b"8=fix" in low
@@ -154,11 +153,13 @@ def documented_request(text: _Text, ls: int, le: int, pos: int, line: bytes) -> 
     if not (h.signature or h.fix):
         return False
     doc_file = is_documentation(text.path)
+    if not (doc_file or _in_doc_block(text, pos)):
+        return False  # code, not documentation: a written-out request there is a captured one
+    if _FIX_MESSAGE.search(line):
+        return True
     window = DOC_SIGNATURE_WINDOW if doc_file else SIGNATURE_WINDOW
     around = (line, *text.prev_lines(ls, window), *text.next_lines(le, window))
-    if not (_FIX_MESSAGE.search(line) or any(_SIGNATURE.search(ln) for ln in around)):
-        return False
-    return doc_file or _in_doc_block(text, pos)
+    return any(_SIGNATURE.search(ln) for ln in around)
 
 
 def signing_test_vector(text: _Text, ls: int, le: int, line: bytes) -> bool:
@@ -173,11 +174,12 @@ def signing_test_vector(text: _Text, ls: int, le: int, line: bytes) -> bool:
     )
 
 
-def example_context(text: _Text, ls: int, le: int, pos: int, line: bytes) -> str | None:
+def example_context(text: _Text, ls: int, le: int, pos: int, line: bytes, named: bool = True) -> str | None:
     """Why the value at ``pos`` is an example rather than a credential, or None. One look at
-    the file-level hints first: in most files none is set and nothing else is read."""
+    the file-level hints first: in most files none is set and nothing else is read. A mocked
+    response names what it holds (``"apiKey": …``): only ``named`` values are looked up in one."""
     h = hints(text)
-    if (h.response or h.result) and in_response_fixture(text, ls, line):
+    if named and (h.response or h.result) and in_response_fixture(text, ls, line):
         return "inside a mocked or expected API response"
     if (h.signature or h.fix) and documented_request(text, ls, le, pos, line):
         return "a documented request example"

@@ -55,6 +55,9 @@ def hex_only(token: str) -> str | None:
 
 
 _LOWER_HEX = frozenset("0123456789abcdef")
+_HEX_RUN = re.compile(r"(.)\1{5}")  # six of one digit in a row
+_NO_DIGITS = str.maketrans("", "", "0123456789")
+_HEX_STEPS = tuple(s[i : i + 7] for s in ("0123456789abcdef", "fedcba9876543210") for i in range(10))
 _UPPER_HEX = frozenset("0123456789ABCDEF")
 
 
@@ -76,16 +79,14 @@ def hex_key(token: str, extra_examples: frozenset[str] = frozenset()) -> str | N
     reason = doc_example(token, extra_examples) or placeholder(token)
     if reason:
         return reason
-    if not any(c.isdigit() for c in token) or all(c.isdigit() for c in token):
+    letters = len(token.translate(_NO_DIGITS))
+    if letters == 0 or letters == len(token):
         return "does not mix digits and letters"
     if len(set(token)) < 12:
         return "too few distinct characters"
-    run = seq = 1
-    for prev, ch in zip(token, token[1:]):
-        run = run + 1 if ch == prev else 1
-        seq = seq + 1 if ord(ch) - ord(prev) in (1, -1) else 1
-        if run >= 6 or seq >= 7:
-            return "repeated or sequential characters"
+    low = token.lower()
+    if _HEX_RUN.search(low) or any(seq in low for seq in _HEX_STEPS):
+        return "repeated or sequential characters"
     return low_entropy(token, 3.3)
 
 

@@ -95,9 +95,10 @@ def leading_printable(data: bytes) -> int:
 # ``MAX_MEMBER`` bytes per member (read with a limit: a zip header's size can lie), and
 # ``MAX_TOTAL`` bytes decompressed per blob; a zip whose directory lists more than
 # ``MAX_LISTED`` entries is not opened. Native code and media files inside an archive are not
-# decompressed (16 bytes of a member tell). Any other binary is read as its printable strings
-# when it holds a key-shaped run or a PEM marker at all (one ``translate`` + ``find`` pass, the
-# engine's own prefilter test): without one, its strings could hold no finding either.
+# decompressed (16 bytes of a member tell). Any other binary is read only when it holds a
+# key-shaped run or a PEM marker at all (one ``translate`` + ``find`` pass, the engine's own
+# prefilter test): marshal, SQLite and pickles store strings as they are, so without one its
+# constants, rows and strings could hold no finding either.
 
 #: Archives inside archives are opened this deep (a ``.whl`` in a ``.zip``: depth 2).
 MAX_DEPTH = 2
@@ -174,6 +175,8 @@ def binary_views(data: bytes, *, _depth: int = 0, _budget: _Budget | None = None
         return _gzip_views(data, _depth, budget, _prefix)
     if len(data) > 262 and data[257:262] == b"ustar":
         return _tar_views(data, _depth, budget, _prefix)
+    if not keyish(data):
+        return []  # nothing the engine could report: its strings, rows or constants hold none
     from keytrap.sources import pyc, sqlite
 
     if pyc.is_pyc(data):
@@ -183,10 +186,8 @@ def binary_views(data: bytes, *, _depth: int = 0, _budget: _Budget | None = None
     if sqlite.is_sqlite(data):
         text = sqlite.view(data)
         if text is not None:  # its rows as SQL; what the b-tree walk cannot read, as strings
-            rest = [View(printable_strings(data), _prefix, "strings", True)] if keyish(data) else []
-            return [View(text, _prefix, "sqlite", False)] + [v for v in rest if not _covered(v.text, text)]
-    if not keyish(data):
-        return []  # nothing the engine could report: its strings would hold nothing either
+            rest = View(printable_strings(data), _prefix, "strings", True)
+            return [View(text, _prefix, "sqlite", False)] + ([] if _covered(rest.text, text) else [rest])
     return [View(printable_strings(data), _prefix, "strings", True)]
 
 
@@ -320,15 +321,14 @@ def _tar_views(data: bytes, depth: int, budget: _Budget, prefix: str) -> list[Vi
     return out
 
 
-class Scanned(namedtuple("Scanned", "findings nbytes binary read evidence")):
-    """What one blob gave: findings, the bytes the engine read, and what it says about key files."""
+class Scanned(namedtuple("Scanned", "findings nbytes binary read")):
+    """What one blob gave: findings and the bytes the engine read."""
 
     __slots__ = ()
     findings: list  # list[Finding]
     nbytes: int
     binary: bool  # the content is binary (read through ``binary_views``)
     read: bool  # False: a binary with nothing worth reading (listed as skipped)
-    evidence: object  # candidates.keyfiles.RepoContext
 
 
 def scan_blob(data: bytes, path: str, config, *, context_path: str | None = None,  # type: ignore[no-untyped-def]
@@ -340,31 +340,27 @@ def scan_blob(data: bytes, path: str, config, *, context_path: str | None = None
 
     A binary with no view holds nothing the engine could report (no key-shaped run, no PEM
     marker): the hook, which lets nothing through unread, loses nothing by it."""
-    from keytrap.candidates.keyfiles import EMPTY, file_evidence
     from keytrap.engine import scan_bytes
     from keytrap.sources.files import decode_for_scan
 
     hint = context_path or path
     text = decode_for_scan(data)
     if text is not None:
-        return Scanned(scan_bytes(text, path, config, context_path=context_path, repo=repo), len(text),
-                       False, True, file_evidence(text))
+        return Scanned(scan_bytes(text, path, config, context_path=context_path, repo=repo), len(text), False, True)
     views = binary_views(data)
     if not views:
-        return Scanned([], 0, True, False, EMPTY)
+        return Scanned([], 0, True, False)
     findings = []
-    evidence = EMPTY
     nbytes = 0
     for v in views:
         nbytes += len(v.text)
-        evidence = evidence | file_evidence(v.text)
         where = f"{hint}!{v.member}" if v.member else hint
         for f in scan_bytes(v.text, path, config, context_path=where, repo=repo):
             f = f.with_(encoding=v.how) if f.encoding is None else f.with_(encoding=f"{v.how}+{f.encoding}")
             if not v.lines:
                 f = f.with_(line=1, column=1)
             findings.append(f.with_extra(member=v.member) if v.member else f)
-    return Scanned(findings, nbytes, True, True, evidence)
+    return Scanned(findings, nbytes, True, True)
 
 
 def has_pending(findings: list) -> bool:  # list[Finding]
@@ -376,6 +372,28 @@ def settled(evidence):  # type: ignore[no-untyped-def]
     """The merged evidence of every file, ready to settle pending findings with."""
     return evidence._replace(pending=False)
 
+
+def needs_repo(findings: list) -> bool:  # list[Finding]
+    """Do these findings need the repository's context: a pending key file, or a finding whose
+    own file names no network? (Collecting it costs a pass over the repository's code, so the
+    sources collect it only then.)"""
+    return any(f.get("pending") or f.get("network", "unset") is None for f in findings)
+
+
+#: Files larger than this give no repository evidence (code and settings are small; data dumps
+#: and bundles are not what names a key file or a network).
+EVIDENCE_MAX = 1 << 20
+
+
+def blob_evidence(data: bytes):  # type: ignore[no-untyped-def]
+    """What one file's text says about key files (``candidates.keyfiles.file_evidence``)."""
+    from keytrap.candidates.keyfiles import EMPTY, file_evidence
+    from keytrap.sources.files import decode_for_scan
+
+    if len(data) > EVIDENCE_MAX:
+        return EMPTY
+    text = decode_for_scan(data)
+    return file_evidence(text) if text is not None else EMPTY
 
 
 def with_repo_network(findings: list, repo) -> list:  # type: ignore[no-untyped-def]

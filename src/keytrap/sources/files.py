@@ -213,7 +213,7 @@ def scan_paths(
     include_deps: bool = False,
 ) -> ScanResult:
     from keytrap.candidates.keyfiles import EMPTY, PENDING
-    from keytrap.sources.content import has_pending, scan_blob, settled, with_repo_network
+    from keytrap.sources.content import blob_evidence, has_pending, needs_repo, scan_blob, settled, with_repo_network
 
     started = time.perf_counter()
     skipped: list[Skipped] = []
@@ -223,7 +223,6 @@ def scan_paths(
     top = toplevel(root) if entries else None  # path hints read repository-relative paths
     per_file: list[list[Finding]] = []
     pending: list[tuple[int, FileEntry, str]] = []
-    evidence = EMPTY
     files = nbytes = 0
     for i, entry in enumerate(entries):
         data, reason = read_entry(entry, config)
@@ -237,13 +236,19 @@ def scan_paths(
             else:
                 files += 1
                 nbytes += got.nbytes
-                evidence = evidence | got.evidence
                 if has_pending(got.findings):
                     pending.append((len(per_file), entry, context))
                 per_file.append(got.findings)
         if progress is not None:
             progress(i + 1, len(entries))
-    # key files with no evidence of their own, judged by what the other files said
+    # key files with no evidence of their own, and keys whose file names no network, judged by
+    # what the repository's Binance code says: read again only when some finding needs it
+    evidence = EMPTY
+    if any(needs_repo(found) for found in per_file):
+        for entry in entries:
+            data, _reason = read_entry(entry, config)
+            if data is not None:
+                evidence = evidence | blob_evidence(data)
     repo = settled(evidence)
     for index, entry, context in pending:
         data, _reason = read_entry(entry, config)

@@ -51,7 +51,7 @@ from keytrap.config import Config
 from keytrap.errors import GitError, UsageError
 from keytrap.findings import CONFIDENCE_RANK, Finding, ScanResult, ScanStats, Skipped
 from keytrap.candidates.keyfiles import EMPTY, PENDING, RepoContext
-from keytrap.sources.content import has_pending, scan_blob, settled, with_repo_network
+from keytrap.sources.content import EVIDENCE_MAX, blob_evidence, has_pending, needs_repo, scan_blob, settled, with_repo_network
 from keytrap import gitrun
 from keytrap.gitrun import Location
 from keytrap.sources.gitcat import (
@@ -196,7 +196,6 @@ class _ChunkResult:
     binary_read: int = 0  # binary blobs read through their views (pyc, archives, strings)
     hits: list[tuple[str, list[Finding]]] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (oid, reason)
-    evidence: RepoContext = EMPTY  # what the blobs say about key files (candidates.keyfiles)
 
 
 def _scan_chunk(cat: CatFile, oids: list[str], config: Config, strings: bool = False) -> _ChunkResult:
@@ -217,8 +216,6 @@ def _scan_chunk(cat: CatFile, oids: list[str], config: Config, strings: bool = F
                 continue
             out.binary_read += 1
         out.bytes += got.nbytes
-        if got.evidence.binance:
-            out.evidence = out.evidence | got.evidence
         if got.findings:
             out.hits.append((blob.spec, got.findings))
     return out
@@ -361,7 +358,6 @@ def _scan_blobs(
         total.bytes += part.bytes
         total.binary += part.binary
         total.binary_read += part.binary_read
-        total.evidence = total.evidence | part.evidence
         total.hits.extend(part.hits)
         total.problems.extend(part.problems)
         done += n
@@ -779,8 +775,9 @@ def _scan(
 
     # 3. attribute the hits
     head = _head_blobs(repo)
+    context = _repo_context(repo, scanned.hits, log) if any(needs_repo(f) for _, f in scanned.hits) else EMPTY
     findings = _attribute(repo, info, config, scanned.hits, log, head, big, strings=review, ledger=ledger,
-                          context=settled(scanned.evidence))
+                          context=context)
 
     # stats and notes
     where = (lambda oid: _where(log, oid))
@@ -823,6 +820,51 @@ def _scan(
     )
     root = str(info.work_tree or info.git_dir)
     return ScanResult(root=root, findings=tuple(findings), stats=stats, mode=mode)
+
+
+#: Commits whose trees are read for repository context (HEAD, then the commits introducing hits).
+MAX_CONTEXT_COMMITS = 4
+#: Files that are not code or settings give no context: not read for it.
+_NOT_CONTEXT = (b".png", b".jpg", b".jpeg", b".gif", b".svg", b".ico", b".webp", b".woff", b".woff2", b".ttf",
+                b".eot", b".otf", b".map", b".lock", b".csv", b".tsv", b".parquet", b".feather", b".pdf",
+                b".mp4", b".zip", b".gz", b".whl", b".jar", b".pyc", b".so", b".dll", b".exe", b".min.js")
+#: Blobs read for repository context, all trees together.
+MAX_CONTEXT_BLOBS = 20_000
+
+
+def _repo_context(repo: Location, hits: list[tuple[str, list[Finding]]], log: LogIndex | None) -> RepoContext:
+    """What the repository's Binance code says about key files and networks
+    (``candidates.keyfiles``), read from the trees of HEAD and of the commits that introduced
+    the hits (the code next to a key when it was committed): only when a hit needs it, and
+    bounded (``MAX_CONTEXT_COMMITS`` trees, ``MAX_CONTEXT_BLOBS`` blobs, each once, none larger
+    than ``content.EVIDENCE_MAX``)."""
+    revs = ["HEAD"]
+    if log is not None:
+        for oid, _found in hits:
+            entries = log.blobs.get(oid)
+            if entries:
+                revs.append(log.commits[max(pos for pos, _ in entries)])  # its oldest introduction
+    revs = list(dict.fromkeys(revs))[:MAX_CONTEXT_COMMITS]
+    oids: dict[str, None] = {}
+    for rev in revs:
+        proc = gitrun.run(repo, "ls-tree", "-r", "-z", "-l", "--full-tree", rev)
+        if proc.returncode != 0:
+            continue
+        for entry in proc.stdout.split(b"\0"):
+            meta, _, path = entry.partition(b"\t")
+            parts = meta.split()
+            if path.lower().endswith(_NOT_CONTEXT):
+                continue
+            if len(parts) == 4 and parts[1] == b"blob" and parts[3].isdigit() and int(parts[3]) <= EVIDENCE_MAX:
+                oids.setdefault(parts[2].decode("ascii"), None)
+            if len(oids) >= MAX_CONTEXT_BLOBS:
+                break
+    evidence = EMPTY
+    with CatFile(repo, max_size=EVIDENCE_MAX) as cat:
+        for blob in cat.read_many(list(oids)):
+            if blob.status == "ok" and blob.data is not None:
+                evidence = evidence | blob_evidence(blob.data)
+    return settled(evidence)
 
 
 def _scan_big(repo: Location, big: dict[str, int], config: Config, into: _ChunkResult) -> None:

@@ -27,10 +27,10 @@ from collections import namedtuple
 
 from keytrap import gitrun
 from keytrap.config import Config
-from keytrap.candidates.keyfiles import EMPTY, PENDING, RepoContext
+from keytrap.candidates.keyfiles import EMPTY, PENDING
 from keytrap.errors import GitError
 from keytrap.findings import Finding, ScanResult, ScanStats, Skipped
-from keytrap.sources.content import has_pending, scan_blob, settled, with_repo_network
+from keytrap.sources.content import blob_evidence, has_pending, needs_repo, scan_blob, settled, with_repo_network
 
 ZERO = "0" * 40
 _REGULAR_MODES = frozenset({"100644", "100755"})
@@ -193,9 +193,9 @@ def _corrupt(stderr: str, fallback: str) -> str:
 
 def _scan_blob(
     top: str, sha: str, data: bytes | int | str | None, path: str, config: Config, repo: object = None
-) -> tuple[list[Finding], int, RepoContext] | str:
-    """(findings, bytes scanned, what it says about key files), or the reason the blob cannot
-    be scanned. The content is read as every source reads it (``content.scan_blob``)."""
+) -> tuple[list[Finding], int] | str:
+    """(findings, bytes scanned), or the reason the blob cannot be scanned. The content is read
+    as every source reads it (``content.scan_blob``)."""
     if data is None:
         return "missing object"
     if isinstance(data, str):
@@ -205,10 +205,9 @@ def _scan_blob(
         from keytrap.sources.stream import scan_stream
 
         size = data
-        found, nbytes = scan_stream(lambda: stream_blob(top, sha, size, keep_repo_env=True), path, config)
-        return found, nbytes, EMPTY
+        return scan_stream(lambda: stream_blob(top, sha, size, keep_repo_env=True), path, config)
     got = scan_blob(data, path, config, repo=repo)
-    return got.findings, got.nbytes, got.evidence
+    return got.findings, got.nbytes
 
 
 def scan_staged(top: str, config: Config, only: Iterable[str] | None = None) -> ScanResult:
@@ -237,10 +236,15 @@ def scan_staged(top: str, config: Config, only: Iterable[str] | None = None) -> 
             continue
         files += 1
         nbytes += got[1]
-        evidence = evidence | got[2]
         if got[0]:
             found.append((s, got[0]))
-    # key files with no evidence of their own, judged by what the other staged files say
+    # key files with no evidence of their own, and keys whose file names no network, judged by
+    # what the other staged files say (read again only when some finding needs it)
+    if any(needs_repo(got) for _s, got in found):
+        for s in staged:
+            data = blobs.get(s.blob)
+            if isinstance(data, bytes):
+                evidence = evidence | blob_evidence(data)
     repo = settled(evidence)
     found = [
         (s, _scan_blob(top, s.blob, blobs.get(s.blob), s.path, config, repo)[0] if has_pending(got) else got)  # type: ignore[index]
@@ -257,7 +261,7 @@ def scan_staged(top: str, config: Config, only: Iterable[str] | None = None) -> 
     wide = config.with_(min_confidence="low", allow_fingerprints=frozenset())
     findings: list[Finding] = []
     for s, got in found:
-        before = _scan_blob(top, s.base, bases.get(s.base), s.path, wide, repo) if s.base else ([], 0, EMPTY)
+        before = _scan_blob(top, s.base, bases.get(s.base), s.path, wide, repo) if s.base else ([], 0)
         old = {f.fingerprint for f in before[0]} if not isinstance(before, str) else set()
         findings.extend(f.with_(git_status="staged") for f in with_repo_network(got, repo) if f.fingerprint not in old)
     stats = ScanStats(
