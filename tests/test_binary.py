@@ -175,11 +175,15 @@ def test_hostile_archives_are_bounded() -> None:
     assert budget.members == 0 and budget.truncated
 
 
-def test_media_members_are_not_decompressed(key: str) -> None:
-    png = b"\x89PNG\r\n\x1a\n" + f"BINANCE_API_KEY={key}".encode()
+def test_media_and_native_code_are_not_read_but_by_the_hook(key: str) -> None:
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + f"BINANCE_API_KEY={key}".encode()
     assert scan_blob(_zip({"logo.png": png}), "assets.zip", DEFAULT).findings == []
-    # a PNG committed on its own is read as its strings (nothing is lost: the hook reads it too)
-    assert {f.secret for f in scan_blob(png, "logo.png", DEFAULT).findings} == {key}
+    assert scan_blob(png, "logo.png", DEFAULT).findings == []
+    elf = b"\x7fELF\x02\x01\x01" + b"\x00" * 9 + f"BINANCE_API_KEY={key}".encode()
+    assert scan_blob(elf, "bot", DEFAULT).findings == []
+    # the staged index (the hook) lets nothing through unread
+    for data in (png, elf):
+        assert {f.secret for f in scan_blob(data, "x", DEFAULT, everything=True).findings} == {key}
 
 
 def test_the_gate_is_lossless_and_cheap() -> None:

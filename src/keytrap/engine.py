@@ -80,7 +80,7 @@ class Candidate:
     """A key-shaped value that survived the token filters; mutable while pairing settles."""
 
     __slots__ = ("secret", "start", "end", "line", "column", "role", "name", "encoding", "kind", "pair", "paired",
-                 "hex")
+                 "hex", "deferred")
 
     def __init__(
         self, secret: str, start: int, end: int, line: int, column: int, role: str, name: str,
@@ -98,13 +98,14 @@ class Candidate:
         self.pair: str | None = None
         self.paired = False
         self.hex = False  # a single-case hex token: a key only where its context says so
+        self.deferred: tuple[Run, int] | None = None  # an unnamed hex token, judged only if kept
 
 
 class _Text:
     """Lazy views of one file's bytes: line numbers, line slices, Binance context."""
 
     __slots__ = ("data", "path", "report_path", "_line_pos", "_line_no", "_binance", "_col", "_marker", "_allow",
-                 "_prev", "_b64memo", "_dist_before", "_dist_after", "_sql", "_csv", "hints", "_lower")
+                 "_prev", "_b64memo", "_dist_before", "_dist_after", "_sql", "_csv", "hints", "_lower", "_hexok")
 
     def __init__(
         self, data: bytes, path: str, report_path: str | None = None, binance: bool | None = None
@@ -128,6 +129,7 @@ class _Text:
         self._csv: object = _UNSET
         self.hints: object = None  # filters.examples.FileHints, looked up once per file
         self._lower: bytes | None = None
+        self._hexok: bool | None = None
 
     def line_of(self, pos: int) -> int:
         """1-based line of ``pos``; cheap for increasing positions."""
@@ -398,6 +400,21 @@ class _Text:
         return self._binance
 
     @property
+    def hex_keys_possible(self) -> bool:
+        """Can a hex value here be a Binance key at all (``_hex_in_context``): the file or path
+        speaks of Binance, or some name could say testnet or futures. Case-sensitive finds, no
+        lower-case copy: files full of digests are the common case."""
+        if self._hexok is None:
+            d = self.data
+            if self._binance is not None or self._lower is not None:
+                self._hexok = self.binance or b"testnet" in self.lower or b"future" in self.lower
+            else:
+                self._hexok = "binance" in self.path.lower() or any(
+                    w in d for w in (b"inance", b"INANCE", b"estnet", b"ESTNET", b"uture", b"UTURE")
+                )
+        return self._hexok
+
+    @property
     def lower(self) -> bytes:
         """The file in lower case, made once (the Binance test and the example hints read it)."""
         if self._lower is None:
@@ -566,7 +583,8 @@ def _sql_column(text: _Text, ls: int, line: bytes, rel: int) -> str:
 
 
 def _raw_candidate(
-    text: _Text, run: Run, prev_end: int, spans: list[tuple[int, int]], config: Config, denied: set[str]
+    text: _Text, run: Run, prev_end: int, spans: list[tuple[int, int]], config: Config, denied: set[str],
+    defer: bool = True,
 ) -> Candidate | None:
     d = text.data
     token = d[run.start : run.end].decode("ascii")
@@ -574,6 +592,8 @@ def _raw_candidate(
     if reject_token(token, config.example_keys) or base64_text(token):
         if not is_hex(token) or hex_key(token, config.example_keys) is not None:
             return None
+        if not text.hex_keys_possible:
+            return None  # no hex value in a file that never speaks of Binance can be a strong one
         hexkey = True  # kept only if its context names it a key (see _hex_in_context)
     if spans and _in_spans(run.start, spans):
         return None  # a PEM/certificate body line
@@ -583,6 +603,12 @@ def _raw_candidate(
         return None
     ls, le = text.line_bounds(run.start, run.end)
     name, role = _role_from_context(text, ls, run.start, prev_end)
+    if hexkey and defer and role not in _BOUND:
+        # an unnamed hex value (a digest, almost always): kept only beside a hex value named
+        # as a key (_hex_in_context), and only then judged in full
+        cand = Candidate(token, run.start, run.end, text.line_of(run.start), 0, role, name)
+        cand.hex, cand.deferred = True, (run, prev_end)
+        return cand
     line_bytes = d[ls:le]
     rel = run.start - ls
     if role in ("none", "other"):
@@ -648,35 +674,38 @@ def _encoded_candidates(
 _BOUND = ("api_key", "secret_key", "call")
 
 
-#: Name words that tie a hex value to an exchange API (``TEST_FUTURES_API_KEY``, ``apiSecret``).
-_HEX_NAME_WORDS = ("api", "binance", "testnet", "future")
+#: Name words that tie a hex value to Binance (``BINANCE_API_SECRET``, ``TEST_FUTURES_API_KEY``).
+_HEX_NAME_WORDS = ("binance", "testnet", "future")
 
 
 def _hex_in_context(cands: list[Candidate], binance: bool) -> list[Candidate]:
-    """Hex tokens are digests unless their context says key. A hex token is kept when
+    """Hex tokens are digests (or another chain's private keys) unless their context says
+    Binance key. A hex token is kept when
 
-    * it is passed to a client (``Client("<hex>", "<hex>", testnet=True)``), or named for an
-      API key or secret (``TEST_FUTURES_API_KEY``, ``BINANCE_API_SECRET=<hex>``): *strong*;
-    * it is named as a key or secret more loosely (``secret_key``), the file speaks of Binance,
-      and the hex value next to it (within ``PAIR_WINDOW`` lines) is strong;
-    * it is unnamed and the hex value next to it is strong (the other half of a hex pair).
+    * named for Binance (``BINANCE_API_SECRET=<hex>``, ``TEST_FUTURES_API_KEY``), or named as
+      an API key or secret (``TEST_API_SECRET``) or passed to a client in a file that speaks of
+      Binance: *strong*;
+    * named more loosely as a key or secret (``secret_key``) in a Binance file, or unnamed, and
+      the hex value next to it (within ``PAIR_WINDOW`` lines) is strong: the other half of a pair.
 
-    A bare ``key = "<hex>"`` in a cipher test, ``TC_KEY`` for another API, a digest column, a
-    signature in a logged URL, a checksum: none of these is a Binance key.
+    A ``key = "<hex>"`` in a cipher test, ``api_secret = "<hex>"`` (an Ethereum key) in another
+    exchange's connector test, ``BACKUP_PRIVATE_KEY`` of a wallet, a TLS key log, a digest
+    column, a signature in a logged URL: none of these is a Binance key.
     """
 
     def strong(c: Candidate) -> bool:
         if not c.hex or c.role not in _BOUND:
             return False
-        return c.role == "call" or any(w in c.name.lower() for w in _HEX_NAME_WORDS)
+        low = c.name.lower()
+        if any(w in low for w in _HEX_NAME_WORDS):
+            return True
+        return binance and (c.role == "call" or "api" in low)
 
     out: list[Candidate] = []
     for i, c in enumerate(cands):
         if c.hex and not strong(c):
-            if c.role in _BOUND and not binance:
-                continue
-            if c.role == "other":
-                continue  # named, but not as a credential
+            if c.role == "other" or (c.role in _BOUND and not binance):
+                continue  # named, but not as a Binance credential
             near = [n for n in (cands[i - 1] if i else None, cands[i + 1] if i + 1 < len(cands) else None)
                     if n is not None and abs(n.line - c.line) <= PAIR_WINDOW]
             if not any(strong(n) for n in near):
@@ -963,6 +992,13 @@ def scan_bytes(
         cands = [c for c in cands if c.secret not in denied or c.role in ("api_key", "secret_key", "call")]
     if any(c.hex for c in cands):
         cands = _hex_in_context(cands, text.binance)
+        if any(c.deferred for c in cands):
+            judged = [
+                _raw_candidate(text, c.deferred[0], c.deferred[1], spans, config, denied, defer=False)
+                if c.deferred else c
+                for c in cands
+            ]
+            cands = [c for c in judged if c is not None]
     _pair(cands)
     binance = text.binance if (cands or has_pem) else False
     findings = [

@@ -152,7 +152,7 @@ HMAC_KEY = Rule(
         # 64-digit hex keys (futures testnet, some older keys) where the context names a key
         "@.env\nBINANCE_API_KEY={hkey}\nBINANCE_API_SECRET={hsecret}\n",
         '@.github/workflows/test.yml\nenv:\n  TEST_FUTURES_API_KEY: "{hkey}"\n  TEST_FUTURES_API_SECRET: "{hsecret}"\n',
-        '@bot.py\nTEST_API_KEY = "{hkey}"\nTEST_API_SECRET = "{hsecret}"\n'
+        '@bot.py\nfrom binance.client import Client\nTEST_API_KEY = "{hkey}"\nTEST_API_SECRET = "{hsecret}"\n'
         "client = Client(TEST_API_KEY, TEST_API_SECRET, testnet=True)\n",
         # the value on the line after its name, through a Rust type annotation
         '@src/binance/consts.rs\npub const TEST_FUTURE_API_KEY: &str =\n    "{hkey}";\n'
@@ -167,6 +167,8 @@ HMAC_KEY = Rule(
         '@data/manifest.csv\ntype,name,path,hash\n"md","ux","steps/step-13-responsive-accessibility.md","{hkey}"\n',
         # a hex key of another API in a Binance file, and a key handed to another exchange's client
         '@scripts/connect.py\nimport binance\nTC_KEY = "{hkey}"\n',
+        # another chain's private key named as an API secret, outside Binance code
+        '@tests/test_dex_auth.py\nclass T:\n    api_secret = "{hkey}"\n',
         "API_KEY = '{key}'\nAPI_SECRET = '{secret}'\nclient = BitvavoRestClient(api_key=API_KEY, api_secret=API_SECRET)\n",
         # Binance's own documentation example pair
         "apiKey = vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A\n",

@@ -111,11 +111,13 @@ MAX_TOTAL = 64 << 20
 #: A zip directory listing more entries than this is not opened (its printable strings are).
 MAX_LISTED = 20_000
 
-#: Leading bytes of archive members not worth decompressing: executables and native libraries
-#: (a wheel's 10 MB ``.so``; their strings are glued together anyway), images, audio, video,
-#: fonts, compressed streams that are not archives keytrap opens.
+#: Leading bytes of files not worth reading (and archive members not worth decompressing):
+#: executables, object files and native libraries (a wheel's 10 MB ``.so``; their strings are
+#: glued together anyway), images, audio, video, fonts, compressed streams that are not archives
+#: keytrap opens. The staged index (the hook) reads them all the same, as their strings.
 _NOT_READ = (
     b"\x7fELF", b"MZ", b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe",
+    b"\x00\x00\xff\xff", b"d\x86", b"L\x01", b"!<arch>\n",
     b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*", b"\x00\x00\x01\x00",
     b"icns", b"RIFF", b"OggS", b"fLaC", b"ID3", b"\xff\xfb", b"\x1aE\xdf\xa3",
     b"wOFF", b"wOF2", b"OTTO", b"\x00\x01\x00\x00\x00", b"%PDF", b"\xfd7zXZ", b"BZh", b"7z\xbc\xaf",
@@ -165,10 +167,13 @@ def _java_class(data: bytes) -> bool:
     return data[:4] == b"\xca\xfe\xba\xbe" and 45 <= int.from_bytes(data[6:8], "big") < 200
 
 
-def binary_views(data: bytes, *, _depth: int = 0, _budget: _Budget | None = None,
+def binary_views(data: bytes, *, everything: bool = False, _depth: int = 0, _budget: _Budget | None = None,
                  _prefix: str = "") -> list[View]:
-    """The text views of a binary blob (see the comment above). Pure; never raises."""
+    """The text views of a binary blob (see the comment above). Pure; never raises.
+    ``everything``: executables, object files and media are read as their strings too."""
     budget = _budget or _Budget()
+    if not everything and not_read(data) and not _java_class(data):
+        return []
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
         return _zip_views(data, _depth, budget, _prefix)
     if data.startswith(b"\x1f\x8b"):
@@ -332,14 +337,16 @@ class Scanned(namedtuple("Scanned", "findings nbytes binary read")):
 
 
 def scan_blob(data: bytes, path: str, config, *, context_path: str | None = None,  # type: ignore[no-untyped-def]
-              repo=None) -> Scanned:
+              repo=None, everything: bool = False) -> Scanned:
     """Findings in the content ``data`` of ``path``, read as every source reads it: text (UTF-8,
     or UTF-16/32 decoded), or a binary's views (``binary_views``). A finding in a view keeps the
     blob's path; ``encoding`` says where it was (``pyc``, ``zip``, ``gzip``, ``tar``, ``strings``),
     ``extra["member"]`` names an archive member. ``repo``: see ``engine.scan_bytes``.
 
     A binary with no view holds nothing the engine could report (no key-shaped run, no PEM
-    marker): the hook, which lets nothing through unread, loses nothing by it."""
+    marker), or is an executable, an object file or a media file (``not_read``): those are read
+    as their strings only with ``everything`` (the staged index: the hook lets nothing through
+    unread; a working-tree or history scan of a repository full of images stays as fast)."""
     from keytrap.engine import scan_bytes
     from keytrap.sources.files import decode_for_scan
 
@@ -347,7 +354,7 @@ def scan_blob(data: bytes, path: str, config, *, context_path: str | None = None
     text = decode_for_scan(data)
     if text is not None:
         return Scanned(scan_bytes(text, path, config, context_path=context_path, repo=repo), len(text), False, True)
-    views = binary_views(data)
+    views = binary_views(data, everything=everything)
     if not views:
         return Scanned([], 0, True, False)
     findings = []

@@ -206,7 +206,7 @@ def _scan_blob(
 
         size = data
         return scan_stream(lambda: stream_blob(top, sha, size, keep_repo_env=True), path, config)
-    got = scan_blob(data, path, config, repo=repo)
+    got = scan_blob(data, path, config, repo=repo, everything=True)  # the hook reads every binary
     return got.findings, got.nbytes
 
 
