@@ -92,6 +92,22 @@ CASES: dict[str, Case] = {
     # names: long prefixes before values
     "long_names": lambda n, rng: ("c.py", "\n".join(
         f"{'a' * 200}_secret = '{t}'" for t in _tokens(n, rng, 280)).encode()),
+    # comment-prefixed lines: each token's block is followed behind its comment marker
+    "commented_tokens": lambda n, rng: ("a.ps1", "\n".join(f"# {t}" for t in _tokens(n, rng, 67)).encode()),
+    "commented_base64_block": lambda n, rng: ("a.ps1", "\n".join(
+        f"# {t if i % 4 else base64.b64encode(rng.randbytes(48)).decode()}"
+        for i, t in enumerate(_tokens(n, rng, 67))).encode()),
+    # hex values named as keys: each looks at its neighbours
+    "hex_named": lambda n, rng: ("binance.env", "\n".join(
+        f"BINANCE_API_KEY_{i}={rng.randbytes(32).hex()}" for i in range(n // 90)).encode()),
+    # example contexts: a doc full of signed requests, a test full of mocked responses,
+    # names handed to another service's client
+    "doc_signed_requests": lambda n, rng: ("docs/api.md", "\n".join(
+        f'"apiKey": "{t}", "signature": "{rng.randbytes(32).hex()}",' for t in _tokens(n, rng, 150)).encode()),
+    "test_mocked_responses": lambda n, rng: ("tests/test_api.py", ("expected_response = {\n" + "\n".join(
+        f'    "apiKey": "{t}",' for t in _tokens(n, rng, 80)) + "\n}\n").encode()),
+    "names_used_by_other_clients": lambda n, rng: ("bot.py", "\n".join(
+        f"API_KEY = '{t}'\nc = KucoinClient(API_KEY, API_KEY, API_KEY)" for t in _tokens(n, rng, 120)).encode()),
 }
 
 

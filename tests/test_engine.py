@@ -325,3 +325,18 @@ def test_names_that_only_end_in_id_letters_are_kept(name: str, key: str) -> None
 def test_id_elsewhere_does_not_drop_a_named_key(key: str, secret: str) -> None:
     text = f"client = Client('{key}', '{secret}')\nassert resp['id'] == '{key}'\n"
     assert {f.secret for f in scan(text, "test_bot.py")} >= {key, secret}
+
+
+def test_comment_prefixed_base64_block_is_a_body(key: str, secret: str) -> None:
+    """An Authenticode ``# SIG #`` block (a signed PowerShell script such as a committed
+    virtualenv's ``Activate.ps1``): base64 lines behind ``# ``, some of them all alphanumeric."""
+    import os
+
+    blob = base64.b64encode(os.urandom(64 * 48)).decode()
+    rows = [blob[i : i + 64] for i in range(0, len(blob), 64)]
+    rows[5] = random_secret()  # an all-alphanumeric line inside the block
+    text = "Write-Host 'ok'\n# SIG # Begin signature block\n" + "".join(f"# {r}\n" for r in rows)
+    assert scan(text + "# SIG # End signature block\n", "Scripts/Activate.ps1") == []
+    # commented-out keys are still keys: no base64 body around them
+    a, b = scan(f"# BINANCE_API_KEY\n# {key}\n# {secret}\n", "notes.py")
+    assert (a.secret, b.secret) == (key, secret)

@@ -101,3 +101,24 @@ def test_false_rejection_rate_is_tiny() -> None:
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") for _ in range(64))) is not None
         for _ in range(n))
     assert rejected / n < 0.003
+
+
+def test_comment_lead() -> None:
+    token = random_secret().encode()
+    for lead in (b"# ", b"// ", b" * ", b"-- ", b"; ", b"' ", b"# SIG # ", b"REM "):
+        line = lead + token
+        assert h.comment_lead(line, len(lead), len(line)) == lead.strip()[:1], lead
+    for lead in (b"API_KEY = ", b"key: ", b"# key: ", b"MIIB"):
+        line = lead + token
+        assert h.comment_lead(line, len(lead), len(line)) is None, lead
+    line = b"# " + token + b" trailing"
+    assert h.comment_lead(line, 2, 66) is None
+
+
+def test_commented_rest() -> None:
+    body = random_secret(56).encode() + b"+/ab"
+    assert h.commented_rest(b"# " + body, b"#") == body
+    assert h.commented_rest(b"# SIG # " + body, b"#") == body
+    assert h.commented_rest(b"  // " + body, b"/") == body
+    assert h.commented_rest(b"// " + body, b"#") is None  # another marker
+    assert h.commented_rest(b"key = " + body, b"#") is None

@@ -231,15 +231,20 @@ def test_huge_binary_and_unreachable_blobs(repo: GitRepo) -> None:
         ["git", "hash-object", "-w", "--stdin"], cwd=repo.path, input=env_file(loose).encode(),
         capture_output=True, check=True,
     ).stdout.decode().strip()
+    repo.commit("png", {"logo.png": b"\x89PNG\r\n\x1a\n\0\0" + b"\x01\xfe" * 300})
     result = scan_history(repo.path, DEFAULT.with_(max_file_size=1000))
     found = {f.secret: f for f in keys(result)}
-    assert set(found) == {loose}
+    # a binary is read as the working tree and the hook read it (its printable strings); an
+    # image with nothing key-shaped in it is counted
+    assert set(found) == {loose, binary}
+    assert found[binary].encoding == "strings" and found[binary].path == "blob.bin"
     assert found[loose].get("reachable") is False and found[loose].commit is None
     assert oid[:12] in found[loose].path
     assert [s.reason for s in result.stats.skipped if s.path.startswith("big.env@")] == [
         f"larger than max_file_size ({len(env_file(big)) + 5001} bytes)"
     ]
-    assert "1 binary blobs skipped" in result.stats.notes
+    assert "1 binary blobs read (compiled Python, archives, printable strings)" in result.stats.notes
+    assert "1 binary blobs skipped (nothing key-shaped in them)" in result.stats.notes
 
 
 def test_odd_paths_submodules_and_lfs_pointers(repo: GitRepo) -> None:

@@ -165,13 +165,13 @@ def test_staged_work_is_proportional_to_the_change(repo: Path, key: str, secret:
     git(repo, "add", "-A")
     git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "vectors")
     scanned: list[str] = []
-    real = staged.scan_bytes
+    real = staged.scan_blob
 
-    def counting(data: bytes, path: str, config):  # type: ignore[no-untyped-def]
+    def counting(data: bytes, path: str, config, **kw):  # type: ignore[no-untyped-def]
         scanned.append(path)
-        return real(data, path, config)
+        return real(data, path, config, **kw)
 
-    monkeypatch.setattr(staged, "scan_bytes", counting)
+    monkeypatch.setattr(staged, "scan_blob", counting)
     with open(repo / "vectors.py", "a") as fh:
         fh.write("# one more line\n")
     git(repo, "add", "vectors.py")

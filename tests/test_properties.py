@@ -130,7 +130,8 @@ def test_key_found_through_every_text_encoding(key: str, context: str) -> None:
 NEGATIVE_PLACES = [
     ("checksums.txt", "{v}  dist/app.tar.gz\n"),
     ("config.yaml", "binance:\n  checksum: {v}\n"),
-    (".env", "BINANCE_API_KEY={v}\n"),  # even named as a key: hex is a digest
+    ("config.yaml", "binance:\n  key: {v}\n"),  # a loose name and no strong hex half next to it
+    ("tests/test_aes.py", "key = '{v}'\niv = '000102030405060708090a0b0c0d0e0f'\n"),
     ("data.json", '{{"sha256": "{v}", "exchange": "binance"}}\n'),
     ("notes.txt", "{v}\n"),
 ]
@@ -143,6 +144,20 @@ def test_random_hex_is_never_reported(seed: int, place: tuple[str, str], upper: 
     value = value.upper() if upper else value
     path, template = place
     assert scan_bytes(template.format(v=value).encode(), path) == []
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**64), upper=st.booleans())
+def test_random_hex_named_as_an_api_key_is_reported(seed: int, upper: bool) -> None:
+    """Binance futures-testnet (and some older) keys are 64 hex digits: named as an API key or
+    secret they are keys, not digests (real-world set: committed .env files, CI variables)."""
+    rnd = random.Random(seed)
+    key, secret = rnd.randbytes(32).hex(), rnd.randbytes(32).hex()
+    if upper:
+        key, secret = key.upper(), secret.upper()
+    found = scan_bytes(f"BINANCE_API_KEY={key}\nBINANCE_API_SECRET={secret}\n".encode(), ".env")
+    # a random value the hex filters would call repeated/sequential (odds ~1e-4) may be dropped
+    assert {f.secret for f in found} <= {key, secret} and len(found) >= 1
 
 
 @SETTINGS

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from keytrap import verify
 from keytrap.errors import UsageError
 from keytrap.findings import Finding, pair_id
-from keytrap.rules import BINANCE_DOC_EXAMPLE_KEYS
 from keytrap.verify import (
     LIVE,
     NO_PAIR,
@@ -62,7 +61,7 @@ def run(fake: FakeBinance, pairs, **kw) -> dict[str, Verification]:
 
 def test_sign_matches_binance_documentation_example():
     # Binance's public "SIGNED endpoint" example: secret, query and the signature it gives.
-    secret = next(k for k in BINANCE_DOC_EXAMPLE_KEYS if k.startswith("Nhq"))
+    from corpus import DOC_SECRET_KEY as secret
     query = (
         "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1"
         "&recvWindow=5000&timestamp=1499827319559"

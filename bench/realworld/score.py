@@ -9,7 +9,9 @@ For every repository in ``repos.json`` this runs
     KEYTRAP scan GITDIR --history --no-worktree --format json --min-confidence low
 
 (history reads every blob once, so each secret is one finding) and matches the findings to
-``labels.jsonl`` by keytrap's own fingerprint. It prints, per split (tune / heldout / all):
+``labels.jsonl`` by keytrap's own fingerprint. A positive is a distinct value (sha256) per
+repository: a secret labelled under two fingerprints (an Ed25519 PEM whose one body line is
+also a 64-character token) is one positive, found when either is reported. It prints, per split (tune / heldout / all):
 precision, recall, recall per positive class, false positives per negative class, the
 findings no label knows (a labelling gap: label them), and the accuracy of the ``network``
 field when findings carry one. Standard library only; no network.
@@ -97,7 +99,7 @@ def evaluate(repos: list[dict], labels: dict[str, dict[str, dict]], results: dic
         conf_tp: Counter = Counter()
         conf_fp: Counter = Counter()
         kind_ok = kind_n = 0
-        net_ok = net_n = 0
+        net_ok = net_n = net_ok_default = 0
         net_seen = False
         unlabelled: list[dict] = []
         missed: list[dict] = []
@@ -109,6 +111,7 @@ def evaluate(repos: list[dict], labels: dict[str, dict[str, dict]], results: dic
             for f in finds:
                 by_fp.setdefault(f["fingerprint"], f)
             r_tp = r_fp = 0
+            tp_values: set[str] = set()
             for fpr, f in by_fp.items():
                 L = lab.get(fpr)
                 conf = f.get("confidence", "?")
@@ -124,6 +127,9 @@ def evaluate(repos: list[dict], labels: dict[str, dict[str, dict]], results: dic
                                        "redacted": short(f.get("secret_redacted", "")),
                                        "fingerprint": fpr})
                 elif L["label"] == "positive":
+                    if L["sha256"] in tp_values:
+                        continue  # the same secret under its other label (see below)
+                    tp_values.add(L["sha256"])
                     tp += 1
                     r_tp += 1
                     conf_tp[conf] += 1
@@ -132,6 +138,8 @@ def evaluate(repos: list[dict], labels: dict[str, dict[str, dict]], results: dic
                     if "network" in f and L.get("network"):
                         net_n += 1
                         net_ok += f["network"] == L["network"]
+                        # keytrap's null means "nothing says": verification asks mainnet first
+                        net_ok_default += (f["network"] or "mainnet") == L["network"]
                 else:
                     fp += 1
                     r_fp += 1
@@ -140,15 +148,22 @@ def evaluate(repos: list[dict], labels: dict[str, dict[str, dict]], results: dic
                         fp_by_class[c] += 1
                     fp_vendored += "vendored" in L["classes"]
             r_pos = 0
+            # one secret can carry two labels (an Ed25519 PEM body is also a 64-character
+            # token: labelled once under each rule's fingerprint); it is one positive, found
+            # when either is reported
+            found_values = {L["sha256"] for fpr, L in lab.items() if L["label"] == "positive" and fpr in by_fp}
+            seen_values: set[str] = set()
             for fpr, L in lab.items():
-                if L["label"] != "positive":
+                if L["label"] != "positive" or L["sha256"] in seen_values:
                     continue
+                seen_values.add(L["sha256"])
+                hit = L["sha256"] in found_values
                 r_pos += 1
                 for c in L["classes"] + [f"kind:{L['kind']}", f"network:{L.get('network')}"]:
                     pos_by_class[c] += 1
-                    if fpr in by_fp:
+                    if hit:
                         hit_by_class[c] += 1
-                if fpr not in by_fp:
+                if not hit:
                     fn += 1
                     missed.append({"repo": name, "kind": L["kind"], "classes": L["classes"],
                                    "network": L.get("network"), "redacted": L["redacted"],
@@ -169,6 +184,7 @@ def evaluate(repos: list[dict], labels: dict[str, dict[str, dict]], results: dic
             "confidence_tp": dict(conf_tp), "confidence_fp": dict(conf_fp),
             "kind_accuracy": ratio(kind_ok, kind_n),
             "network_accuracy": ratio(net_ok, net_n) if net_seen else None,
+            "network_accuracy_null_as_mainnet": ratio(net_ok_default, net_n) if net_seen else None,
             "unlabelled": unlabelled, "missed": missed, "per_repo": per_repo,
         }
     return out
@@ -178,13 +194,14 @@ def report(ev: dict, meta: dict) -> str:
     lines = [f"keytrap: `{meta['keytrap']}` ({meta.get('version', '?')}), {meta['repos']} repositories, "
              f"scan wall time {meta['wall_s']:.1f} s", ""]
     lines += ["| split | repos | positives | negatives | TP | FP | FN | precision | recall | kind acc. | network acc. "
-              "| FP in vendored code | precision without them |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+              "| network acc. (null = mainnet) | FP in vendored code | precision without them |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for s in SPLITS:
         e = ev[s]
         lines.append(f"| {s} | {e['repos']} | {e['positives']} | {e['negatives']} | {e['tp']} | {e['fp']} | {e['fn']} "
                      f"| {fmt(e['precision'])} | {fmt(e['recall'])} | {fmt(e['kind_accuracy'])} "
-                     f"| {fmt(e['network_accuracy'])} | {e['fp_vendored']} | {fmt(e['precision_without_vendored'])} |")
+                     f"| {fmt(e['network_accuracy'])} | {fmt(e.get('network_accuracy_null_as_mainnet'))} "
+                     f"| {e['fp_vendored']} | {fmt(e['precision_without_vendored'])} |")
     classes = sorted({c for s in SPLITS for c in ev[s]["recall_by_class"]})
     lines += ["", "Recall per positive class (found/total):", "",
               "| class | " + " | ".join(SPLITS) + " |", "|---|" + "---|" * len(SPLITS)]

@@ -391,12 +391,12 @@ def scan_paths(
 def scan_data(data: bytes, name: str = "-", config: Config | None = None) -> ScanResult:
     """Scan one blob of bytes (``keytrap scan -`` reads it from stdin), reported as ``name``:
     the name also feeds the path hints (``prod.env`` reads as a settings file). Larger than
-    ``max_file_size`` or binary: skipped and listed, as for a file."""
+    ``max_file_size``: skipped and listed, as for a file; binary: read as a file is
+    (``content.scan_blob``), listed as skipped when nothing in it is key-shaped."""
     import time
 
-    from keytrap.engine import scan_bytes
     from keytrap.findings import ScanStats, Skipped
-    from keytrap.sources.files import decode_for_scan
+    from keytrap.sources.content import scan_blob
 
     started = time.perf_counter()
     conf = config if config is not None else load_config(os.curdir)
@@ -406,12 +406,12 @@ def scan_data(data: bytes, name: str = "-", config: Config | None = None) -> Sca
     if len(data) > conf.max_file_size:
         skipped = (Skipped(name, f"larger than the {conf.max_file_size} byte limit"),)
     else:
-        text = decode_for_scan(data)
-        if text is None:
+        got = scan_blob(data, name, conf)
+        if not got.read:
             skipped = (Skipped(name, "binary"),)
         else:
-            scanned = len(text)
-            findings = scan_bytes(text, name, conf)
+            scanned = got.nbytes
+            findings = got.findings
     stats = ScanStats(
         files_scanned=0 if skipped else 1, bytes_scanned=scanned, skipped=skipped,
         duration_s=time.perf_counter() - started,

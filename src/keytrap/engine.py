@@ -29,19 +29,27 @@ from keytrap.candidates.context import (
     marker_in_comment,
     name_before,
     negative_name,
+    passed_to_other_service,
+    USE_WINDOW,
 )
+from keytrap.candidates.keyfiles import RepoContext, key_file_name
 from keytrap.candidates.prefilter import KEY_LEN, Run, decode_run, find_runs
 from keytrap.config import DEFAULT, Config
 from keytrap.filters.heuristics import (
     base64_text,
+    comment_lead,
+    commented_rest,
+    hex_key,
+    is_hex,
     is_base64_line,
     is_lockfile,
     jwt_segment,
     looks_like_base64_body,
     reject_token,
 )
+from keytrap.filters.examples import example_context, signing_fixture
 from keytrap.findings import CONFIDENCE_RANK, Finding, pair_id
-from keytrap.rules import BINANCE_KEYWORDS, HMAC_KEY, PRIVATE_KEY
+from keytrap.rules import BINANCE_KEYWORDS, HMAC_KEY, PRIVATE_KEY, published_example
 
 #: How far apart (in lines) a key and its secret may sit and still form a pair.
 PAIR_WINDOW = 8
@@ -71,7 +79,8 @@ _ED25519_PREFIX = "MC4CAQAwBQYDK2Vw"
 class Candidate:
     """A key-shaped value that survived the token filters; mutable while pairing settles."""
 
-    __slots__ = ("secret", "start", "end", "line", "column", "role", "name", "encoding", "kind", "pair", "paired")
+    __slots__ = ("secret", "start", "end", "line", "column", "role", "name", "encoding", "kind", "pair", "paired",
+                 "hex", "deferred")
 
     def __init__(
         self, secret: str, start: int, end: int, line: int, column: int, role: str, name: str,
@@ -88,13 +97,15 @@ class Candidate:
         self.kind: str | None = None
         self.pair: str | None = None
         self.paired = False
+        self.hex = False  # a single-case hex token: a key only where its context says so
+        self.deferred: tuple[Run, int] | None = None  # an unnamed hex token, judged only if kept
 
 
 class _Text:
     """Lazy views of one file's bytes: line numbers, line slices, Binance context."""
 
     __slots__ = ("data", "path", "report_path", "_line_pos", "_line_no", "_binance", "_col", "_marker", "_allow",
-                 "_prev", "_b64memo", "_dist_before", "_dist_after", "_sql", "_csv")
+                 "_prev", "_b64memo", "_dist_before", "_dist_after", "_sql", "_csv", "hints", "_lower", "_hexok")
 
     def __init__(
         self, data: bytes, path: str, report_path: str | None = None, binance: bool | None = None
@@ -116,6 +127,9 @@ class _Text:
         self._dist_after: dict[int, int] = {}
         self._sql: dict[int, tuple[bytes, int] | None] = {}
         self._csv: object = _UNSET
+        self.hints: object = None  # filters.examples.FileHints, looked up once per file
+        self._lower: bytes | None = None
+        self._hexok: bool | None = None
 
     def line_of(self, pos: int) -> int:
         """1-based line of ``pos``; cheap for increasing positions."""
@@ -230,66 +244,84 @@ class _Text:
                     break
         return out
 
-    def _b64(self, start: int, end: int) -> int:
-        """0: not a base64 line; 1: a base64 line; 2: one that looks like a body (memoised)."""
-        key = (start, end)
-        kind = self._b64memo.get(key)
+    def _b64(self, start: int, end: int, marker: bytes | None = None) -> int:
+        """0: not a base64 line; 1: a base64 line; 2: one that looks like a body (memoised).
+        With a comment ``marker``, the line behind that comment marker is judged (``# MIIf…``)."""
+        key = (start, end, marker)
+        kind = self._b64memo.get(key)  # type: ignore[call-overload]
         if kind is None:
             line = self.data[start:end]
+            if marker is not None:
+                line = commented_rest(line, marker) or b""
             kind = 2 if looks_like_base64_body(line) else 1 if is_base64_line(line) else 0
-            self._b64memo[key] = kind
+            self._b64memo[key] = kind  # type: ignore[index]
         return kind
 
-    def _body_distance(self, first: tuple[int, int, bool] | tuple[int, int] | None, before: bool) -> int:
+    def _body_distance(
+        self, first: tuple[int, int, bool] | tuple[int, int] | None, before: bool, marker: bytes | None = None
+    ) -> int:
         """Lines from ``first`` to the nearest body-looking line, following only base64 lines
         (above: non-blank lines, as ``prev_lines`` gives them; below: every line). Memoised per
         line and resolved once per run of base64 lines: linear however many tokens ask."""
-        memo = self._dist_before if before else self._dist_after
-        path: list[int] = []
+        memo: dict = self._dist_before if before else self._dist_after
+        path: list[object] = []
         cur = first
         value = _FAR
         while cur is not None:
             start, end = cur[0], cur[1]
-            known = memo.get(start)
+            at = start if marker is None else (marker, start)
+            known = memo.get(at)
             if known is not None:
                 value = known
                 break
-            kind = self._b64(start, end)
+            kind = self._b64(start, end, marker)
             if kind == 2:
-                memo[start] = value = 0
+                memo[at] = value = 0
                 break
             if kind == 0:
-                memo[start] = _FAR
+                memo[at] = _FAR
                 break
-            path.append(start)
+            path.append(at)
             if before:
                 cur = self._prev_nonblank(start) if cur[2] else None  # type: ignore[misc]
             else:
                 cur = self._next_bounds(end)
-        for start in reversed(path):
+        for at in reversed(path):
             value = value + 1 if value < _FAR else _FAR
-            memo[start] = value
+            memo[at] = value
         return value
 
-    def in_base64_body(self, ls: int, le: int, limit: int = BODY_LIMIT) -> bool:
+    def in_base64_body(self, ls: int, le: int, limit: int = BODY_LIMIT, marker: bytes | None = None) -> bool:
         """Does a body-looking base64 line sit among the lines around the line ``ls..le``: the
         BODY_WINDOW nearest on each side, then onwards while the lines stay base64 (a
-        64-column dump can run for pages of all-alnum lines), at most ``limit`` each side?"""
+        64-column dump can run for pages of all-alnum lines), at most ``limit`` each side?
+        With a comment ``marker``, the lines are read behind that marker (a base64 block kept
+        in comments: the ``# SIG #`` Authenticode block a signed PowerShell script ends with)."""
         for before in (True, False):
             first = self._prev_nonblank(ls) if before else self._next_bounds(le)
             cur = first
             for _ in range(BODY_WINDOW):
                 if cur is None:
                     break
-                if self._b64(cur[0], cur[1]) == 2:
+                if self._b64(cur[0], cur[1], marker) == 2:
                     return True
                 if before:
                     cur = self._prev_nonblank(cur[0]) if cur[2] else None  # type: ignore[misc]
                 else:
                     cur = self._next_bounds(cur[1])
-            if first is not None and self._body_distance(first, before) < limit:
+            if first is not None and self._body_distance(first, before, marker) < limit:
                 return True
         return False
+
+    def next_lines(self, le: int, count: int) -> list[bytes]:
+        """Up to ``count`` lines after the line ending at ``le``, nearest first (at most
+        CONTEXT_BYTES of each). For bounded windows only (``filters.examples``)."""
+        out: list[bytes] = []
+        cur = self._next_bounds(le)
+        while cur is not None and len(out) < count:
+            out.append(self.data[cur[0] : cur[1]])
+            cur = self._next_bounds(cur[1])
+        return out
 
     def sql_header(self, ls: int) -> bytes | None:
         """The column list of the ``INSERT … VALUES`` statement whose tuples continue, line
@@ -363,9 +395,31 @@ class _Text:
         """Does the file (or its path) speak of Binance at all?"""
         if self._binance is None:
             low_path = self.path.lower()
-            low = self.data.lower()
+            low = self.lower
             self._binance = "binance" in low_path or any(k.encode() in low for k in BINANCE_KEYWORDS)
         return self._binance
+
+    @property
+    def hex_keys_possible(self) -> bool:
+        """Can a hex value here be a Binance key at all (``_hex_in_context``): the file or path
+        speaks of Binance, or some name could say testnet or futures. Case-sensitive finds, no
+        lower-case copy: files full of digests are the common case."""
+        if self._hexok is None:
+            d = self.data
+            if self._binance is not None or self._lower is not None:
+                self._hexok = self.binance or b"testnet" in self.lower or b"future" in self.lower
+            else:
+                self._hexok = "binance" in self.path.lower() or any(
+                    w in d for w in (b"inance", b"INANCE", b"estnet", b"ESTNET", b"uture", b"UTURE")
+                )
+        return self._hexok
+
+    @property
+    def lower(self) -> bytes:
+        """The file in lower case, made once (the Binance test and the example hints read it)."""
+        if self._lower is None:
+            self._lower = self.data.lower()
+        return self._lower
 
 
 def _pem_spans(data: bytes) -> list[tuple[int, int]]:
@@ -529,12 +583,18 @@ def _sql_column(text: _Text, ls: int, line: bytes, rel: int) -> str:
 
 
 def _raw_candidate(
-    text: _Text, run: Run, prev_end: int, spans: list[tuple[int, int]], config: Config, denied: set[str]
+    text: _Text, run: Run, prev_end: int, spans: list[tuple[int, int]], config: Config, denied: set[str],
+    defer: bool = True,
 ) -> Candidate | None:
     d = text.data
     token = d[run.start : run.end].decode("ascii")
+    hexkey = False
     if reject_token(token, config.example_keys) or base64_text(token):
-        return None
+        if not is_hex(token) or hex_key(token, config.example_keys) is not None:
+            return None
+        if not text.hex_keys_possible:
+            return None  # no hex value in a file that never speaks of Binance can be a strong one
+        hexkey = True  # kept only if its context names it a key (see _hex_in_context)
     if spans and _in_spans(run.start, spans):
         return None  # a PEM/certificate body line
     if jwt_segment(d, run.start, run.end):
@@ -543,6 +603,12 @@ def _raw_candidate(
         return None
     ls, le = text.line_bounds(run.start, run.end)
     name, role = _role_from_context(text, ls, run.start, prev_end)
+    if hexkey and defer and role not in _BOUND:
+        # an unnamed hex value (a digest, almost always): kept only beside a hex value named
+        # as a key (_hex_in_context), and only then judged in full
+        cand = Candidate(token, run.start, run.end, text.line_of(run.start), 0, role, name)
+        cand.hex, cand.deferred = True, (run, prev_end)
+        return cand
     line_bytes = d[ls:le]
     rel = run.start - ls
     if role in ("none", "other"):
@@ -558,13 +624,22 @@ def _raw_candidate(
             or text.in_base64_body(ls, le)
         ):
             return None  # a line of a base64 body (a headless PEM/DER dump) that is all alnum
+        marker = comment_lead(line_bytes, rel, run.end - ls)
+        if marker is not None and text.in_base64_body(ls, le, marker=marker):
+            return None  # a line of a base64 block kept in comments (``# SIG #`` signatures)
     if name and negative_name(name) and b"binance" not in line_bytes.lower():
         denied.add(token)  # the file calls this value an id/hash/…: not a secret anywhere in it
         return None
     if _other_use_section(text, ls, line_bytes, name):
         return None
+    if role in ("api_key", "secret_key") and passed_to_other_service(d[run.end : run.end + USE_WINDOW], name):
+        return None  # API_KEY = "…" then BitvavoRestClient(api_key=API_KEY): not a Binance key
+    if example_context(text, ls, le, run.start, line_bytes, role in ("api_key", "secret_key")):
+        return None  # what a mocked response holds, a documented request, a known-answer test
     column = text.column(ls, run.start)
-    return Candidate(token, run.start, run.end, text.line_of(run.start), column, role, name)
+    cand = Candidate(token, run.start, run.end, text.line_of(run.start), column, role, name)
+    cand.hex = hexkey
+    return cand
 
 
 def _encoded_candidates(
@@ -594,6 +669,49 @@ def _encoded_candidates(
     return [], [
         f.with_(line=line, column=column, encoding="base64") for f in inner
     ]
+
+
+_BOUND = ("api_key", "secret_key", "call")
+
+
+#: Name words that tie a hex value to Binance (``BINANCE_API_SECRET``, ``TEST_FUTURES_API_KEY``).
+_HEX_NAME_WORDS = ("binance", "testnet", "future")
+
+
+def _hex_in_context(cands: list[Candidate], binance: bool) -> list[Candidate]:
+    """Hex tokens are digests (or another chain's private keys) unless their context says
+    Binance key. A hex token is kept when
+
+    * named for Binance (``BINANCE_API_SECRET=<hex>``, ``TEST_FUTURES_API_KEY``), or named as
+      an API key or secret (``TEST_API_SECRET``) or passed to a client in a file that speaks of
+      Binance: *strong*;
+    * named more loosely as a key or secret (``secret_key``) in a Binance file, or unnamed, and
+      the hex value next to it (within ``PAIR_WINDOW`` lines) is strong: the other half of a pair.
+
+    A ``key = "<hex>"`` in a cipher test, ``api_secret = "<hex>"`` (an Ethereum key) in another
+    exchange's connector test, ``BACKUP_PRIVATE_KEY`` of a wallet, a TLS key log, a digest
+    column, a signature in a logged URL: none of these is a Binance key.
+    """
+
+    def strong(c: Candidate) -> bool:
+        if not c.hex or c.role not in _BOUND:
+            return False
+        low = c.name.lower()
+        if any(w in low for w in _HEX_NAME_WORDS):
+            return True
+        return binance and (c.role == "call" or "api" in low)
+
+    out: list[Candidate] = []
+    for i, c in enumerate(cands):
+        if c.hex and not strong(c):
+            if c.role == "other" or (c.role in _BOUND and not binance):
+                continue  # named, but not as a Binance credential
+            near = [n for n in (cands[i - 1] if i else None, cands[i + 1] if i + 1 < len(cands) else None)
+                    if n is not None and abs(n.line - c.line) <= PAIR_WINDOW]
+            if not any(strong(n) for n in near):
+                continue
+        out.append(c)
+    return out
 
 
 def _link(a: Candidate, b: Candidate) -> None:
@@ -721,7 +839,45 @@ def _nearest_api_key(api: list[Finding], lines: list[int], line: int) -> Finding
     return right
 
 
-def _private_keys(text: _Text, hmac: list[Finding]) -> list[Finding]:
+#: Markers of a cloud service-account credential (Google's JSON key file): its private key
+#: signs for that cloud, never for Binance, whatever else the file holds.
+_SERVICE_ACCOUNT = re.compile(rb'"type"\s*:\s*"service_account"|"private_key_id"\s*:|"client_email"\s*:')
+#: Bytes around a PEM block searched for those markers (a key file's JSON object).
+SERVICE_ACCOUNT_WINDOW = 4096
+
+
+def _service_account(text: _Text, start: int, end: int) -> bool:
+    d = text.data
+    return _SERVICE_ACCOUNT.search(d, max(0, start - SERVICE_ACCOUNT_WINDOW), end + SERVICE_ACCOUNT_WINDOW) is not None
+
+
+def _pem_from_repo(
+    text: _Text, body: str, repo: RepoContext | None
+) -> tuple[str, str | None] | None:
+    """(confidence, network) for a PEM block with no evidence in its own file, from the
+    repository around it; None when nothing there makes it Binance's.
+
+    * its file is named by Binance code (``PRIVATE_KEY_PATH="Night_stalker.pem"``): high;
+    * its file is named as Binance names key files (``test-prv-key.pem``) in a repository that
+      speaks of Binance, or named as a private key (``Private_key.pem``) in one whose Binance
+      code loads its key from a path: medium;
+    * an Ed25519 key (the format of Binance's key generator) with nothing against it: low.
+    """
+    ed25519 = body.startswith(_ED25519_PREFIX)
+    other_use = _other_use_path(text.path)
+    if repo is not None and not repo.pending and not other_use:
+        named, net = repo.named(text.path.replace("\\", "/").rsplit("/", 1)[-1].lower())
+        if named:
+            return "high", net
+        prv, private = key_file_name(text.path)
+        if (prv and repo.binance) or (private and repo.key_path_var):
+            return "medium", repo.key_network
+    if ed25519 and not other_use:
+        return "low", None
+    return None
+
+
+def _private_keys(text: _Text, hmac: list[Finding], repo: RepoContext | None = None) -> list[Finding]:
     out: list[Finding] = []
     api = [f for f in hmac if f.kind == "api_key"]  # in file order: lines never decrease
     api_lines = [f.line for f in api]
@@ -732,39 +888,58 @@ def _private_keys(text: _Text, hmac: list[Finding]) -> list[Finding]:
             continue
         if "xxxxx" in body or "XXXXX" in body or b"..." in raw:
             continue  # a documentation stub, not a key
+        if published_example(body):
+            continue  # Binance's own example or connector test signing key
         if text.allowed(start):  # the BEGIN line's marker covers the key
             continue
         ls, _ = text.line_bounds(start, start)
         owner, _role = _role_from_context(text, ls, start, 0)
         if owner and negative_name(owner):
             continue  # JWT_PRIVATE_KEY, COINBASE_PRIVATE_KEY, TLS_KEY…: not a Binance key
+        block_end = start + 2 * len(label) + len(raw) + 29  # BEGIN and END lines around the body
+        if _service_account(text, start, block_end):
+            continue  # a Google service-account key file, even inside a Binance bot
+        le = text.data.find(b"\n", block_end)
+        if signing_fixture(text, ls, block_end if le == -1 else le):
+            continue  # a connector's unit test signing a known payload with a test key
         line = text.line_of(start)
         link = _nearest_api_key(api, api_lines, line)
+        network: str | None = None
+        extra: dict[str, object] = {}
         if link is not None or text.binance:
             confidence = "high"
-        elif body.startswith(_ED25519_PREFIX) and not _other_use_path(text.path):
-            confidence = "low"
         else:
-            continue  # an RSA/EC key with no sign of Binance: not ours to report
+            decided = _pem_from_repo(text, body, repo)
+            if repo is not None and repo.pending and (decided is None or decided[0] == "low"):
+                # only the repository can tell (a key file named by its Binance code): the
+                # caller settles it once every file is read
+                if decided is None and body.startswith(_ED25519_PREFIX):
+                    continue  # an Ed25519 key with an other-use path: nothing can promote it
+                confidence, extra = "low", {"pending": True}
+            elif decided is None:
+                continue  # an RSA key with no sign of Binance: not ours to report
+            else:
+                confidence, network = decided
         pair = None
         if link is not None:
             pair = link.pair or pair_id(link.secret, body)
             if link.pair is None:
                 shared[link.secret] = pair
         column = text.column(ls, start)
-        out.append(
-            Finding(
-                rule=PRIVATE_KEY.id,
-                kind="private_key",
-                path=text.report_path,
-                line=line,
-                column=column,
-                confidence=confidence,  # type: ignore[arg-type]
-                secret=body,
-                name=label.decode("ascii"),
-                pair=pair,
-            )
+        found = Finding(
+            rule=PRIVATE_KEY.id,
+            kind="private_key",
+            path=text.report_path,
+            line=line,
+            column=column,
+            confidence=confidence,  # type: ignore[arg-type]
+            secret=body,
+            name=label.decode("ascii"),
+            pair=pair,
         )
+        if network is not None:
+            extra["network"] = network  # the network of the code that names the key file
+        out.append(found.with_extra(**extra) if extra else found)
     # an API key that only has a private key (RSA/Ed25519 keys have no HMAC secret) shares its id
     if shared:
         for i, f in enumerate(hmac):
@@ -775,7 +950,7 @@ def _private_keys(text: _Text, hmac: list[Finding]) -> list[Finding]:
 
 def scan_bytes(
     data: bytes, path: str, config: Config = DEFAULT, *, context_path: str | None = None,
-    binance: bool | None = None, _depth: int = 0,
+    binance: bool | None = None, repo: RepoContext | None = None, _depth: int = 0,
 ) -> list[Finding]:
     """All findings in ``data`` (the content of ``path``), in file order. Pure.
 
@@ -785,6 +960,11 @@ def scan_bytes(
 
     ``binance`` overrides the file-level "does this file speak of Binance" judgement, for a
     caller that sees only part of a file (``sources.stream`` scans big files in windows).
+
+    ``repo`` is what the repository's Binance code says about key files
+    (``candidates.keyfiles``): a PEM block with no evidence in its own file is judged by it.
+    ``keyfiles.PENDING`` (a first pass) reports such blocks at low confidence with
+    ``extra["pending"]``, for the caller to settle once it has the whole repository's context.
     """
     runs = list(find_runs(data))
     has_pem = b"PRIVATE KEY-----" in data
@@ -810,6 +990,15 @@ def scan_bytes(
         prev_end = run.end
     if denied:  # a value the file calls an id elsewhere: drop it unless named as a credential here
         cands = [c for c in cands if c.secret not in denied or c.role in ("api_key", "secret_key", "call")]
+    if any(c.hex for c in cands):
+        cands = _hex_in_context(cands, text.binance)
+        if any(c.deferred for c in cands):
+            judged = [
+                _raw_candidate(text, c.deferred[0], c.deferred[1], spans, config, denied, defer=False)
+                if c.deferred else c
+                for c in cands
+            ]
+            cands = [c for c in judged if c is not None]
     _pair(cands)
     binance = text.binance if (cands or has_pem) else False
     findings = [
@@ -828,7 +1017,7 @@ def scan_bytes(
         for c in cands
     ]
     if has_pem:
-        findings.extend(_private_keys(text, findings))
+        findings.extend(_private_keys(text, findings, repo))
     findings.extend(nested)
     if findings:  # mainnet / testnet / demo, from the text around each finding
         from keytrap import network  # imported only for files with findings: the hook stays lean

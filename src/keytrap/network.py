@@ -297,3 +297,9 @@ def annotate(
             net = best[f.pair][1]
         out.append(f.with_extra(network=net))
     return out
+
+
+def file_network(data: bytes) -> str | None:
+    """The network a whole file points to (its head, as for file-level evidence), when all of
+    its flags and URLs agree; None otherwise."""
+    return _file_level(_scan(data, 0, min(len(data), FULL_SCAN), cap=MAX_FILE_HITS))

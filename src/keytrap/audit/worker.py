@@ -338,8 +338,7 @@ def recover_pairs(location: str, specs: list[tuple[str, list[RepoFinding]]],
                   config: Config) -> list[Finding]:
     """The findings (secrets included) of each pair's halves, read again from the blobs that hold
     them (each blob rescanned under its path). A half that cannot be read is left out."""
-    from keytrap.engine import scan_bytes
-    from keytrap.sources.files import decode_for_scan
+    from keytrap.sources.content import scan_blob
     from keytrap.sources.gitcat import CatFile
 
     loc = Location(git_dir=location) if gitrun.looks_like_git_dir(location) else Location(top=location)
@@ -350,11 +349,10 @@ def recover_pairs(location: str, specs: list[tuple[str, list[RepoFinding]]],
             for half in halves:
                 for oid in ([half.blob] if half.blob else []) + [b for b in half.blob_ids[:5] if b != half.blob]:
                     blob = cat.read(oid)
-                    data = decode_for_scan(blob.data) if blob.data is not None else None
-                    if data is None:
+                    if blob.data is None:
                         continue
                     path = "" if half.path.startswith("(unreachable") else half.path
-                    hit = next((f for f in scan_bytes(data, path, floor)
+                    hit = next((f for f in scan_blob(blob.data, path, floor).findings
                                 if f.fingerprint == half.fingerprint and f.kind == half.kind), None)
                     if hit is not None:
                         out.append(hit.with_(pair=pid))

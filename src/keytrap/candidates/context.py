@@ -60,6 +60,9 @@ OTHER_SERVICES: tuple[str, ...] = (
     "heroku", "vercel", "netlify", "cloudflare", "datadog", "sentry", "pusher", "algolia",
     "shopify", "twitter", "facebook", "firebase", "supabase", "npm_", "pypi", "dockerhub",
     "meili", "typesense", "cryptopanic", "newsapi", "polygon_io", "alpaca", "oanda", "elastic", "redis", "postgres", "mysql", "mongo", "rabbit",
+    # other exchanges
+    "gate_api", "gateapi", "bitvavo", "bit2c", "bingx", "phemex", "coinex", "bitmart", "hitbtc", "upbit", "bithumb", "ascendex",
+    "lbank", "whitebit", "bitpanda", "bitflyer", "hyperliquid", "dydx", "coinone", "korbit", "indodax",
 )
 
 
@@ -68,13 +71,25 @@ _GENERIC_LAST = frozenset({"key", "secret", "id", "token", "value"})
 _WORDS_BEFORE = re.compile(r"([A-Za-z][A-Za-z0-9_\-]*)[ \t]+$")
 
 
+#: A string type between a name and its value: Rust ``NAME: &str =`` / ``&'static str``,
+#: TypeScript/Kotlin/Swift ``NAME: string =`` / ``String``, Go ``var NAME string =``.
+_TYPED = re.compile(
+    r"([A-Za-z_$][A-Za-z0-9_$]*)[ \t]*(?::[ \t]*|[ \t]+)&?(?:'[a-z_]+[ \t]+)?"
+    r"(?:str|String|string|Str|&\[u8\]|\[u8\]|bytes|Option<&?(?:'[a-z_]+[ \t]+)?str>)\??$"
+)
+
+
 def name_before(prefix: str) -> str:
     """The identifier right before a value, with quotes and ``=``/``:`` glue removed.
 
     A generic last word takes the word before it along (``Secret Key`` in prose and
-    markdown), so "Secret Key: …" reads as a secret, not as a key.
+    markdown), so "Secret Key: …" reads as a secret, not as a key. A string type annotation
+    (``API_KEY: &str =``) is looked through to the name it types.
     """
     stripped = prefix.rstrip(_GLUE)
+    typed = _TYPED.search(stripped[-160:])
+    if typed:
+        return typed.group(1)
     match = _IDENT.search(stripped[-120:])
     if not match:
         return ""
@@ -87,10 +102,19 @@ def name_before(prefix: str) -> str:
     return name
 
 
+#: A file name is not a variable name (``…/step-13-responsive-accessibility.md","<hash>``).
+_FILE_NAME = re.compile(
+    r"\.(?:md|rst|txt|py|pyc|js|mjs|ts|tsx|jsx|json|ya?ml|toml|ini|cfg|csv|tsv|html?|css|scss|png|jpe?g|"
+    r"gif|svg|ico|go|rs|java|kt|rb|php|sh|ps1|bat|lock|xml|zip|gz|tar|whl|jar|so|dll|exe|bin|dat|pem)$"
+)
+
+
 def classify_name(name: str) -> Role:
     if not name:
         return "none"
     low = name.lower().replace("-", "_")
+    if "/" in low or _FILE_NAME.search(low):
+        return "other"
     last = low.rsplit(".", 1)[-1]
     if last in CALL_NAMES or low in CALL_NAMES:
         return "call"
@@ -133,6 +157,47 @@ def negative_name(name: str) -> str | None:
 def is_bare_line(line: bytes, start: int, end: int) -> bool:
     """The token is all there is on its line (apart from quotes, commas and spaces)."""
     return not line[:start].strip(b" \t\"',;") and not line[end:].strip(b" \t\"',;\r")
+
+
+#: Bytes after a named value searched for the call it is passed to.
+USE_WINDOW = 8192
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,63}")
+
+
+#: Uses of a name looked at after its definition.
+MAX_USES = 16
+_CALLEE = re.compile(rb"([A-Za-z_][\w.]{0,80})[ \t]*\($")
+_WORD = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
+
+
+def passed_to_other_service(after: bytes, name: str) -> str | None:
+    """The variable ``name`` is handed to another service's client in ``after`` (the bytes
+    that follow its definition): ``BitvavoRestClient(api_key=API_KEY, …)``,
+    ``new KucoinClient(API_KEY, …)``. Returns the callee, or None (also when some call hands
+    it to a Binance client). Looks at the first ``MAX_USES`` uses, each on its own line."""
+    if not _PLAIN_NAME.fullmatch(name):
+        return None
+    needle = name.encode()
+    other = None
+    pos, uses = after.find(needle), 0
+    while pos != -1 and uses < MAX_USES:
+        end = pos + len(needle)
+        if (pos == 0 or after[pos - 1] not in _WORD) and (end >= len(after) or after[end] not in _WORD):
+            uses += 1
+            line_start = after.rfind(b"\n", max(0, pos - 200), pos) + 1
+            prefix = after[max(line_start, pos - 200) : pos]
+            cut = prefix.rfind(b"(")  # the call the use sits in (not one closed before it)
+            if prefix.rfind(b")") > cut:
+                cut = -1
+            callee_m = _CALLEE.search(prefix[max(0, cut - 82) : cut + 1]) if cut != -1 else None
+            if callee_m is not None:
+                callee = callee_m.group(1).decode("ascii", "replace").lower()
+                if "binance" in callee or callee.rsplit(".", 1)[-1] in CALL_NAMES:
+                    return None  # a Binance client (or a generic one) takes it too
+                if other is None and any(w in callee for w in OTHER_SERVICES):
+                    other = callee_m.group(1).decode("ascii", "replace")
+        pos = after.find(needle, end)
+    return other
 
 
 #: The inline allow marker: it covers the secrets on its own line, and only from a comment.

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
-from keytrap.rules import BINANCE_DOC_EXAMPLE_KEYS
+from keytrap.rules import published_example
 
 _HEX = frozenset("0123456789abcdefABCDEF")
 _VOWELS = frozenset("aeiouyAEIOUY")
@@ -30,7 +30,7 @@ _SEGMENT = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
 
 
 def doc_example(token: str, extra: frozenset[str] = frozenset()) -> str | None:
-    if token in BINANCE_DOC_EXAMPLE_KEYS or token in extra:
+    if token in extra or published_example(token):
         return "documentation example key"
     return None
 
@@ -52,6 +52,42 @@ def not_mixed(token: str) -> str | None:
 
 def hex_only(token: str) -> str | None:
     return "hexadecimal (a digest, not a key)" if _HEX.issuperset(token) else None
+
+
+_LOWER_HEX = frozenset("0123456789abcdef")
+_HEX_RUN = re.compile(r"(.)\1{5}")  # six of one digit in a row
+_NO_DIGITS = str.maketrans("", "", "0123456789")
+_HEX_STEPS = tuple(s[i : i + 7] for s in ("0123456789abcdef", "fedcba9876543210") for i in range(10))
+_UPPER_HEX = frozenset("0123456789ABCDEF")
+
+
+def is_hex(token: str) -> bool:
+    """64 hex digits in one case: a digest, or a hex API key (futures testnet keys, some older
+    keys). Which one only the context can say (see ``hex_key``)."""
+    return _LOWER_HEX.issuperset(token) or _UPPER_HEX.issuperset(token)
+
+
+def hex_key(token: str, extra_examples: frozenset[str] = frozenset()) -> str | None:
+    """Why a single-case hex token cannot be a random hex key, else None.
+
+    A random 64-digit hex key mixes digits and letters, uses 12+ of the 16 digits, has no run
+    of 6 repeats or 7 steps (odds about 1e-4 each) and entropy near 3.9 bits a digit (3.3 is
+    far below). The engine keeps a hex token only when its context names it a key.
+    """
+    if not is_hex(token):
+        return "not hexadecimal"
+    reason = doc_example(token, extra_examples) or placeholder(token)
+    if reason:
+        return reason
+    letters = len(token.translate(_NO_DIGITS))
+    if letters == 0 or letters == len(token):
+        return "does not mix digits and letters"
+    if len(set(token)) < 12:
+        return "too few distinct characters"
+    low = token.lower()
+    if _HEX_RUN.search(low) or any(seq in low for seq in _HEX_STEPS):
+        return "repeated or sequential characters"
+    return low_entropy(token, 3.3)
 
 
 def shannon_entropy(token: str) -> float:
@@ -171,6 +207,35 @@ def looks_like_base64_body(line: bytes) -> bool:
     if not _B64_LINE.match(s):
         return False
     return b"+" in s or b"/" in s or s.endswith(b"=") or s.startswith(DER_PREFIXES)
+
+
+#: What starts a comment line, then any decoration and an optional tag (``# SIG # ``, ``// ``,
+#: `` * ``, ``-- ``, ``; ``, ``' ``, ``REM ``).
+_COMMENT_LEAD = re.compile(
+    rb"[ \t]*(?:#+|//+|/\*+|\*+|--+|;+|'|%+|!|REM[ \t])[ \t#*/;'%!-]*(?:[A-Z]{2,8}[ \t]*[#:|][ \t]*)?"
+)
+
+
+def comment_lead(line: bytes, start: int, end: int) -> bytes | None:
+    """The comment marker before a token alone on its commented line, else None.
+
+    ``# MIIf…`` (a line of the Authenticode ``# SIG #`` block a signed script ends with),
+    ``// MIIB…``, `` * AAAA…``: a comment marker, decoration, and nothing after the token.
+    """
+    lead = line[:start]
+    if not lead.strip() or line[end:].strip(b" \t\r"):
+        return None
+    m = _COMMENT_LEAD.match(lead)
+    return lead.strip()[:1] if m is not None and m.end() == len(lead) else None
+
+
+def commented_rest(line: bytes, marker: bytes) -> bytes | None:
+    """What follows the comment lead of a line that opens with ``marker`` (``# SIG # MIIf…``
+    gives ``MIIf…``), or None when the line is not such a comment."""
+    m = _COMMENT_LEAD.match(line)
+    if m is None or line.lstrip(b" \t")[:1] != marker:
+        return None
+    return line[m.end():]
 
 
 def jwt_segment(data: bytes, start: int, end: int) -> str | None:

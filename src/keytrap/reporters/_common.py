@@ -124,13 +124,36 @@ class Scrubber:
         return scrub_keyshaped(text)
 
 
+#: How a finding was read, for people: ``encoding`` is a ``+``-joined chain, outermost first.
+_HOW = {
+    "base64": "base64-encoded",
+    "pyc": "in compiled Python",
+    "zip": "in a zip archive",
+    "gzip": "in a gzip file",
+    "tar": "in a tar archive",
+    "strings": "in a binary file",
+    "sqlite": "in an SQLite database",
+}
+
+
+def how_found(f: Finding) -> str:
+    """``base64-encoded``, ``in a zip archive (member lib/keys.pyc), in compiled Python``…"""
+    if not f.encoding:
+        return ""
+    parts = [_HOW.get(step, f"{step}-encoded") for step in f.encoding.split("+")]
+    member = f.get("member")
+    if member:
+        parts[0] += f" (member {member})"
+    return ", ".join(parts)
+
+
 def message(f: Finding) -> str:
     """The one-line result message: names the kind, shows only the redacted secret."""
     label = kind_label(f.kind)
     parts = [f"Binance {label} {f.secret_redacted} leaked"]
     details = [f"confidence {f.confidence}"]
     if f.encoding:
-        details.append(f"{f.encoding}-encoded")
+        details.append(how_found(f))
     if f.commit:
         details.append(f"commit {f.commit[:12]}")
     if f.pair:

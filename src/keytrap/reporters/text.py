@@ -104,7 +104,7 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
 
     import io
 
-    from keytrap.reporters._common import Scrubber
+    from keytrap.reporters._common import Scrubber, how_found
 
     scrub = Scrubber(findings)
 
@@ -147,7 +147,7 @@ def render(result: ScanResult, out: IO[str], *, color: bool | None = None, verbo
             if f.name:
                 bits.append(f"as {show(scrub(f.name))}")
             if f.encoding:
-                bits.append(f"{f.encoding}-encoded")
+                bits.append(escape(how_found(f)))
             if f.pair:
                 bits.append(f"pair {f.pair[:6]}")
             network = f.get("network")

@@ -20,7 +20,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from typing import BinaryIO
 
 from keytrap.config import Config
-from keytrap.engine import scan_bytes
 from keytrap.errors import UsageError
 from keytrap.findings import Finding, ScanResult, ScanStats, Skipped
 
@@ -192,7 +191,8 @@ def _read_limited(fh: BinaryIO, size: int, limit: int) -> bytes:
 
 
 def read_entry(entry: FileEntry, config: Config) -> tuple[bytes | None, str | None]:
-    """(scannable bytes, None) or (None, reason to skip)."""
+    """(the file's bytes, None) or (None, reason to skip). Text or binary alike: how the bytes
+    are read is ``content.scan_blob``'s business, the same for every source."""
     if entry.size > config.max_file_size:
         return None, f"larger than the {config.max_file_size} byte limit ({entry.size} bytes)"
     try:
@@ -202,10 +202,7 @@ def read_entry(entry: FileEntry, config: Config) -> tuple[bytes | None, str | No
         return None, f"unreadable: {exc.strerror or exc}"
     if len(data) > config.max_file_size:
         return None, f"larger than the {config.max_file_size} byte limit"
-    scannable = decode_for_scan(data)
-    if scannable is None:
-        return None, "binary"
-    return scannable, None
+    return data, None
 
 
 def scan_paths(
@@ -215,25 +212,50 @@ def scan_paths(
     progress: Callable[[int, int], None] | None = None,
     include_deps: bool = False,
 ) -> ScanResult:
+    from keytrap.candidates.keyfiles import EMPTY, PENDING
+    from keytrap.sources.content import blob_evidence, has_pending, needs_repo, scan_blob, settled, with_repo_network
+
     started = time.perf_counter()
     skipped: list[Skipped] = []
     entries = list(walk(paths, root, config, skipped, include_deps))
     from keytrap.sources.gitstatus import toplevel
 
     top = toplevel(root) if entries else None  # path hints read repository-relative paths
-    findings: list[Finding] = []
+    per_file: list[list[Finding]] = []
+    pending: list[tuple[int, FileEntry, str]] = []
     files = nbytes = 0
     for i, entry in enumerate(entries):
         data, reason = read_entry(entry, config)
         if data is None:
             skipped.append(Skipped(entry.rel_path, reason or "skipped"))
         else:
-            files += 1
-            nbytes += len(data)
             context = rel_to(entry.abs_path, top) if top else entry.rel_path
-            findings.extend(scan_bytes(data, entry.rel_path, config, context_path=context))
+            got = scan_blob(data, entry.rel_path, config, context_path=context, repo=PENDING)
+            if not got.read:
+                skipped.append(Skipped(entry.rel_path, "binary"))  # nothing in it worth reading
+            else:
+                files += 1
+                nbytes += got.nbytes
+                if has_pending(got.findings):
+                    pending.append((len(per_file), entry, context))
+                per_file.append(got.findings)
         if progress is not None:
             progress(i + 1, len(entries))
+    # key files with no evidence of their own, and keys whose file names no network, judged by
+    # what the repository's Binance code says: read again only when some finding needs it
+    evidence = EMPTY
+    if any(needs_repo(found) for found in per_file):
+        for entry in entries:
+            data, _reason = read_entry(entry, config)
+            if data is not None:
+                evidence = evidence | blob_evidence(data)
+    repo = settled(evidence)
+    for index, entry, context in pending:
+        data, _reason = read_entry(entry, config)
+        per_file[index] = (
+            scan_blob(data, entry.rel_path, config, context_path=context, repo=repo).findings if data else []
+        )
+    findings = with_repo_network([f for found in per_file for f in found], repo)
     stats = ScanStats(
         files_scanned=files,
         bytes_scanned=nbytes,

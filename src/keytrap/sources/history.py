@@ -54,10 +54,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from keytrap.config import Config
-from keytrap.engine import scan_bytes
 from keytrap.errors import GitError, UsageError
 from keytrap.findings import CONFIDENCE_RANK, Finding, ScanResult, ScanStats, Skipped
-from keytrap.sources.files import decode_for_scan
+from keytrap.candidates.keyfiles import EMPTY, PENDING, RepoContext
+from keytrap.sources.content import EVIDENCE_MAX, blob_evidence, has_pending, needs_repo, scan_blob, settled, with_repo_network
 from keytrap import gitrun
 from keytrap.gitrun import Location
 from keytrap.sources.gitcat import (
@@ -365,26 +365,18 @@ def _tokens(stream) -> Iterator[bytes]:  # type: ignore[no-untyped-def]
 class _ChunkResult:
     blobs: int = 0
     bytes: int = 0
-    binary: int = 0
+    binary: int = 0  # binary blobs with nothing worth reading
+    binary_read: int = 0  # binary blobs read through their views (pyc, archives, strings)
     hits: list[tuple[str, list[Finding]]] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (oid, reason)
 
 
-def _readable(data: bytes, strings: bool) -> bytes | None:
-    """The text of a blob (``decode_for_scan``, the same reading as the working tree); for a
-    binary blob None, or with ``strings`` its printable strings (as the hook reads it)."""
-    text = decode_for_scan(data)
-    if text is None and strings:
-        from keytrap.sources.content import printable_strings
-
-        return printable_strings(data)
-    return text
-
-
 def _scan_chunk(cat: CatFile, oids: list[str], config: Config, strings: bool = False,
                 gate: Callable[[bytes], bool] | None = None) -> _ChunkResult:
-    """Read and scan ``oids``. ``gate`` (``candidates.gate``): a blob it rules out holds no
-    candidate run and no PEM marker, so ``scan_bytes`` would return nothing for it."""
+    """Read and scan blobs by id. Every blob is read as every source reads it
+    (``content.scan_blob``: text, or a binary's views); ``strings``: executables and media too,
+    as their printable strings (as the hook reads them). ``gate`` (``candidates.gate``): a text
+    blob it rules out holds no candidate run and no PEM marker, so the engine would find nothing."""
     out = _ChunkResult()
     for blob in cat.read_many(oids):
         if blob.status != "ok" or blob.data is None:
@@ -393,19 +385,15 @@ def _scan_chunk(cat: CatFile, oids: list[str], config: Config, strings: bool = F
         if blob.type != "blob":
             continue
         out.blobs += 1
-        data = decode_for_scan(blob.data)  # the same reading as the working tree and the index
-        if data is None:
-            out.binary += 1
-            if not strings:
+        got = scan_blob(blob.data, "", config, repo=PENDING, everything=strings, gate=gate)
+        if got.binary:
+            if not got.read:
+                out.binary += 1
                 continue
-            data = _readable(blob.data, strings)
-            assert data is not None
-        out.bytes += len(data)
-        if gate is not None and not gate(data):
-            continue
-        found = scan_bytes(data, "", config)
-        if found:
-            out.hits.append((blob.spec, found))
+            out.binary_read += 1
+        out.bytes += got.nbytes
+        if got.findings:
+            out.hits.append((blob.spec, got.findings))
     return out
 
 
@@ -582,6 +570,7 @@ def _add_part(total: _ChunkResult, part: _ChunkResult) -> None:
     total.blobs += part.blobs
     total.bytes += part.bytes
     total.binary += part.binary
+    total.binary_read += part.binary_read
     total.hits.extend(part.hits)
     total.problems.extend(part.problems)
 
@@ -1184,8 +1173,9 @@ def _scan(
 
     # 3. attribute the hits
     head = _head_blobs(repo)
+    context = _repo_context(repo, scanned.hits, log) if any(needs_repo(f) for _, f in scanned.hits) else EMPTY
     findings = _attribute(repo, info, config, scanned.hits, log, head, big, strings=review, ledger=ledger,
-                          revs=revs)
+                          revs=revs, context=context)
 
     # stats and notes
     where = (lambda oid: _where(log, oid))
@@ -1200,9 +1190,10 @@ def _scan(
             skipped.append(Skipped(where(oid), "missing object" + (" (partial clone, not fetched)" if info.partial else "")))
     if info.shallow:
         notes.append("shallow clone: history before the shallow boundary is not available")
+    if scanned.binary_read:
+        notes.append(f"{scanned.binary_read} binary blobs read (compiled Python, archives, printable strings)")
     if scanned.binary:
-        how = "read as their printable strings" if review else "skipped"
-        notes.append(f"{scanned.binary} binary blobs {how}")
+        notes.append(f"{scanned.binary} binary blobs skipped (nothing key-shaped in them)")
     gitlinks = sorted({*(head[1] if head else []), *(_decode_path(p) for p in (log.gitlinks if log else ()))})
     if gitlinks:
         shown = ", ".join(gitlinks[:5]) + (" …" if len(gitlinks) > 5 else "")
@@ -1246,6 +1237,51 @@ class _Early:
         return self._graph
 
 
+#: Commits whose trees are read for repository context (HEAD, then the commits introducing hits).
+MAX_CONTEXT_COMMITS = 4
+#: Files that are not code or settings give no context: not read for it.
+_NOT_CONTEXT = (b".png", b".jpg", b".jpeg", b".gif", b".svg", b".ico", b".webp", b".woff", b".woff2", b".ttf",
+                b".eot", b".otf", b".map", b".lock", b".csv", b".tsv", b".parquet", b".feather", b".pdf",
+                b".mp4", b".zip", b".gz", b".whl", b".jar", b".pyc", b".so", b".dll", b".exe", b".min.js")
+#: Blobs read for repository context, all trees together.
+MAX_CONTEXT_BLOBS = 20_000
+
+
+def _repo_context(repo: Location, hits: list[tuple[str, list[Finding]]], log: LogIndex | None) -> RepoContext:
+    """What the repository's Binance code says about key files and networks
+    (``candidates.keyfiles``), read from the trees of HEAD and of the commits that introduced
+    the hits (the code next to a key when it was committed): only when a hit needs it, and
+    bounded (``MAX_CONTEXT_COMMITS`` trees, ``MAX_CONTEXT_BLOBS`` blobs, each once, none larger
+    than ``content.EVIDENCE_MAX``)."""
+    revs = ["HEAD"]
+    if log is not None:
+        for oid, _found in hits:
+            entries = log.blobs.get(oid)
+            if entries:
+                revs.append(log.commits[max(pos for pos, _ in entries)])  # its oldest introduction
+    revs = list(dict.fromkeys(revs))[:MAX_CONTEXT_COMMITS]
+    oids: dict[str, None] = {}
+    for rev in revs:
+        proc = gitrun.run(repo, "ls-tree", "-r", "-z", "-l", "--full-tree", rev)
+        if proc.returncode != 0:
+            continue
+        for entry in proc.stdout.split(b"\0"):
+            meta, _, path = entry.partition(b"\t")
+            parts = meta.split()
+            if path.lower().endswith(_NOT_CONTEXT):
+                continue
+            if len(parts) == 4 and parts[1] == b"blob" and parts[3].isdigit() and int(parts[3]) <= EVIDENCE_MAX:
+                oids.setdefault(parts[2].decode("ascii"), None)
+            if len(oids) >= MAX_CONTEXT_BLOBS:
+                break
+    evidence = EMPTY
+    with CatFile(repo, max_size=EVIDENCE_MAX) as cat:
+        for blob in cat.read_many(list(oids)):
+            if blob.status == "ok" and blob.data is not None:
+                evidence = evidence | blob_evidence(blob.data)
+    return settled(evidence)
+
+
 def _scan_big(repo: Location, big: dict[str, int], config: Config, into: _ChunkResult) -> None:
     """Stream each blob over ``max_file_size`` through the window scanner (``sources.stream``)."""
     from keytrap.sources.gitcat import stream_blob
@@ -1286,7 +1322,12 @@ def _attribute(
     strings: bool = False,
     ledger: BlobLedger | None = None,
     revs: list[str] | None = None,
+    context: RepoContext = EMPTY,
 ) -> list[Finding]:
+    """Group the hits by secret and place each at its oldest introduction. Each hit blob is
+    scanned again under each of its paths, with ``context`` (what the repository's Binance code
+    says about key files: ``candidates.keyfiles``) settling the PEM blocks the first pass left
+    pending."""
     if not hits:
         return []
     big = big or {}
@@ -1298,6 +1339,10 @@ def _attribute(
     with CatFile(repo) as cat:
         for oid, first in hits:
             entries = log.blobs.get(oid, []) if log is not None else []
+            if not entries and has_pending(first):  # no path to judge a key file by: settle it
+                blob = cat.read(oid)
+                first = scan_blob(blob.data, "", config.with_(min_confidence="low"), repo=context).findings \
+                    if blob.data is not None else []
             if not entries:
                 for f in first:
                     if CONFIDENCE_RANK[f.confidence] >= floor and f.fingerprint not in config.allow_fingerprints:
@@ -1306,7 +1351,7 @@ def _attribute(
             data: bytes | None = None
             if oid not in big:
                 blob = cat.read(oid)
-                data = _readable(blob.data, strings) if blob.data is not None else None
+                data = blob.data
                 if data is None:
                     continue
             by_path: dict[bytes, list[Finding]] = {}
@@ -1315,9 +1360,10 @@ def _attribute(
                 if config.is_excluded(path):
                     continue
                 if raw not in by_path:
-                    by_path[raw] = (
-                        scan_bytes(data, path, config) if data is not None
-                        else _scan_big_at(repo, oid, big[oid], path, config)
+                    by_path[raw] = with_repo_network(
+                        scan_blob(data, path, config, repo=context).findings if data is not None
+                        else _scan_big_at(repo, oid, big[oid], path, config),
+                        context,
                     )
                 for f in by_path[raw]:
                     occ = _Occurrence(pos, log.commits[pos], path, raw, oid, f)  # type: ignore[union-attr]

@@ -11,7 +11,8 @@ Nothing staged is skipped unread (this is what the hook lets into a commit):
 * a blob larger than ``max_file_size`` is streamed through ``git cat-file blob`` and scanned in
   windows (``sources.stream``), in bounded memory;
 * UTF-16 with or without a BOM is decoded (``files.decode_for_scan``);
-* a binary blob is read as its printable strings (``content.printable_strings``);
+* a binary blob is read as every source reads it (``content.scan_blob``: compiled Python,
+  archive members, printable strings; one with no key-shaped run at all holds no finding);
 * a blob that cannot be read (missing, corrupt) raises :class:`GitError`: the hook refuses the
   commit with one line rather than let unread content through.
 """
@@ -26,10 +27,10 @@ from collections import namedtuple
 
 from keytrap import gitrun
 from keytrap.config import Config
-from keytrap.engine import scan_bytes
+from keytrap.candidates.keyfiles import EMPTY, PENDING
 from keytrap.errors import GitError
 from keytrap.findings import Finding, ScanResult, ScanStats, Skipped
-from keytrap.sources.content import printable_strings
+from keytrap.sources.content import blob_evidence, has_pending, needs_repo, scan_blob, settled, with_repo_network
 from keytrap.sources.files import decode_for_scan
 
 ZERO = "0" * 40
@@ -194,17 +195,11 @@ def _corrupt(stderr: str, fallback: str) -> str:
     return f"corrupt git object store: {msg}"
 
 
-def readable(data: bytes) -> bytes:
-    """What the engine reads of a staged blob: its text (UTF-8, or decoded UTF-16/32), or for a
-    binary blob its printable strings. Never None: the hook skips nothing."""
-    text = decode_for_scan(data)
-    return text if text is not None else printable_strings(data)
-
-
 def _scan_blob(
-    top: str, sha: str, data: bytes | int | str | None, path: str, config: Config
+    top: str, sha: str, data: bytes | int | str | None, path: str, config: Config, repo: object = None
 ) -> tuple[list[Finding], int] | str:
-    """(findings, bytes scanned), or the reason the blob cannot be scanned."""
+    """(findings, bytes scanned), or the reason the blob cannot be scanned. The content is read
+    as every source reads it (``content.scan_blob``)."""
     if data is None:
         return "missing object"
     if isinstance(data, str):
@@ -215,8 +210,8 @@ def _scan_blob(
 
         size = data
         return scan_stream(lambda: stream_blob(top, sha, size, keep_repo_env=True), path, config)
-    text = readable(data)
-    return scan_bytes(text, path, config), len(text)
+    got = scan_blob(data, path, config, repo=repo, everything=True)  # the hook reads every binary
+    return got.findings, got.nbytes
 
 
 def scan_staged(top: str, config: Config, only: Iterable[str] | None = None) -> ScanResult:
@@ -233,16 +228,18 @@ def scan_staged(top: str, config: Config, only: Iterable[str] | None = None) -> 
             staged.extend(_index_entries(top, unstaged))
     staged = [s for s in staged if not config.excludes(os.path.join(top, s.path), s.path)]
     blobs = read_blobs(top, [s.blob for s in staged], config.max_file_size)
-    settled, bases = _no_new_tokens(top, staged, blobs, config.max_file_size)
+    unchanged, bases = _no_new_tokens(top, staged, blobs, config.max_file_size)
     found: list[tuple[StagedFile, list[Finding]]] = []
     unreadable: list[Skipped] = []
     files = nbytes = 0
+    evidence = EMPTY
     for s in staged:
-        if s.blob in settled:  # every token in it is already in its HEAD version
+        if s.blob in unchanged:  # every token in it is already in its HEAD version
             files += 1
-            nbytes += settled[s.blob]
+            nbytes += unchanged[s.blob]
             continue
-        got = _scan_blob(top, s.blob, blobs.get(s.blob), s.path, config)
+        data = blobs.get(s.blob)
+        got = _scan_blob(top, s.blob, data, s.path, config, PENDING)
         if isinstance(got, str):
             unreadable.append(Skipped(s.path, got))
             continue
@@ -250,6 +247,19 @@ def scan_staged(top: str, config: Config, only: Iterable[str] | None = None) -> 
         nbytes += got[1]
         if got[0]:
             found.append((s, got[0]))
+    # key files with no evidence of their own, and keys whose file names no network, judged by
+    # what the other staged files say (read again only when some finding needs it)
+    if any(needs_repo(got) for _s, got in found):
+        for s in staged:
+            data = blobs.get(s.blob)
+            if isinstance(data, bytes):
+                evidence = evidence | blob_evidence(data)
+    repo = settled(evidence)
+    found = [
+        (s, _scan_blob(top, s.blob, blobs.get(s.blob), s.path, config, repo)[0] if has_pending(got) else got)  # type: ignore[index]
+        for s, got in found
+    ]
+    found = [(s, got) for s, got in found if got]
     if unreadable:  # fail closed: unread content never passes as clean
         first = unreadable[0]
         more = f" (and {len(unreadable) - 1} more)" if len(unreadable) > 1 else ""
@@ -261,9 +271,9 @@ def scan_staged(top: str, config: Config, only: Iterable[str] | None = None) -> 
     wide = config.with_(min_confidence="low", allow_fingerprints=frozenset())
     findings: list[Finding] = []
     for s, got in found:
-        before = _scan_blob(top, s.base, bases.get(s.base), s.path, wide) if s.base else ([], 0)
+        before = _scan_blob(top, s.base, bases.get(s.base), s.path, wide, repo) if s.base else ([], 0)
         old = {f.fingerprint for f in before[0]} if not isinstance(before, str) else set()
-        findings.extend(f.with_(git_status="staged") for f in got if f.fingerprint not in old)
+        findings.extend(f.with_(git_status="staged") for f in with_repo_network(got, repo) if f.fingerprint not in old)
     stats = ScanStats(
         files_scanned=files, bytes_scanned=nbytes, duration_s=time.perf_counter() - started,
     )
@@ -288,8 +298,8 @@ def _no_new_tokens(top: str, staged: list[StagedFile], blobs: dict[str, bytes | 
         data = blobs.get(s.blob)
         if s.base is None or not isinstance(data, bytes) or s.blob in tokens:
             continue
-        text = readable(data)
-        if b"PRIVATE KEY-----" in text:
+        text = decode_for_scan(data)  # binaries are always read whole, through their views
+        if text is None or b"PRIVATE KEY-----" in text:
             continue
         runs = {text[r.start : r.end] for r in find_runs(text)}
         if runs:
@@ -297,14 +307,14 @@ def _no_new_tokens(top: str, staged: list[StagedFile], blobs: dict[str, bytes | 
     if not tokens:
         return {}, {}
     bases = read_blobs(top, [base for base, _, _ in tokens.values()], max_size)
-    settled: dict[str, int] = {}
+    unchanged: dict[str, int] = {}
     for blob, (base, runs, size) in tokens.items():
         old = bases.get(base)
         if isinstance(old, bytes):
-            old_text = readable(old)
-            if all(run in old_text for run in runs):
-                settled[blob] = size
-    return settled, bases
+            old_text = decode_for_scan(old)
+            if old_text is not None and all(run in old_text for run in runs):
+                unchanged[blob] = size
+    return unchanged, bases
 
 
 def _index_entries(top: str, paths: list[str]) -> list[StagedFile]:
