@@ -345,7 +345,7 @@ def test_a_dead_worker_is_an_error_not_a_hang(repo: GitRepo, monkeypatch: pytest
     monkeypatch.setattr(history, "_WORKER_CODE", "import sys; sys.stderr.write('boom\\n'); sys.exit(9)")
     for i in range(4):
         repo.commit(f"c{i}", {f"f{i}.txt": f"{i}\n"})
-    with pytest.raises(GitError, match=r"exited early \(exit code 9\): boom"):
+    with pytest.raises(GitError, match=r"a scan worker exited \(code 9\): boom"):
         scan_history(repo.path, DEFAULT, jobs=2)
 
 

@@ -38,12 +38,10 @@ from __future__ import annotations
 
 import itertools
 import os
-import pickle
 import re
 import selectors
 import stat
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -58,11 +56,10 @@ from keytrap.errors import GitError, UsageError
 from keytrap.findings import CONFIDENCE_RANK, Finding, ScanResult, ScanStats, Skipped
 from keytrap.candidates.keyfiles import EMPTY, PENDING, RepoContext
 from keytrap.sources.content import EVIDENCE_MAX, blob_evidence, has_pending, needs_repo, scan_blob, settled, with_repo_network
-from keytrap import gitrun
+from keytrap import childproc, gitrun
 from keytrap.gitrun import Location
 from keytrap.sources.gitcat import (
     NULL_OID,
-    READ_CONFIG,
     CatFile,
     RepoInfo,
     _widen_pipe,
@@ -403,97 +400,43 @@ def _scan_chunk(cat: CatFile, oids: list[str], config: Config, strings: bool = F
 _WORKER_CODE = "from keytrap.sources.history import worker_main; worker_main()"
 
 
-def _send(stream, obj: object) -> None:  # type: ignore[no-untyped-def]
-    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(len(data).to_bytes(8, "little") + data)
-    stream.flush()
-
-
-def _recv(stream) -> object:  # type: ignore[no-untyped-def]
-    head = stream.read(8)
-    if len(head) < 8:
-        return None
-    return pickle.loads(stream.read(int.from_bytes(head, "little")))
-
-
 def worker_main() -> None:
-    """A scan worker: reads (repo, config), then id lists; answers each with a _ChunkResult."""
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    repo, config, strings = _recv(stdin)  # type: ignore[misc]
+    """A scan worker: reads (repo, config, strings), then id lists; answers each with a
+    _ChunkResult."""
+    stdin, out = childproc.child_streams()
+    repo, config, strings = childproc.recv(stdin)  # type: ignore[misc]
     from keytrap.candidates.gate import hyperscan_gate
 
     gate = hyperscan_gate()
     # one cat-file for the worker's whole life (a Location: the known repository)
     with CatFile(repo, max_size=config.max_file_size) as cat:
         while True:
-            chunk = _recv(stdin)
+            chunk = childproc.recv(stdin)
             if chunk is None:
                 break
-            _send(stdout, _scan_chunk(cat, chunk, config, strings, gate))  # type: ignore[arg-type]
+            childproc.send(out, _scan_chunk(cat, chunk, config, strings, gate))  # type: ignore[arg-type]
 
 
-class _Worker:
+class _Worker(childproc.Child):
+    """A scan worker (``childproc.Child``) that counts the chunks it has not answered yet."""
+
     def __init__(self, repo: Location, config: Config, strings: bool = False) -> None:
-        self.errfile = tempfile.TemporaryFile()
-        # isolated (-I) and started outside the scanned tree: a ``keytrap/`` package committed in
-        # the repository is never imported
-        self.proc = subprocess.Popen(
-            gitrun.python_argv(_WORKER_CODE),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errfile, cwd=gitrun.PACKAGE_ROOT,
-        )
-        self.fd = self.proc.stdout.fileno()  # type: ignore[union-attr]
-        self.buf = bytearray()
+        super().__init__(_WORKER_CODE)
         self.pending = 0  # chunks sent, not answered
-        self.closed = False
-        _send(self.proc.stdin, (repo, config, strings))
+        self.send((repo, config, strings))
 
     def give(self, chunk: list[str] | None) -> None:
         """Send a list of ids, or None: no more work, exit when done."""
-        assert self.proc.stdin is not None
-        if self.closed:
-            return
-        try:
-            _send(self.proc.stdin, chunk)
-            if chunk is None:
-                self.closed = True
-                self.proc.stdin.close()
-            else:
-                self.pending += 1
-        except (OSError, ValueError):
-            self.closed = True  # it died: reading its output says so
+        if chunk is None:
+            self.finish()
+        elif self.send(chunk):
+            self.pending += 1
 
     def results(self) -> Iterator[_ChunkResult]:
         """Whole answers in the bytes read so far (call after its fd is readable)."""
-        data = os.read(self.fd, 1 << 20)
-        if not data:
-            raise EOFError
-        self.buf += data
-        while len(self.buf) >= 8:
-            size = int.from_bytes(self.buf[:8], "little")
-            if len(self.buf) < 8 + size:
-                break
-            payload = bytes(self.buf[8 : 8 + size])
-            del self.buf[: 8 + size]
+        for part in self.answers():
             self.pending -= 1
-            yield pickle.loads(payload)
-
-    def failure(self) -> str:
-        code = self.proc.wait()
-        self.errfile.seek(0)
-        lines = [ln for ln in self.errfile.read().decode("utf-8", "replace").splitlines() if ln.strip()]
-        return f"a scan worker exited early (exit code {code})" + (f": {lines[-1].strip()}" if lines else "")
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        for stream in (self.proc.stdin, self.proc.stdout):
-            try:
-                if stream is not None:
-                    stream.close()
-            except OSError:
-                pass
-        self.errfile.close()
+            yield part  # type: ignore[misc]
 
 
 def _chunks(blobs: list[tuple[str, int]], jobs: int) -> list[list[str]]:
@@ -682,7 +625,7 @@ def _run_workers(repo: Location, config: Config, strings: bool, jobs: int,
                         sel.unregister(w.fd)
                         live -= 1
                         if w.pending:
-                            raise GitError(f"history scan failed: {w.failure()}") from None
+                            raise GitError(f"history scan failed: {w.failure('a scan worker')}") from None
                         continue
                     for part in answers:
                         add(part, part.blobs + len(part.problems))
