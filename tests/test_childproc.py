@@ -63,3 +63,11 @@ def test_a_dead_child_reports_its_last_stderr_line() -> None:
         assert child.failure("a test worker") == "a test worker exited (code 7): last words"
     finally:
         child.close()
+
+
+def test_available_cores_follow_the_affinity(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    monkeypatch.delattr(os, "process_cpu_count", raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 3, 5}, raising=False)
+    assert childproc.available_cores() == 3

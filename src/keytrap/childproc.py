@@ -51,6 +51,18 @@ def child_streams() -> tuple[BinaryIO, BinaryIO]:
     return sys.stdin.buffer, out
 
 
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, not the machine's count): the
+    default number of workers."""
+    count = getattr(os, "process_cpu_count", None)  # Python 3.13+
+    if count is not None:
+        return count() or 1
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 class Child:
     """One worker process running ``code`` (a line of Python that calls the child's main loop).
     The parent sends with :meth:`send`, waits for :attr:`fd` to be readable (a selector), then

@@ -216,7 +216,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     scan.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     scan.set_defaults(func=cmd_scan)
 
-    hook = _add_hook(sub)
+    _add_hook(sub)
 
     base = sub.add_parser("baseline", help="record current findings so that only new ones fail")
     base.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: .)")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from keytrap.audit import targets as tg
@@ -31,6 +31,7 @@ from keytrap.audit.records import (
 )
 from keytrap.audit.worker import RepoTask, _ts
 from keytrap.config import Config
+from keytrap.childproc import available_cores
 from keytrap.errors import UsageError
 from keytrap.findings import CONFIDENCE_RANK, Finding
 
@@ -48,16 +49,6 @@ class Progress:
     @property
     def blobs_per_s(self) -> float:
         return self.blobs_scanned / self.elapsed_s if self.elapsed_s > 0 else 0.0
-
-
-def available_cores() -> int:
-    count = getattr(os, "process_cpu_count", None)
-    if count is not None:
-        return count() or 1
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 def collect_targets(

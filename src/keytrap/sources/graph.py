@@ -194,7 +194,6 @@ def refs_containing(graph: CommitGraph, order: array, targets: Iterable[bytes],
     Masks flow from parents to children (the reverse of ``order``), starting at the oldest
     target: nothing older can reach one. Commits outside ``graph`` reach nothing listed.
     """
-    n = len(order)
     at = array("i", [-1]) * len(graph.shas)  # node id -> topological position
     walk = graph.walk
     for pos, k in enumerate(order):

@@ -57,6 +57,7 @@ from keytrap.findings import CONFIDENCE_RANK, Finding, ScanResult, ScanStats, Sk
 from keytrap.candidates.keyfiles import EMPTY, PENDING, RepoContext
 from keytrap.sources.content import EVIDENCE_MAX, blob_evidence, has_pending, needs_repo, scan_blob, settled, with_repo_network
 from keytrap import childproc, gitrun
+from keytrap.childproc import available_cores
 from keytrap.gitrun import Location
 from keytrap.sources.gitcat import (
     NULL_OID,
@@ -1030,17 +1031,6 @@ def scan_history(
     if plan is not None and plan.notes:
         result = result._replace(stats=result.stats._replace(notes=plan.notes + result.stats.notes))
     return result
-
-
-def available_cores() -> int:
-    """The cores this process may run on (its CPU affinity, not the machine's count)."""
-    count = getattr(os, "process_cpu_count", None)  # Python 3.13+
-    if count is not None:
-        return count() or 1
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 def _scan(
