@@ -18,7 +18,7 @@ Prints one JSON object on stdout:
               log.walk (rev-list --parents, the graph and git's topological order) and
               log.diff (diff-tree --stdin over every commit, ``jobs`` processes)
   head        ``_head_blobs``: ls-tree -r HEAD
-  attribute   ``_attribute`` in all, split into rescan (scan_bytes under each path), commit
+  attribute   ``_attribute`` in all, split into rescan (scan_blob under each path), commit
               meta (one git log --no-walk), refs (every finding's refs: for-each-ref once and
               one pass over the graph) and grouping (the rest)
   total       the whole scan_history call
@@ -91,12 +91,12 @@ def timed_iter(name: str, fn):  # type: ignore[no-untyped-def]
     return wrapper
 
 
-def scan_bytes(*a, **k):  # type: ignore[no-untyped-def]
+def scan_blob(*a, **k):  # type: ignore[no-untyped-def]
     if not getattr(_in_attribute, "on", False):
-        return _orig_scan_bytes(*a, **k)
+        return _orig_scan_blob(*a, **k)
     t = time.perf_counter()
     try:
-        return _orig_scan_bytes(*a, **k)
+        return _orig_scan_blob(*a, **k)
     finally:
         _add("attribute.rescan", time.perf_counter() - t)
 
@@ -146,7 +146,7 @@ def read_log(*a, **k):  # type: ignore[no-untyped-def]
     return out
 
 
-_orig_scan_bytes = H.scan_bytes
+_orig_scan_blob = H.scan_blob
 _orig_attribute = H._attribute
 _orig_scan_blobs = H._scan_blobs
 _orig_read_log = H.read_log
@@ -159,7 +159,8 @@ H._diff_walk = timed("log.diff", H._diff_walk)
 H._head_blobs = timed("head", H._head_blobs)
 H._commit_meta = timed("attribute.meta", H._commit_meta)
 H._refs_of = timed("attribute.refs", H._refs_of)
-H.scan_bytes = scan_bytes
+H.scan_blob = scan_blob
+H._repo_context = timed("attribute.context", H._repo_context)
 H._attribute = attribute
 
 

@@ -4,6 +4,7 @@
 Times, on the same tree and in the same run, N interleaved rounds of:
 
   keytrap scan TREE --format json
+  KEYTRAP_BEFORE scan TREE --format json   (with --keytrap-before: an older keytrap, same rounds)
   gitleaks dir TREE --no-banner --report-format json --report-path TMP --exit-code 0
   kingfisher scan TREE --git-history none --no-validate --no-update-check --format json --output TMP
   kingfisher ... the same plus --no-extract-archives
@@ -102,6 +103,9 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=float, default=600, help="per-run timeout in s")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir with outputs")
     ap.add_argument("--json-out", help="also write raw per-run results to this JSON file")
+    ap.add_argument("--keytrap-before", metavar="CMD", default="",
+                    help="also time this keytrap command line (space-separated, e.g. "
+                         "/old/.venv/bin/keytrap) in the same rounds: before/after in one run")
     args = ap.parse_args(argv)
 
     tree = os.path.abspath(args.tree)
@@ -130,6 +134,8 @@ def main(argv=None) -> int:
         B.Case("keytrap scan", "keytrap",
                kt and [kt, "scan", tree, "--format", "json"], netns=kt_ns,
                ok_rcs=(0, 1), count=count),
+        *([B.Case("keytrap (before)", "keytrap", [*args.keytrap_before.split(), "scan", tree, "--format", "json"],
+                  netns=kt_ns, ok_rcs=(0, 1), count=count)] if args.keytrap_before else []),
         B.Case("gitleaks dir", "gitleaks",
                gl and [gl, "dir", tree, "--no-banner", "--report-format", "json",
                        "--report-path", rp("gl.json"), "--exit-code", "0"],
@@ -195,6 +201,9 @@ def main(argv=None) -> int:
                        "cases": [{"label": c.label, "argv": c.argv, "findings": c.findings,
                                   "bytes_scanned": c.scanned, "runs": [vars(r) for r in c.runs]} for c in cases]},
                       fh, indent=1)
+    before = rows.get("keytrap (before)")
+    if before and kt_med is not None:
+        print(f"\nkeytrap now / before (median wall, same rounds): {kt_med / before:.2f}×")
     if args.keep:
         print(f"\n(outputs kept in {tmp})")
     else:

@@ -590,10 +590,9 @@ def _raw_candidate(
     token = d[run.start : run.end].decode("ascii")
     hexkey = False
     if reject_token(token, config.example_keys) or base64_text(token):
-        if not is_hex(token) or hex_key(token, config.example_keys) is not None:
+        # no hex value in a file that never speaks of Binance can be a strong one
+        if not is_hex(token) or not text.hex_keys_possible:
             return None
-        if not text.hex_keys_possible:
-            return None  # no hex value in a file that never speaks of Binance can be a strong one
         hexkey = True  # kept only if its context names it a key (see _hex_in_context)
     if spans and _in_spans(run.start, spans):
         return None  # a PEM/certificate body line
@@ -608,7 +607,9 @@ def _raw_candidate(
         # as a key (_hex_in_context), and only then judged in full
         cand = Candidate(token, run.start, run.end, text.line_of(run.start), 0, role, name)
         cand.hex, cand.deferred = True, (run, prev_end)
-        return cand
+        return cand  # hex_key is asked only if it is kept: most unnamed hex values are digests
+    if hexkey and hex_key(token, config.example_keys) is not None:
+        return None
     line_bytes = d[ls:le]
     rel = run.start - ls
     if role in ("none", "other"):
@@ -678,7 +679,8 @@ _BOUND = ("api_key", "secret_key", "call")
 _HEX_NAME_WORDS = ("binance", "testnet", "future")
 
 
-def _hex_in_context(cands: list[Candidate], binance: bool) -> list[Candidate]:
+def _hex_in_context(cands: list[Candidate], binance: bool,
+                    examples: frozenset[str] = frozenset()) -> list[Candidate]:
     """Hex tokens are digests (or another chain's private keys) unless their context says
     Binance key. A hex token is kept when
 
@@ -701,6 +703,11 @@ def _hex_in_context(cands: list[Candidate], binance: bool) -> list[Candidate]:
             return True
         return binance and (c.role == "call" or "api" in low)
 
+    if not any(strong(c) for c in cands):
+        return [c for c in cands if not c.hex]  # the common case: digests, and no key among them
+    # unnamed hex values were deferred before ``hex_key`` (see _raw_candidate): the ones it
+    # rejects (placeholders, sequences) are not values at all, and are no one's neighbour
+    cands = [c for c in cands if c.deferred is None or hex_key(c.secret, examples) is None]
     out: list[Candidate] = []
     for i, c in enumerate(cands):
         if c.hex and not strong(c):
@@ -991,7 +998,7 @@ def scan_bytes(
     if denied:  # a value the file calls an id elsewhere: drop it unless named as a credential here
         cands = [c for c in cands if c.secret not in denied or c.role in ("api_key", "secret_key", "call")]
     if any(c.hex for c in cands):
-        cands = _hex_in_context(cands, text.binance)
+        cands = _hex_in_context(cands, text.binance, config.example_keys)
         if any(c.deferred for c in cands):
             judged = [
                 _raw_candidate(text, c.deferred[0], c.deferred[1], spans, config, denied, defer=False)
