@@ -224,6 +224,18 @@ def test_private_key_linked_to_api_key(key: str) -> None:
     assert api.pair == pk.pair is not None
 
 
+def test_pem_templates_in_code_are_not_keys(key: str) -> None:
+    """A BEGIN/END pair around a placeholder is code: the block that would run on to the next
+    END marker swallows armour lines, so it is no key; a real block beside it still is."""
+    template = (f"import binance\nBINANCE_API_KEY = '{key}'\n"
+                'def pem(body):\n    return f"-----BEGIN PRIVATE KEY-----\\n{body}\\n-----END PRIVATE KEY-----\\n"\n'
+                + "\n".join(f"# {random_secret(40)}" for _ in range(3))
+                + '\nPIECES = [b"-----BEGIN PRIVATE KEY-----", b"-----END PRIVATE KEY-----"]\n')
+    assert [f.kind for f in scan(template, "bot.py")] == ["api_key"]
+    pem = _ed25519_pem()
+    assert [f.kind for f in scan(template + pem, "bot.py")] == ["api_key", "private_key"]
+
+
 def test_lone_ed25519_is_low_and_jwt_key_is_dropped() -> None:
     pem = _ed25519_pem()
     (f,) = scan(pem, "key.pem")

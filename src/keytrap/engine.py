@@ -890,6 +890,8 @@ def _private_keys(text: _Text, hmac: list[Finding], repo: RepoContext | None = N
     api_lines = [f.line for f in api]
     shared: dict[str, str] = {}  # API key -> the pair id it takes from its private key
     for start, label, raw in _private_pem_blocks(text.data):
+        if b"-----" in raw:
+            continue  # it swallows other armour lines (f"-----BEGIN …-----\n{body}\n-----END …"): code, not a key
         body = _PEM_JUNK.sub(b"", raw).decode("ascii")
         if len(body) < 40:
             continue
@@ -957,7 +959,7 @@ def _private_keys(text: _Text, hmac: list[Finding], repo: RepoContext | None = N
 
 def scan_bytes(
     data: bytes, path: str, config: Config = DEFAULT, *, context_path: str | None = None,
-    binance: bool | None = None, repo: RepoContext | None = None, _depth: int = 0,
+    binance: bool | None = None, repo: RepoContext | None = None, hex_keys: bool = True, _depth: int = 0,
 ) -> list[Finding]:
     """All findings in ``data`` (the content of ``path``), in file order. Pure.
 
@@ -972,12 +974,19 @@ def scan_bytes(
     (``candidates.keyfiles``): a PEM block with no evidence in its own file is judged by it.
     ``keyfiles.PENDING`` (a first pass) reports such blocks at low confidence with
     ``extra["pending"]``, for the caller to settle once it has the whole repository's context.
+
+    ``hex_keys=False``: no single-case hex value is a key here. For text rebuilt from a binary
+    (a ``.pyc``'s constants, printable strings), where the name next to a value is a guess: a
+    hex value is a key only where a real name says so, and a digest beside a guessed name
+    (every sha256 in a compiled module that mentions Binance) is not.
     """
     runs = list(find_runs(data))
     has_pem = b"PRIVATE KEY-----" in data
     if not runs and not has_pem:
         return []
     text = _Text(data, context_path or path, path, binance)
+    if not hex_keys:
+        text._hexok = False
     spans = _pem_spans(data) if b"-----BEGIN " in data else []
     cands: list[Candidate] = []
     denied: set[str] = set()

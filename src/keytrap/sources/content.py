@@ -126,6 +126,15 @@ _NOT_READ = (
 _FTYP = b"ftyp"  # MP4/MOV/HEIC at offset 4
 
 
+#: Views whose names are the content's own (an archive member's text, a SQLite row's column
+#: names). In a ``.pyc`` reconstruction a value's name is inferred (a tuple of strings may be a
+#: dict's keys or just a tuple: a module listing Binance header names beside sha256 constants
+#: names the digests ``x-mbx-apikey``), and in printable ``strings`` it is whatever string came
+#: before: a single-case hex value found there is never called a key
+#: (``engine.scan_bytes(hex_keys=)``); mixed-case keys are judged there as anywhere.
+_NAMED_VIEWS = frozenset({"zip", "gzip", "tar", "sqlite"})
+
+
 class View(namedtuple("View", "text member how lines")):
     """One text the engine reads out of a binary blob."""
 
@@ -366,7 +375,7 @@ def scan_blob(data: bytes, path: str, config, *, context_path: str | None = None
     for v in views:
         nbytes += len(v.text)
         where = f"{hint}!{v.member}" if v.member else hint
-        for f in scan_bytes(v.text, path, config, context_path=where, repo=repo):
+        for f in scan_bytes(v.text, path, config, context_path=where, repo=repo, hex_keys=v.how in _NAMED_VIEWS):
             f = f.with_(encoding=v.how) if f.encoding is None else f.with_(encoding=f"{v.how}+{f.encoding}")
             if not v.lines:
                 f = f.with_(line=1, column=1)
