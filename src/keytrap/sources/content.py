@@ -127,12 +127,10 @@ _FTYP = b"ftyp"  # MP4/MOV/HEIC at offset 4
 
 
 #: Views whose names are the content's own (an archive member's text, a SQLite row's column
-#: names). In a ``.pyc`` reconstruction a value's name is inferred (a tuple of strings may be a
-#: dict's keys or just a tuple: a module listing Binance header names beside sha256 constants
-#: names the digests ``x-mbx-apikey``), and in printable ``strings`` it is whatever string came
-#: before: a single-case hex value found there is never called a key
-#: (``engine.scan_bytes(hex_keys=)``); mixed-case keys are judged there as anywhere.
-_NAMED_VIEWS = frozenset({"zip", "gzip", "tar", "sqlite"})
+#: names; a ``.pyc`` names a hex value only by a credential pair's keys: see ``pyc``). In
+#: printable ``strings`` a name is whatever string came before: a single-case hex value found
+#: there is never called a key (``engine.scan_bytes(hex_keys=)``).
+_NAMED_VIEWS = frozenset({"zip", "gzip", "tar", "sqlite", "pyc"})
 
 
 class View(namedtuple("View", "text member how lines")):

@@ -8,7 +8,10 @@ reconstruction gives the engine a ``name = "value"`` view it can judge as it jud
 * consts ``v1, v2, ('api_key', 'secret_key')`` (a dict literal or a keyword call) read as
   ``api_key = "v1"`` / ``secret_key = "v2"`` (the key tuple names the values before it);
 * module constants ``APIKey = '…'; SecretKey = '…'`` (consts ``v1, v2``, names ``APIKey,
-  SecretKey``) read by zipping the values with the names that say key or secret, in order.
+  SecretKey``) read by zipping the values with the names that say key or secret, in order;
+* a single-case 64-digit hex constant (a sha256, far more often than a hex key) is named only by
+  keys that name both halves of a credential, and is left out otherwise: a tuple of strings may
+  be no dict at all (``("binance", "x-mbx-apikey")`` beside digest constants).
 
 The marshal format is walked by a small reader that builds nothing but strings, tuples of
 strings and code objects (never ``marshal.loads`` on untrusted bytes): linear in the input, with
@@ -225,6 +228,25 @@ def _credential_name(name: str) -> bool:
     return classify_name(name) in ("api_key", "secret_key")
 
 
+def _pair_names(keys: tuple[str, ...]) -> bool:
+    """Keys naming both halves of a credential (``{'api_key': …, 'secret_key': …}``,
+    ``Client(api_key=…, api_secret=…)``): the only names a single-case hex value takes here."""
+    from keytrap.candidates.context import classify_name
+
+    roles = {classify_name(k) for k in keys}
+    return "api_key" in roles and "secret_key" in roles
+
+
+def _hex_value(value: object) -> bool:
+    """A 64-digit single-case hex string: a sha256 far more often than a hex key. In a
+    reconstruction it is named only by a credential pair's keys (``_pair_names``), never by a
+    guess (a tuple of header names beside digest constants is no dict), and never left unnamed
+    for the engine to find a guessed context around."""
+    from keytrap.filters.heuristics import is_hex
+
+    return isinstance(value, str) and len(value) == 64 and is_hex(value)
+
+
 def _worth(value: str) -> bool:
     """A constant the engine could report: long enough to hold a key, or a PEM block."""
     return len(value) >= 40 and ("PRIVATE KEY" in value or any(len(w) >= 40 for w in value.split()))
@@ -243,7 +265,7 @@ def _walk(code: Code, out: list[str], seen: set[int], budget: list[int]) -> None
     used: set[int] = set()
     names_here = {n for n in code.names if isinstance(n, str)}
     pending: list[int] = []  # const indexes since the last key tuple
-    groups: list[tuple[str, ...]] = []
+    groups: list[tuple[tuple[str, ...], int]] = []  # (credential keys, index of their tuple)
     for i, c in enumerate(code.consts):
         if isinstance(c, tuple) and c and all(isinstance(x, str) for x in c):
             keys = tuple(c)  # a dict literal's keys, or a keyword call's names
@@ -255,9 +277,12 @@ def _walk(code: Code, out: list[str], seen: set[int], budget: list[int]) -> None
                 pending = []
                 continue
             if credential:
-                groups.append(keys)
+                groups.append((keys, i))
+            pair = _pair_names(keys)
             for k, vi in zip(keys[len(keys) - len(values) :], values):
                 value = code.consts[vi]
+                if _hex_value(value) and not pair:
+                    continue
                 if isinstance(value, bool):
                     lines.append(f"{k} = {value}")  # testnet=True: what the network reads
                 elif isinstance(value, str) and (_worth(value) or (credential and len(value) <= 200)):
@@ -269,19 +294,24 @@ def _walk(code: Code, out: list[str], seen: set[int], budget: list[int]) -> None
     left = [i for i, c in enumerate(code.consts) if isinstance(c, str) and _worth(c) and i not in used]
     names = [n for n in code.names if isinstance(n, str) and _credential_name(n)]
     # module constants (API = '…'): the names that say key/secret, in order, take the values
-    if left and names:
-        for name, vi in zip(names, left):
+    # (not the hex ones: see _hex_value)
+    guessable = [i for i in left if not _hex_value(code.consts[i])]
+    if guessable and names:
+        for name, vi in zip(names, guessable):
             lines.append(f"{name} = {_quote(code.consts[vi])}")
             used.add(vi)
         left = [i for i in left if i not in used]
-    # a dict literal repeated with the same keys (one key tuple constant serves them all)
-    for keys in groups:
-        while len(left) >= len(keys):
-            chunk, left = left[: len(keys)], left[len(keys) :]
+    # a dict literal repeated with the same keys (one key tuple constant serves them all; the
+    # repeats' values are constants first used after it: constants are numbered in that order)
+    for keys, at in groups:
+        pool = [i for i in left if i > at and (_pair_names(keys) or not _hex_value(code.consts[i]))]
+        while len(pool) >= len(keys):
+            chunk, pool = pool[: len(keys)], pool[len(keys) :]
             lines.extend(f"{k} = {_quote(code.consts[vi])}" for k, vi in zip(keys, chunk))
             used.update(chunk)
+        left = [i for i in left if i not in used]
     out.extend(lines)
-    out.extend(_quote(code.consts[i]) for i in left)
+    out.extend(_quote(code.consts[i]) for i in left if not _hex_value(code.consts[i]))
     context = [s for i, s in enumerate(code.consts) if isinstance(s, str) and not _worth(s)]
     words = [n for n in code.names if isinstance(n, str)] + [s for s in context if len(s) <= 200]
     if words:
