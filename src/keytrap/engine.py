@@ -21,12 +21,12 @@ from collections.abc import Iterator
 
 from keytrap.candidates.context import (
     ALLOW_MARKER,
+    allow_lines,
     GENERIC_NAMES,
     OTHER_SERVICES,
     classify_name,
     label_from_strings,
     is_bare_line,
-    marker_in_comment,
     name_before,
     negative_name,
     passed_to_other_service,
@@ -104,7 +104,7 @@ class Candidate:
 class _Text:
     """Lazy views of one file's bytes: line numbers, line slices, Binance context."""
 
-    __slots__ = ("data", "path", "report_path", "_line_pos", "_line_no", "_binance", "_col", "_marker", "_allow",
+    __slots__ = ("data", "path", "report_path", "_line_pos", "_line_no", "_binance", "_col", "_allow",
                  "_prev", "_b64memo", "_dist_before", "_dist_after", "_sql", "_csv", "hints", "_lower", "_hexok")
 
     def __init__(
@@ -117,8 +117,7 @@ class _Text:
         self._line_no = 1
         self._binance: bool | None = binance  # None: decided from these bytes and the path
         self._col = (0, 0)  # (pos, characters from its real line start), for long lines
-        self._marker: bool | None = None  # does the file hold the allow marker at all?
-        self._allow = (0, -1, False)  # (start, end, allowed) of the last line asked about
+        self._allow: tuple[list[int], list[int]] | None = None  # lines with a marker in a comment
         # per-line memos: every context read below is linear in the file, however many
         # candidates ask (one token a line, 100,000 SQL tuples, pages of base64)
         self._prev: dict[int, tuple[int, int, bool] | None] = {}
@@ -370,25 +369,16 @@ class _Text:
     def allowed(self, pos: int) -> bool:
         """Does the line holding ``pos`` carry ``keytrap: allow`` in a comment?
 
-        The whole line is read (a marker at the end of a long line counts), once per line: the
-        last answer is kept, so many candidates on one 50 MB line cost one pass.
+        The whole line is read (a marker at the end of a long line counts); a lone ``\r`` ends
+        a line as ``\n`` does. The marker lines are found once per file
+        (:func:`~keytrap.candidates.context.allow_lines`), so many candidates on one 50 MB line
+        cost one pass.
         """
-        if self._marker is None:
-            self._marker = ALLOW_MARKER in self.data
-        if not self._marker:
-            return False
-        start, end, allowed = self._allow
-        if start <= pos <= end:
-            return allowed
-        d = self.data
-        nl = d.rfind(b"\n", 0, pos)
-        start = nl + 1
-        end = d.find(b"\n", pos)
-        if end == -1:
-            end = len(d)
-        allowed = d.find(ALLOW_MARKER, start, end) != -1 and marker_in_comment(d[start:end])
-        self._allow = (start, end, allowed)
-        return allowed
+        if self._allow is None:
+            self._allow = allow_lines(self.data) if ALLOW_MARKER in self.data else ([], [])
+        starts, ends = self._allow
+        i = bisect.bisect_right(starts, pos) - 1
+        return i >= 0 and pos <= ends[i]
 
     @property
     def binance(self) -> bool:
