@@ -10,7 +10,7 @@ Nothing staged is skipped unread (this is what the hook lets into a commit):
 
 * a blob larger than ``max_file_size`` is streamed through ``git cat-file blob`` and scanned in
   windows (``sources.stream``), in bounded memory;
-* UTF-16 with or without a BOM is decoded (``files.decode_for_scan``);
+* UTF-16 and UTF-32 with or without a BOM are decoded (``files.decode_for_scan``);
 * a binary blob is read as every source reads it (``content.scan_blob``: compiled Python,
   archive members, printable strings; one with no key-shaped run at all holds no finding);
 * a blob that cannot be read (missing, corrupt) raises :class:`GitError`: the hook refuses the

@@ -21,7 +21,7 @@ scan gives, with the file's own line and column numbers:
   a second time with that context given. A CSV/TSV file's header line is put in front of
   every window, as the header of the columns it names.
 * **Encodings.** The first bytes choose how the rest is read, as ``files.decode_for_scan`` does
-  for a whole file: UTF-16/32 (with a BOM, or UTF-16 without one) is decoded incrementally;
+  for a whole file: UTF-16/32 (with a BOM or without) is decoded incrementally;
   a file with a NUL in its first 8000 bytes is read as its printable strings
   (``content.printable_strings``), as the hook reads every binary file.
 """
