@@ -181,6 +181,45 @@ def test_base64_encoded_env_file(key: str, secret: str) -> None:
     assert {(f.kind, f.line, f.encoding) for f in found} == {("api_key", 1, "base64"), ("secret_key", 1, "base64")}
 
 
+def test_key_deep_in_a_long_base64_run_is_found(key: str, secret: str) -> None:
+    """A base64-encoded file far over 256 KiB: every window is decoded, not just the first."""
+    from keytrap.candidates.prefilter import MAX_ENCODED, WINDOW_OVERLAP
+
+    pair = f"BINANCE_API_KEY={key}\nBINANCE_API_SECRET={secret}\n"
+    filler = "".join(f"setting_{i} = value number {i}\n" for i in range(30_000))  # ~950 KB
+    step = (MAX_ENCODED - WINDOW_OVERLAP) * 3 // 4  # decoded bytes between window starts
+    end0 = MAX_ENCODED * 3 // 4  # where the first window's text ends
+    for at in (len(filler) - 10, end0 - 30, step - 20, end0 + step - 5):
+        text = filler[:at] + "\n" + pair + filler[at:]
+        found = scan(f"# config\nENV_B64: {base64.b64encode(text.encode()).decode()}\n", "ci.yml")
+        assert sorted((f.kind, f.line, f.encoding) for f in found) == [
+            ("api_key", 2, "base64"), ("secret_key", 2, "base64")], at
+        assert {f.secret for f in found} == {key, secret} and found[0].pair == found[1].pair
+
+
+def test_keys_on_one_long_line_in_a_long_base64_run_are_found(key: str, secret: str) -> None:
+    """Minified: the decoded text is one line, cut by every window edge."""
+    from keytrap.candidates.prefilter import MAX_ENCODED, WINDOW_OVERLAP
+
+    step = (MAX_ENCODED - WINDOW_OVERLAP) * 3 // 4
+    end0 = MAX_ENCODED * 3 // 4
+    filler = ",".join(f'"k{i}":"v{i}"' for i in range(60_000))  # ~900 KB, one line
+    for at in (end0 - 40, step + 10, end0 + step - 80, 500_000):
+        cut = filler.rfind(",", 0, at)
+        doc = f'{{{filler[:cut]},"binance":{{"apiKey":"{key}","secret":"{secret}"}}{filler[cut:]}}}'
+        found = scan(f"CONFIG_B64={base64.b64encode(doc.encode()).decode()}\n", "ci.env")
+        assert sorted((f.kind, f.secret) for f in found) == sorted(
+            [("api_key", key), ("secret_key", secret)]), at
+
+
+def test_base64_of_base64_of_a_key_file_is_found(key: str, secret: str) -> None:
+    text = f"BINANCE_API_KEY={key}\nBINANCE_API_SECRET={secret}\n".encode()
+    twice = base64.b64encode(base64.b64encode(text)).decode()
+    found = scan(f"{twice}\n", "k.b64")
+    assert {(f.kind, f.secret, f.encoding) for f in found} == {
+        ("api_key", key, "base64"), ("secret_key", secret, "base64")}
+
+
 def test_notebook_real_line_numbers(key: str, secret: str) -> None:
     nb = {"cells": [{"cell_type": "markdown", "source": ["# bot\n"]},
                     {"cell_type": "code", "source": ["from binance import Client\n",

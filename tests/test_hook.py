@@ -111,6 +111,24 @@ def test_hook_reads_files_over_the_size_limit_and_dash_names(repo: Path, key: st
         assert_redacted(proc.stdout + proc.stderr, [key])
 
 
+def test_hook_finds_a_key_deep_in_a_long_base64_file(repo: Path, key: str, secret: str) -> None:
+    """A key file base64-encoded on one line, over 256 KiB and over max_file_size (streamed):
+    the key past the first 256 KiB, and past the first window, is found."""
+    import base64
+
+    filler = "".join(f"setting_{i} = value number {i}\n" for i in range(30_000))
+    text = filler + f"BINANCE_API_KEY={key}\nBINANCE_API_SECRET={secret}\n"
+    (repo / "env.b64").write_bytes(base64.b64encode(text.encode()))
+    (repo / ".keytrap.toml").write_text("max_file_size = 100000\n")
+    git(repo, "add", "--", "env.b64", ".keytrap.toml")
+    proc = subprocess.run([sys.executable, "-m", "keytrap", "hook"], cwd=repo, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "commit refused: 2 Binance secrets found" in proc.stdout
+    assert proc.stdout.count("env.b64:1:1:") == 2 and "base64-encoded" in proc.stdout
+    assert_redacted(proc.stdout + proc.stderr, [key, secret])
+
+
 def test_hook_reads_the_target_of_a_staged_symlink(repo: Path, key: str, secret: str) -> None:
     """A symlink is committed as a blob holding its target text (mode 120000): a key written
     as the target is committed as surely as one in a file."""

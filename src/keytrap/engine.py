@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import itertools
 import re
 from collections.abc import Iterator
 
@@ -33,7 +34,7 @@ from keytrap.candidates.context import (
     USE_WINDOW,
 )
 from keytrap.candidates.keyfiles import RepoContext, key_file_name
-from keytrap.candidates.prefilter import KEY_LEN, Run, decode_run, find_runs
+from keytrap.candidates.prefilter import KEY_LEN, Run, decode_windows, find_runs
 from keytrap.config import DEFAULT, Config
 from keytrap.filters.heuristics import (
     base64_text,
@@ -632,33 +633,80 @@ def _raw_candidate(
     return cand
 
 
+#: Levels of base64 decoded and rescanned: base64 of base64 of a key file is found.
+MAX_NESTING = 3
+#: Characters at a cut edge of a decoded window whose findings the neighbouring window reports
+#: (more than a key and the context read around it; far less than the windows' overlap).
+CUT_MARGIN = 4096
+
+
 def _encoded_candidates(
     text: _Text, run: Run, prev_end: int, config: Config, depth: int
 ) -> tuple[list[Candidate], list[Finding]]:
-    """A base64 run: either an encoded bare key (a candidate here) or encoded text to rescan."""
-    decoded = decode_run(text.data, run)
-    if decoded is None:
+    """A base64 run: either an encoded bare key (a candidate here) or encoded text to rescan.
+
+    A run longer than ``MAX_ENCODED`` (a whole file base64-encoded) is decoded and rescanned in
+    overlapping windows (``prefilter.decode_windows``), one at a time: a key deep in it is
+    found, in bounded memory. A finding on a window's first or last line, which the window may
+    have cut, is left to the neighbour that holds that line whole.
+    """
+    windows = decode_windows(text.data, run)
+    first = next(windows, None)
+    if first is None:
         return [], []
     if text.allowed(run.start):
         return [], []
     ls, _le = text.line_bounds(run.start, run.end)
-    stripped = decoded.strip()
     line = text.line_of(run.start)
     column = text.column(ls, run.start)
-    if len(stripped) == KEY_LEN and stripped.isalnum():
-        token = stripped.decode("ascii")
-        if reject_token(token, config.example_keys):
+    is_first, is_last, decoded = first
+    if is_first and is_last:
+        stripped = decoded.strip()
+        if len(stripped) == KEY_LEN and stripped.isalnum():
+            token = stripped.decode("ascii")
+            if reject_token(token, config.example_keys):
+                return [], []
+            name, role = _role_from_context(text, ls, run.start, prev_end)
+            if name and negative_name(name):
+                return [], []
+            return [Candidate(token, run.start, run.end, line, column, role, name, "base64")], []
+        if len(stripped) < KEY_LEN:
             return [], []
-        name, role = _role_from_context(text, ls, run.start, prev_end)
-        if name and negative_name(name):
-            return [], []
-        return [Candidate(token, run.start, run.end, line, column, role, name, "base64")], []
-    if depth > 0 or len(stripped) < KEY_LEN:
+    if depth + 1 >= MAX_NESTING:
         return [], []
-    inner = scan_bytes(decoded, text.report_path, config, context_path=text.path, _depth=depth + 1)
-    return [], [
-        f.with_(line=line, column=column, encoding="base64") for f in inner
-    ]
+    found: list[Finding] = []
+    seen: set[tuple[str, str]] = set()
+    for window in itertools.chain((first,), windows):
+        found += decoded_findings(window, text.report_path, config, text.path, depth + 1, (line, column), seen)
+    return [], found
+
+
+def decoded_findings(
+    window: tuple[bool, bool, bytes], path: str, config: Config, context_path: str, depth: int,
+    at: tuple[int, int], seen: set[tuple[str, str]],
+) -> list[Finding]:
+    """The findings in one decoded window of a base64 run (``prefilter.decode_windows``),
+    placed at the run's (line, column) ``at``. A finding within ``CUT_MARGIN`` characters of
+    an edge where the window cut the text (a token may be the end of a longer one, its name
+    cut off) is left to the neighbouring window, which holds that place well inside it; one
+    already in ``seen`` (the overlap of two windows) is not repeated."""
+    is_first, is_last, decoded = window
+    inner = scan_bytes(decoded, path, config, context_path=context_path, _depth=depth)
+    if not inner:
+        return []
+    last_line = decoded.count(b"\n") + 1
+    last_len = len(decoded) - decoded.rfind(b"\n") - 1  # decoded text is ASCII: bytes = characters
+    out = []
+    for f in inner:
+        if not is_first and f.line == 1 and f.column <= CUT_MARGIN:
+            continue
+        if not is_last and f.line == last_line and f.column > last_len - CUT_MARGIN:
+            continue
+        if (f.fingerprint, f.kind) in seen:
+            continue
+        seen.add((f.fingerprint, f.kind))
+        out.append(f.with_(line=at[0], column=at[1], encoding="base64"))
+    return out
 
 
 _BOUND = ("api_key", "secret_key", "call")
