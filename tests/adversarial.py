@@ -34,7 +34,7 @@ def _pem(rng: random.Random) -> str:
 
 
 def _nest(text: str, depth: int) -> str:
-    """base64 of base64 of … ``text``: only the first level is decoded and rescanned."""
+    """base64 of base64 of … ``text``: up to ``engine.MAX_NESTING`` levels are decoded."""
     for _ in range(depth):
         text = base64.b64encode(text.encode()).decode()
     return text

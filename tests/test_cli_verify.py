@@ -276,3 +276,22 @@ def test_library_api_verifies_on_every_network(tmp_path: Path) -> None:
     assert {f.get("network") for f in assessed.findings} == {"testnet"}
     assert {f.get("verified_on") for f in assessed.findings} == {"futures-testnet"}
     assert {f.get("severity") for f in assessed.findings} == {"low"}
+
+
+def test_one_url_given_asks_that_network_only(tmp_path: Path, key: str, secret: str) -> None:
+    # --binance-url at a local server: a key it does not know is never sent on to the real
+    # testnet, futures testnet or demo hosts (a proxy on a dead local port catches any try)
+    from fakebinance import FakeBinance
+
+    write_pair(tmp_path, "k.env", key, secret)
+    env = {name: "" for name in ("KEYTRAP_BINANCE_URL", "KEYTRAP_BINANCE_TESTNET_URL",
+                                 "KEYTRAP_BINANCE_FUTURES_TESTNET_URL", "KEYTRAP_BINANCE_DEMO_URL")}
+    env |= {"HTTPS_PROXY": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
+            "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+    with FakeBinance(network="mainnet") as fake:
+        proc = run("scan", str(tmp_path), "--verify", "--binance-url", fake.url, "-f", "json",
+                   "--verify-timeout", "3", env=env)
+    assert proc.returncode == 1, proc.stderr
+    (status,) = {f["verification_status"] for f in json.loads(proc.stdout)["findings"]}
+    assert status == "revoked", proc.stdout
+    assert len(fake.log) == 1

@@ -73,7 +73,8 @@ def test_allow_comment_covers_its_own_line(key: str, secret: str) -> None:
     assert scan(f"k = '{key}' /* keytrap: allow */\n", "a.c") == []
     assert scan(f"<!-- keytrap: allow --><key>{key}</key>\n", "a.xml") == []
     assert scan(f"INSERT INTO k VALUES ('{key}'); -- keytrap: allow\n", "a.sql") == []
-    assert scan(f"api_key = {key} ; keytrap: allow\n", "a.ini") == []
+    assert scan(f"; api_key = {key}  keytrap: allow\n", "a.ini") == []  # ini: ; opens the line
+    assert scan(f"  ;api_key = {key} keytrap: allow\n", "a.ini") == []
     # a minified line with a comment: every secret on that line
     assert scan(f'var c={{a:"{key}",b:"{secret}"}};// keytrap: allow\n', "a.min.js") == []
 
@@ -87,6 +88,29 @@ def test_allow_comment_covers_nothing_else(key: str, secret: str) -> None:
     assert f.line == 1
     (f,) = scan(f'API_KEY="{key}"\nnote = "keytrap: allow"\n')
     assert f.line == 1
+
+
+def test_semicolon_after_code_is_not_a_comment(key: str, secret: str) -> None:
+    # ``;`` ends a statement: ``keytrap: allow`` after it is a Python annotation or a
+    # JavaScript label, not a comment, so it silences nothing
+    for line, path in ((f'API_KEY = "{key}" ; keytrap: allow', "a.py"),
+                       (f'API_KEY = "{key}"; keytrap: allow', "a.py"),
+                       (f"const apiKey = '{key}' ; keytrap: allow", "a.js"),
+                       (f"api_key = {key} ; keytrap: allow", "a.ini")):
+        (f,) = scan(line + "\n", path)
+        assert f.secret == key, line
+
+
+def test_a_lone_cr_ends_the_line_a_marker_covers(key: str, secret: str) -> None:
+    # shown as three lines: the marker sits on the third, alone
+    (f, g) = scan(f"BINANCE_API_KEY={key}\rBINANCE_API_SECRET={secret}\r# keytrap: allow\r", "prod.env")
+    assert {f.secret, g.secret} == {key, secret}
+    (f,) = scan(f"BINANCE_API_KEY={key}\r# keytrap: allow\n", "prod.env")
+    assert f.secret == key
+    # CRLF and a marker on the key's own line still work
+    assert scan(f"BINANCE_API_KEY={key} # keytrap: allow\r\nBINANCE_API_SECRET={secret} # keytrap: allow\r\n",
+                "prod.env") == []
+    assert scan(f"x = 1\rBINANCE_API_KEY={key} # keytrap: allow\rx = 2\n", "prod.env") == []
 
 
 def test_allow_marker_in_a_string_is_not_a_comment(key: str, secret: str) -> None:
@@ -119,19 +143,14 @@ def test_allow_comment_on_the_begin_line_covers_a_private_key(key: str) -> None:
     assert [f.kind for f in scan(f"{marker_on_end}\n", "binance.pem")] == ["private_key"]
 
 
-def test_many_allow_markers_on_one_long_line_are_read_once(key: str) -> None:
+def test_many_allow_markers_on_one_long_line_are_read_once(key: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from keytrap.candidates import context
 
     calls = []
     real = context.marker_in_comment
-    import keytrap.engine as engine
-
-    engine.marker_in_comment = lambda line: calls.append(len(line)) or real(line)  # type: ignore[assignment]
-    try:
-        line = " ".join(f"{random_secret()} /* keytrap: allow */" for _ in range(200))
-        assert scan(line + "\n") == []
-    finally:
-        engine.marker_in_comment = real
+    monkeypatch.setattr(context, "marker_in_comment", lambda line: calls.append(len(line)) or real(line))
+    line = " ".join(f"{random_secret()} /* keytrap: allow */" for _ in range(200))
+    assert scan(line + "\n") == []
     assert len(calls) == 1
 
 
@@ -160,6 +179,45 @@ def test_base64_encoded_env_file(key: str, secret: str) -> None:
     blob = base64.b64encode(f"BINANCE_API_KEY={key}\nBINANCE_API_SECRET={secret}\n".encode()).decode()
     found = scan(f"ENV_FILE: {blob}\n", "ci.yml")
     assert {(f.kind, f.line, f.encoding) for f in found} == {("api_key", 1, "base64"), ("secret_key", 1, "base64")}
+
+
+def test_key_deep_in_a_long_base64_run_is_found(key: str, secret: str) -> None:
+    """A base64-encoded file far over 256 KiB: every window is decoded, not just the first."""
+    from keytrap.candidates.prefilter import MAX_ENCODED, WINDOW_OVERLAP
+
+    pair = f"BINANCE_API_KEY={key}\nBINANCE_API_SECRET={secret}\n"
+    filler = "".join(f"setting_{i} = value number {i}\n" for i in range(30_000))  # ~950 KB
+    step = (MAX_ENCODED - WINDOW_OVERLAP) * 3 // 4  # decoded bytes between window starts
+    end0 = MAX_ENCODED * 3 // 4  # where the first window's text ends
+    for at in (len(filler) - 10, end0 - 30, step - 20, end0 + step - 5):
+        text = filler[:at] + "\n" + pair + filler[at:]
+        found = scan(f"# config\nENV_B64: {base64.b64encode(text.encode()).decode()}\n", "ci.yml")
+        assert sorted((f.kind, f.line, f.encoding) for f in found) == [
+            ("api_key", 2, "base64"), ("secret_key", 2, "base64")], at
+        assert {f.secret for f in found} == {key, secret} and found[0].pair == found[1].pair
+
+
+def test_keys_on_one_long_line_in_a_long_base64_run_are_found(key: str, secret: str) -> None:
+    """Minified: the decoded text is one line, cut by every window edge."""
+    from keytrap.candidates.prefilter import MAX_ENCODED, WINDOW_OVERLAP
+
+    step = (MAX_ENCODED - WINDOW_OVERLAP) * 3 // 4
+    end0 = MAX_ENCODED * 3 // 4
+    filler = ",".join(f'"k{i}":"v{i}"' for i in range(60_000))  # ~900 KB, one line
+    for at in (end0 - 40, step + 10, end0 + step - 80, 500_000):
+        cut = filler.rfind(",", 0, at)
+        doc = f'{{{filler[:cut]},"binance":{{"apiKey":"{key}","secret":"{secret}"}}{filler[cut:]}}}'
+        found = scan(f"CONFIG_B64={base64.b64encode(doc.encode()).decode()}\n", "ci.env")
+        assert sorted((f.kind, f.secret) for f in found) == sorted(
+            [("api_key", key), ("secret_key", secret)]), at
+
+
+def test_base64_of_base64_of_a_key_file_is_found(key: str, secret: str) -> None:
+    text = f"BINANCE_API_KEY={key}\nBINANCE_API_SECRET={secret}\n".encode()
+    twice = base64.b64encode(base64.b64encode(text)).decode()
+    found = scan(f"{twice}\n", "k.b64")
+    assert {(f.kind, f.secret, f.encoding) for f in found} == {
+        ("api_key", key, "base64"), ("secret_key", secret, "base64")}
 
 
 def test_notebook_real_line_numbers(key: str, secret: str) -> None:

@@ -111,6 +111,49 @@ def test_hook_reads_files_over_the_size_limit_and_dash_names(repo: Path, key: st
         assert_redacted(proc.stdout + proc.stderr, [key])
 
 
+def test_hook_finds_a_key_deep_in_a_long_base64_file(repo: Path, key: str, secret: str) -> None:
+    """A key file base64-encoded on one line, over 256 KiB and over max_file_size (streamed):
+    the key past the first 256 KiB, and past the first window, is found."""
+    import base64
+
+    filler = "".join(f"setting_{i} = value number {i}\n" for i in range(30_000))
+    text = filler + f"BINANCE_API_KEY={key}\nBINANCE_API_SECRET={secret}\n"
+    (repo / "env.b64").write_bytes(base64.b64encode(text.encode()))
+    (repo / ".keytrap.toml").write_text("max_file_size = 100000\n")
+    git(repo, "add", "--", "env.b64", ".keytrap.toml")
+    proc = subprocess.run([sys.executable, "-m", "keytrap", "hook"], cwd=repo, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "commit refused: 2 Binance secrets found" in proc.stdout
+    assert proc.stdout.count("env.b64:1:1:") == 2 and "base64-encoded" in proc.stdout
+    assert_redacted(proc.stdout + proc.stderr, [key, secret])
+
+
+def test_hook_reads_the_target_of_a_staged_symlink(repo: Path, key: str, secret: str) -> None:
+    """A symlink is committed as a blob holding its target text (mode 120000): a key written
+    as the target is committed as surely as one in a file."""
+    (repo / "README.md").write_text("hello\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "init")
+    (repo / "link").symlink_to(f"BINANCE_API_SECRET={secret}")
+    (repo / "bare").symlink_to(key)  # dangling, as such links are
+    git(repo, "add", "--", "link", "bare")
+    for argv in ([], ["--", "link", "bare"]):
+        proc = subprocess.run([sys.executable, "-m", "keytrap", "hook", "--min-confidence", "low", *argv],
+                              cwd=repo, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 1, (argv, proc.stdout, proc.stderr)
+        assert "commit refused: 2 Binance secrets found" in proc.stdout, proc.stdout
+        assert "link:1:20" in proc.stdout and "bare:1:1" in proc.stdout
+        assert_redacted(proc.stdout + proc.stderr, [key, secret])
+    git(repo, "commit", "-qm", "links", "--no-verify")
+    (repo / "link").unlink()
+    (repo / "link").symlink_to(f"x/BINANCE_API_SECRET={secret}")  # the same key, moved: not new
+    git(repo, "add", "--", "link")
+    proc = subprocess.run([sys.executable, "-m", "keytrap", "hook"], cwd=repo, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout
+
+
 def test_hook_options_do_not_depend_on_files_on_disk(repo: Path, key: str) -> None:
     """A repository that commits files named `--no-config`, `--exclude` and `*` next to a
     weakening config cannot turn the user's `args: [--no-config]` into file names: options

@@ -191,13 +191,15 @@ def test_hook_refuses_a_key_in_a_file_over_the_size_limit(tmp_path: Path, key: s
         assert_redacted(proc.stdout + proc.stderr, [key])
 
 
-@pytest.mark.parametrize("kind", ["binary", "utf16-le", "utf16-be"])
-def test_hook_refuses_a_key_in_binary_and_bomless_utf16(tmp_path: Path, key: str, kind: str) -> None:
+@pytest.mark.parametrize("kind", ["binary", "utf16-le", "utf16-be", "utf32-le", "utf32-be"])
+def test_hook_refuses_a_key_in_binary_and_bomless_utf16_or_utf32(tmp_path: Path, key: str, kind: str) -> None:
     text = f"BINANCE_API_KEY={key}\n"
     data = {
         "binary": b"\x89BIN\x00\x01\x02\x00" * 40 + b"\n" + text.encode() + b"\x00\xff\x00",
         "utf16-le": ("# settings\n" + text).encode("utf-16-le"),
         "utf16-be": ("# settings\n" + text).encode("utf-16-be"),
+        "utf32-le": ("# settings\n" + text).encode("utf-32-le"),
+        "utf32-be": ("# settings\n" + text).encode("utf-32-be"),
     }[kind]
     repo = GitRepo(tmp_path / "repo")
     _staged(repo, {"blob.dat": data})

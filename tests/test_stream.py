@@ -12,8 +12,10 @@ from keytrap.candidates.prefilter import MAX_ENCODED
 from keytrap.config import DEFAULT
 from keytrap.engine import BODY_LIMIT, CONTEXT_BYTES, PEM_LINK_WINDOW, scan_bytes
 from keytrap.sources import stream
-from keytrap.sources.content import printable_strings, utf16_codec
+from keytrap.sources.content import printable_strings, utf16_codec, utf32_codec
 from keytrap.sources.files import decode_for_scan
+from keytrap.sources.stream import CORE as CORE_DEFAULT
+from keytrap.sources.stream import OVERLAP as OVERLAP_DEFAULT
 from keytrap.sources.stream import scan_stream
 
 
@@ -125,6 +127,41 @@ def test_utf16_without_bom_is_recognised() -> None:
     assert utf16_codec(b"\x00" * 64) is None
     key = random_secret()
     assert decode_for_scan(f"api_key={key}\n".encode("utf-16-le")) == f"api_key={key}\n".encode()
+
+
+def test_utf32_without_bom_is_recognised_whole_and_streamed() -> None:
+    text = "BINANCE_API_KEY=abc\n" * 5
+    assert utf32_codec(text.encode("utf-32-le")) == "utf-32-le"
+    assert utf32_codec(text.encode("utf-32-be")) == "utf-32-be"
+    assert utf16_codec(text.encode("utf-32-le")) is None  # not the UTF-16 pattern
+    assert utf32_codec(text.encode("utf-16-le")) is None
+    assert utf32_codec(bytes(range(256)) * 4) is None
+    assert utf32_codec(b"\x00" * 64) is None
+    # a table of small integers is binary, not UTF-32 text
+    assert utf32_codec(b"".join(i.to_bytes(4, "little") for i in range(1, 30)) * 8) is None
+    key = random_secret()
+    for codec in ("utf-32-le", "utf-32-be"):
+        assert decode_for_scan(f"api_key={key}\n".encode(codec)) == f"api_key={key}\n".encode()
+        raw = ("x = 1\n" * 3000 + f"BINANCE_API_KEY={key}\n").encode(codec)
+        got, _ = scan_stream(opener(raw, 5001), "k.env", DEFAULT, core=40_000, overlap=10_000)
+        assert [(f.line, f.secret) for f in got] == [(3001, key)]
+
+
+@pytest.mark.parametrize("chunk", [777, 5001, 1 << 20])
+def test_key_deep_in_a_base64_run_longer_than_a_window_is_found(chunk: int) -> None:
+    """A whole key file base64-encoded on one line, megabytes long: past every window's reach,
+    followed as it streams by, with the place a whole-file scan gives."""
+    import base64
+
+    key, secret = random_secret(), random_secret()
+    filler = "".join(f"setting_{i} = value number {i}\n" for i in range(40_000))
+    text = filler + f"BINANCE_API_KEY={key}\nBINANCE_API_SECRET={secret}\n" + filler[:5000]
+    data = ("# notes é\n" * 3 + "  ENV: " + base64.b64encode(text.encode()).decode() + "\nx = 1\n").encode()
+    whole = [(f.kind, f.secret, f.line, f.column, f.encoding) for f in scan_bytes(data, "ci.yml")]
+    assert sorted(whole) == sorted([("api_key", key, 4, 8, "base64"), ("secret_key", secret, 4, 8, "base64")])
+    for core, overlap in ((40_000, 10_000), (CORE_DEFAULT, OVERLAP_DEFAULT)):
+        got, _ = scan_stream(opener(data, chunk), "ci.yml", DEFAULT, core=core, overlap=overlap)
+        assert sorted((f.kind, f.secret, f.line, f.column, f.encoding) for f in got) == sorted(whole), (chunk, core)
 
 
 def test_memory_stays_bounded_whatever_the_size() -> None:

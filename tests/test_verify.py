@@ -465,17 +465,41 @@ def test_networks_table_matches_the_fake_and_the_docs():
     ]
 
 
-def test_resolve_urls_from_flags_env_and_defaults():
+def test_resolve_urls_defaults_when_none_is_given():
+    assert verify.resolve_urls({}, {}) == {name: net.default_url for name, net in NETWORKS.items()}
+    assert verify.resolve_urls({"mainnet": None, "demo": ""}, {"KEYTRAP_BINANCE_URL": ""}) == {
+        name: net.default_url for name, net in NETWORKS.items()}
+
+
+def test_resolve_urls_asks_only_the_networks_given_once_one_is():
+    # one URL given, by flag or environment: no other network falls back to its real default
     env = {"KEYTRAP_BINANCE_TESTNET_URL": "http://127.0.0.1:1234/"}
     urls = verify.resolve_urls({"demo": "https://demo.example"}, env)
-    assert urls == {
-        "mainnet": "https://api.binance.com",
-        "testnet": "http://127.0.0.1:1234",
-        "futures-testnet": "https://testnet.binancefuture.com",
-        "demo": "https://demo.example",
-    }
+    assert urls == {"testnet": "http://127.0.0.1:1234", "demo": "https://demo.example"}
+    assert verify.resolve_urls({"mainnet": "http://127.0.0.1:9"}, {}) == {"mainnet": "http://127.0.0.1:9"}
+    assert verify.resolve_urls({}, env) == {"testnet": "http://127.0.0.1:1234"}
     with pytest.raises(UsageError, match="plain http"):
         verify.resolve_urls({}, {"KEYTRAP_BINANCE_DEMO_URL": "http://demo-api.binance.com"})
+
+
+@pytest.mark.parametrize("hint", [None, "mainnet", "testnet", "demo"])
+def test_a_local_mainnet_url_never_sends_a_key_to_binance(hint):
+    # a key the local server does not know: "no such key" would move on to the next network;
+    # with only --binance-url given there is none, whatever the context says
+    with FakeBinance(network="mainnet") as fake:
+        sent: list[str] = []
+
+        def transport(request, timeout):
+            sent.append(request.url)
+            assert request.url.startswith(fake.url + "/"), request.url
+            return verify.http_transport(request, timeout)
+
+        clock = FakeClock()
+        urls = verify.resolve_urls({"mainnet": fake.url}, {})
+        v = verify_pairs([Pair("p", random_key(), random_key(), network=hint)], urls=urls,
+                         clock=clock, sleep=clock.sleep, transport=transport)["p"]
+    assert v.status == REVOKED and v.network == "mainnet"
+    assert len(sent) == len(fake.log) == 1
 
 
 @pytest.mark.parametrize(

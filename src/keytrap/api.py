@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
     Progress = Callable[[int, int], None]
 
 from keytrap.config import Config
-from keytrap.errors import UsageError
+from keytrap.errors import GitError, UsageError
 from keytrap.findings import ScanResult
 
 __all__ = [
@@ -483,11 +483,12 @@ def scan_history(
         conf = config if config is not None else _range_config(path, plan, settings_from, opts)
         if config is None and log is not None:
             log(f"config: {conf.describe()}")
+        marks = _added_markers_note(path, plan.revs)
         if log is not None:
-            for note in (*plan.notes, *conf.notes):
+            for note in (*plan.notes, *conf.notes, *marks):
                 log(f"warning: {note}")
         hist = _history(Path(path), conf, plan=plan, progress=progress, jobs=jobs)
-        return _with_notes(hist, conf.notes)
+        return _with_notes(hist, (*conf.notes, *marks))
     if config is not None:
         conf = config
     elif settings_from is not None:
@@ -582,6 +583,21 @@ def scan_push(
                 seen.add(f.fingerprint)
                 findings.append(f)
     return ScanResult(top, tuple(findings), stats, "range")
+
+
+def _added_markers_note(path: str, revs: Sequence[str]) -> tuple[str, ...]:
+    """The note naming the ``keytrap: allow`` markers the commits under review add (they
+    silence secrets from inside the scanned files, so a reviewer must see them), or why they
+    could not be listed; nothing when there are none."""
+    from keytrap.sources import markers
+    from keytrap.sources.gitcat import open_repo
+
+    try:
+        found = markers.added_markers(open_repo(path).loc, list(revs))
+    except GitError as exc:
+        return (f"allow markers: could not list the `keytrap: allow` markers the scanned commits add: {exc}",)
+    note = markers.note(found)
+    return (note,) if note else ()
 
 
 def _with_notes(result: ScanResult, notes: Sequence[str]) -> ScanResult:

@@ -122,7 +122,7 @@ mainnet otherwise), then to the others only if that one says the key does not ex
   demo trading     GET /api/v3/account?omitZeroBalances=true  (demo-api.binance.com)
 Sent: the X-MBX-APIKEY header, timestamp, recvWindow and the signature. Never sent: the
 secret or the private key. URLs come from flags or environment variables only (https, or
-http to loopback). Ed25519/RSA signing needs: pip install 'keytrap[verify]'.
+http to loopback); once any URL is given, only the networks given one are asked. Ed25519/RSA signing needs: pip install 'keytrap[verify]'.
 Severity: critical = live on mainnet with withdrawals on or no IP restriction; high = live
 on mainnet otherwise; low = live on testnet/demo (no real funds: rotate it anyway);
 info = revoked."""

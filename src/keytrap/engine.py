@@ -16,24 +16,25 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import itertools
 import re
 from collections.abc import Iterator
 
 from keytrap.candidates.context import (
     ALLOW_MARKER,
+    allow_lines,
     GENERIC_NAMES,
     OTHER_SERVICES,
     classify_name,
     label_from_strings,
     is_bare_line,
-    marker_in_comment,
     name_before,
     negative_name,
     passed_to_other_service,
     USE_WINDOW,
 )
 from keytrap.candidates.keyfiles import RepoContext, key_file_name
-from keytrap.candidates.prefilter import KEY_LEN, Run, decode_run, find_runs
+from keytrap.candidates.prefilter import KEY_LEN, Run, decode_windows, find_runs
 from keytrap.config import DEFAULT, Config
 from keytrap.filters.heuristics import (
     base64_text,
@@ -104,7 +105,7 @@ class Candidate:
 class _Text:
     """Lazy views of one file's bytes: line numbers, line slices, Binance context."""
 
-    __slots__ = ("data", "path", "report_path", "_line_pos", "_line_no", "_binance", "_col", "_marker", "_allow",
+    __slots__ = ("data", "path", "report_path", "_line_pos", "_line_no", "_binance", "_col", "_allow",
                  "_prev", "_b64memo", "_dist_before", "_dist_after", "_sql", "_csv", "hints", "_lower", "_hexok")
 
     def __init__(
@@ -117,8 +118,7 @@ class _Text:
         self._line_no = 1
         self._binance: bool | None = binance  # None: decided from these bytes and the path
         self._col = (0, 0)  # (pos, characters from its real line start), for long lines
-        self._marker: bool | None = None  # does the file hold the allow marker at all?
-        self._allow = (0, -1, False)  # (start, end, allowed) of the last line asked about
+        self._allow: tuple[list[int], list[int]] | None = None  # lines with a marker in a comment
         # per-line memos: every context read below is linear in the file, however many
         # candidates ask (one token a line, 100,000 SQL tuples, pages of base64)
         self._prev: dict[int, tuple[int, int, bool] | None] = {}
@@ -370,25 +370,16 @@ class _Text:
     def allowed(self, pos: int) -> bool:
         """Does the line holding ``pos`` carry ``keytrap: allow`` in a comment?
 
-        The whole line is read (a marker at the end of a long line counts), once per line: the
-        last answer is kept, so many candidates on one 50 MB line cost one pass.
+        The whole line is read (a marker at the end of a long line counts); a lone ``\r`` ends
+        a line as ``\n`` does. The marker lines are found once per file
+        (:func:`~keytrap.candidates.context.allow_lines`), so many candidates on one 50 MB line
+        cost one pass.
         """
-        if self._marker is None:
-            self._marker = ALLOW_MARKER in self.data
-        if not self._marker:
-            return False
-        start, end, allowed = self._allow
-        if start <= pos <= end:
-            return allowed
-        d = self.data
-        nl = d.rfind(b"\n", 0, pos)
-        start = nl + 1
-        end = d.find(b"\n", pos)
-        if end == -1:
-            end = len(d)
-        allowed = d.find(ALLOW_MARKER, start, end) != -1 and marker_in_comment(d[start:end])
-        self._allow = (start, end, allowed)
-        return allowed
+        if self._allow is None:
+            self._allow = allow_lines(self.data) if ALLOW_MARKER in self.data else ([], [])
+        starts, ends = self._allow
+        i = bisect.bisect_right(starts, pos) - 1
+        return i >= 0 and pos <= ends[i]
 
     @property
     def binance(self) -> bool:
@@ -643,33 +634,80 @@ def _raw_candidate(
     return cand
 
 
+#: Levels of base64 decoded and rescanned: base64 of base64 of a key file is found.
+MAX_NESTING = 3
+#: Characters at a cut edge of a decoded window whose findings the neighbouring window reports
+#: (more than a key and the context read around it; far less than the windows' overlap).
+CUT_MARGIN = 4096
+
+
 def _encoded_candidates(
     text: _Text, run: Run, prev_end: int, config: Config, depth: int
 ) -> tuple[list[Candidate], list[Finding]]:
-    """A base64 run: either an encoded bare key (a candidate here) or encoded text to rescan."""
-    decoded = decode_run(text.data, run)
-    if decoded is None:
+    """A base64 run: either an encoded bare key (a candidate here) or encoded text to rescan.
+
+    A run longer than ``MAX_ENCODED`` (a whole file base64-encoded) is decoded and rescanned in
+    overlapping windows (``prefilter.decode_windows``), one at a time: a key deep in it is
+    found, in bounded memory. A finding on a window's first or last line, which the window may
+    have cut, is left to the neighbour that holds that line whole.
+    """
+    windows = decode_windows(text.data, run)
+    first = next(windows, None)
+    if first is None:
         return [], []
     if text.allowed(run.start):
         return [], []
     ls, _le = text.line_bounds(run.start, run.end)
-    stripped = decoded.strip()
     line = text.line_of(run.start)
     column = text.column(ls, run.start)
-    if len(stripped) == KEY_LEN and stripped.isalnum():
-        token = stripped.decode("ascii")
-        if reject_token(token, config.example_keys):
+    is_first, is_last, decoded = first
+    if is_first and is_last:
+        stripped = decoded.strip()
+        if len(stripped) == KEY_LEN and stripped.isalnum():
+            token = stripped.decode("ascii")
+            if reject_token(token, config.example_keys):
+                return [], []
+            name, role = _role_from_context(text, ls, run.start, prev_end)
+            if name and negative_name(name):
+                return [], []
+            return [Candidate(token, run.start, run.end, line, column, role, name, "base64")], []
+        if len(stripped) < KEY_LEN:
             return [], []
-        name, role = _role_from_context(text, ls, run.start, prev_end)
-        if name and negative_name(name):
-            return [], []
-        return [Candidate(token, run.start, run.end, line, column, role, name, "base64")], []
-    if depth > 0 or len(stripped) < KEY_LEN:
+    if depth + 1 >= MAX_NESTING:
         return [], []
-    inner = scan_bytes(decoded, text.report_path, config, context_path=text.path, _depth=depth + 1)
-    return [], [
-        f.with_(line=line, column=column, encoding="base64") for f in inner
-    ]
+    found: list[Finding] = []
+    seen: set[tuple[str, str]] = set()
+    for window in itertools.chain((first,), windows):
+        found += decoded_findings(window, text.report_path, config, text.path, depth + 1, (line, column), seen)
+    return [], found
+
+
+def decoded_findings(
+    window: tuple[bool, bool, bytes], path: str, config: Config, context_path: str, depth: int,
+    at: tuple[int, int], seen: set[tuple[str, str]],
+) -> list[Finding]:
+    """The findings in one decoded window of a base64 run (``prefilter.decode_windows``),
+    placed at the run's (line, column) ``at``. A finding within ``CUT_MARGIN`` characters of
+    an edge where the window cut the text (a token may be the end of a longer one, its name
+    cut off) is left to the neighbouring window, which holds that place well inside it; one
+    already in ``seen`` (the overlap of two windows) is not repeated."""
+    is_first, is_last, decoded = window
+    inner = scan_bytes(decoded, path, config, context_path=context_path, _depth=depth)
+    if not inner:
+        return []
+    last_line = decoded.count(b"\n") + 1
+    last_len = len(decoded) - decoded.rfind(b"\n") - 1  # decoded text is ASCII: bytes = characters
+    out = []
+    for f in inner:
+        if not is_first and f.line == 1 and f.column <= CUT_MARGIN:
+            continue
+        if not is_last and f.line == last_line and f.column > last_len - CUT_MARGIN:
+            continue
+        if (f.fingerprint, f.kind) in seen:
+            continue
+        seen.add((f.fingerprint, f.kind))
+        out.append(f.with_(line=at[0], column=at[1], encoding="base64"))
+    return out
 
 
 _BOUND = ("api_key", "secret_key", "call")

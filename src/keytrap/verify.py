@@ -15,6 +15,8 @@ futures-testnet https://testnet.binancefuture.com GET /fapi/v3/account
 demo            https://demo-api.binance.com      GET /api/v3/account?omitZeroBalances=true
 ============== ================================ ================================================
 
+Once any base URL is given (flag or environment), only the networks given are asked: none
+falls back to its real default (:func:`resolve_urls`). Each request goes out
 with ``timestamp`` and ``recvWindow=5000`` and the ``signature``, and one header,
 ``X-MBX-APIKEY``. The secret and the private key never leave the process: only the signature
 they make is sent (HMAC hex; Ed25519 or RSA PKCS#1 v1.5/SHA-256 base64, percent-encoded; see
@@ -318,9 +320,18 @@ def resolve_base_url(
 def resolve_urls(
     flags: Mapping[str, str | None] | None = None, environ: Mapping[str, str] | None = None
 ) -> dict[str, str]:
-    """Base URL of every network, by name (``flags`` maps network names to flag values)."""
+    """Base URL of each network to ask, by name (``flags`` maps network names to flag values).
+
+    With no URL given, every network at its default URL. Once any URL is given (a flag or its
+    environment variable), only the networks whose URL was given: someone pointing keytrap at
+    a proxy or a local test server must never have a key sent to the real Binance by a
+    fall back to another network's default.
+    """
     flags = flags or {}
-    return {name: resolve_base_url(flags.get(name), environ, net) for name, net in NETWORKS.items()}
+    env = os.environ if environ is None else environ
+    given = [name for name, net in NETWORKS.items() if flags.get(name) or env.get(net.env_var)]
+    names = given or list(NETWORKS)
+    return {name: resolve_base_url(flags.get(name), env, NETWORKS[name]) for name in names}
 
 
 def _clean(text: object, limit: int = 80) -> str:

@@ -202,7 +202,8 @@ def passed_to_other_service(after: bytes, name: str) -> str | None:
 
 #: The inline allow marker: it covers the secrets on its own line, and only from a comment.
 ALLOW_MARKER = b"keytrap: allow"
-#: Where a string or a comment can start: quotes, ``/* */``, ``<!-- -->``, ``//``, ``#``, ``--``, ``;``.
+#: Where a string or a comment can start: quotes, ``/* */``, ``<!-- -->``, ``//``, ``#``, ``--``,
+#: ``;`` (the last only at the line start).
 _LINE_TOKEN = rb"""["'`]|/\*|<!--|//|#|--|;"""
 _STRING_END = {q: rb"(?:[^%s\\\n]|\\.)*%s" % (bytes([q]), bytes([q])) for q in b"\"'`"}
 _BLOCK_END = {b"/*": b"*/", b"<!--": b"-->"}
@@ -217,8 +218,9 @@ def marker_in_comment(line: bytes) -> bool:
 
     A small tokenizer, linear in the line: strings (``"…"``, ``'…'``, `````…````` with
     backslash escapes) are skipped whole; ``/* … */`` and ``<!-- … -->`` are comments anywhere
-    outside a string; ``#``, ``//``, ``--`` and ``;`` start a comment that runs to the end of
-    the line when they open the line or follow a space (``//`` also after ``;,)]}``). A quote
+    outside a string; ``#``, ``//`` and ``--`` start a comment that runs to the end of the line
+    when they open the line or follow a space (``//`` also after ``;,)]}``); ``;`` only when it
+    opens the line (after indentation), as in ini files. A quote
     with no closing quote on the line is a plain character (an apostrophe in prose), and so
     is every later quote of its kind.
     """
@@ -249,6 +251,40 @@ def marker_in_comment(line: bytes) -> bool:
                 return False
             pos = stop + len(close)
             continue
+        if tok == b";":
+            # ini-style: only a ``;`` that opens the line; after code it ends a statement
+            # (``x = "…" ; keytrap: allow`` is a Python annotation, a JavaScript label)
+            if not line[:start].strip(b" \t\f\v"):
+                return line.find(ALLOW_MARKER, pos) != -1
+            continue
         before = line[start - 1] if start else 0x20
         if before in _SPACE or (tok == b"//" and before in _AFTER_CODE):
             return line.find(ALLOW_MARKER, pos) != -1
+
+
+#: A line ends at ``\n``, at ``\r\n`` and at a lone ``\r`` (classic Mac OS): editors and
+#: terminals show the text after a lone ``\r`` as another line, so a marker there must not
+#: cover the key before it.
+_LINE_END = re.compile(rb"[\r\n]")
+
+
+def allow_lines(data: bytes) -> tuple[list[int], list[int]]:
+    """Where ``data`` holds an allow marker in a comment: the (starts, ends) of those lines,
+    sorted, ``ends`` exclusive. Lines end at ``\n`` or ``\r``. Linear in ``data``: each marker
+    line is read once, and the search for a line start never goes back past the previous one.
+    """
+    starts: list[int] = []
+    ends: list[int] = []
+    at = data.find(ALLOW_MARKER)
+    floor = 0  # the previous marker line's end: no unread marker line starts before it
+    while at != -1:
+        before = max(data.rfind(b"\n", floor, at), data.rfind(b"\r", floor, at))
+        start = before + 1 if before != -1 else 0
+        m = _LINE_END.search(data, at)
+        end = m.start() if m is not None else len(data)
+        if marker_in_comment(data[start:end]):
+            starts.append(start)
+            ends.append(end)
+        floor = end
+        at = data.find(ALLOW_MARKER, end)
+    return starts, ends

@@ -32,8 +32,13 @@ _BAD_BEFORE = frozenset(b"_-%")
 
 #: Shortest base64 run that can hold an encoded 64-character key (64 bytes -> 86 chars + "==").
 MIN_ENCODED = 86
-#: Longest base64 run we decode to look inside (a Kubernetes Secret value, a CI variable).
+#: Longest base64 run decoded in one piece (a Kubernetes Secret value, a CI variable). A longer
+#: run (a whole file base64-encoded) is decoded in windows of this size (:func:`decode_windows`),
+#: so memory stays bounded however long the run.
 MAX_ENCODED = 256 * 1024
+#: Encoded bytes two neighbouring windows share: a key and the line it sits on, cut by one
+#: window's edge, lie whole in the next one (a multiple of 4: windows stay aligned).
+WINDOW_OVERLAP = 64 * 1024
 
 
 class Run(namedtuple("Run", "start end kind")):
@@ -66,7 +71,7 @@ def find_runs(data: bytes) -> Iterator[Run]:
                 and not (end < n and data[end] in _BAD_AFTER)
             ):
                 yield Run(start, end, "raw")
-        elif MIN_ENCODED <= length <= MAX_ENCODED:
+        elif length >= MIN_ENCODED:
             yield Run(start, end, "b64")
         pos = tr.find(_NEEDLE, end)
 
@@ -95,6 +100,37 @@ def decode_run(data: bytes, run: Run) -> bytes | None:
     if len(decoded.translate(None, _CONTROL)) != len(decoded):
         return None
     return decoded
+
+
+def decode_windows(data: bytes, run: Run) -> Iterator[tuple[bool, bool, bytes]]:
+    """A base64 run longer than ``MAX_ENCODED``, decoded window by window: (first, last, text)
+    for each window of ``MAX_ENCODED`` encoded bytes that decodes to printable text (windows
+    overlap by ``WINDOW_OVERLAP``; one that decodes to binary is passed over, not the whole
+    run). Only one window is held at a time. A run shorter than that is one window
+    (:func:`decode_run`). A last window cut short of a multiple of 4 (a run cut at the edge of
+    a streamed window) is decoded up to its last whole quantum.
+    """
+    if run.end - run.start <= MAX_ENCODED:
+        decoded = decode_run(data, run)
+        if decoded is not None:
+            yield True, True, decoded
+        return
+    step = MAX_ENCODED - WINDOW_OVERLAP
+    off = run.start
+    while True:
+        last = off + MAX_ENCODED >= run.end
+        if last:
+            decoded = decode_run(data, Run(off, run.end, "b64"))  # with its "=" padding
+            whole = off + (run.end - off) // 4 * 4
+            if decoded is None and whole != run.end and whole - off >= 16:
+                decoded = decode_run(data, Run(off, whole, "b64"))  # cut short: whole quanta
+        else:
+            decoded = decode_run(data, Run(off, off + MAX_ENCODED, "b64"))
+        if decoded is not None:
+            yield off == run.start, last, decoded
+        if last:
+            return
+        off += step
 
 
 def decode_b64(chunk: bytes) -> bytes:

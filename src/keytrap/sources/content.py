@@ -1,6 +1,6 @@
 """How raw bytes become text the engine can read: encodings that carry no BOM, and binary files.
 
-Pure functions, no I/O. ``files.decode_for_scan`` (every source) uses :func:`utf16_codec`; the
+Pure functions, no I/O. ``files.decode_for_scan`` (every source) uses :func:`bomless_codec`; the
 staged source (the hook), which must skip nothing, also reads binary files through
 :func:`printable_strings`, as ``strings(1)`` does.
 
@@ -40,6 +40,33 @@ def utf16_codec(head: bytes) -> str | None:
     if nul_even >= 0.4 * half and nul_odd <= 0.05 * half:
         return "utf-16-be"
     return None
+
+
+def utf32_codec(head: bytes) -> str | None:
+    """``"utf-32-le"``/``"utf-32-be"`` when ``head`` (a file's first bytes, no BOM) looks like
+    UTF-32: each 4-byte unit has its high byte NUL (always) and the next one NUL (Basic
+    Multilingual Plane), while its low byte nearly never is. None otherwise.
+    """
+    n = len(head) - len(head) % 4
+    if n < 32:
+        return None
+    quarter = n // 4
+    nul = [head[i:n:4].count(0) for i in range(4)]
+    if nul[3] >= 0.95 * quarter and nul[2] >= 0.9 * quarter and nul[0] <= 0.05 * quarter:
+        codec = "utf-32-le"
+    elif nul[0] >= 0.95 * quarter and nul[1] >= 0.9 * quarter and nul[3] <= 0.05 * quarter:
+        codec = "utf-32-be"
+    else:
+        return None
+    # text, not a table of small integers (which stays binary: read as printable strings)
+    chars = head[:n].decode(codec, "replace")
+    text = sum(1 for c in chars if c.isprintable() or c in "\t\n\r")
+    return codec if text >= 0.9 * len(chars) else None
+
+
+def bomless_codec(head: bytes) -> str | None:
+    """UTF-32 or UTF-16 without a BOM (:func:`utf32_codec`, :func:`utf16_codec`), or None."""
+    return utf32_codec(head) or utf16_codec(head)
 
 
 def _runs(min_len: int) -> re.Pattern[bytes]:

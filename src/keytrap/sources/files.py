@@ -143,8 +143,9 @@ def _walk_dir(
 
 
 def text_codec(head: bytes) -> str | None:
-    """The codec a file's first bytes call for: UTF-16/32 by their BOM, or UTF-16 without one
-    (NULs in alternate positions, see ``content.utf16_codec``); None for UTF-8 / binary."""
+    """The codec a file's first bytes call for: UTF-16/32 by their BOM, or UTF-16/32 without
+    one (NULs in alternate positions, or three NULs in four: ``content.bomless_codec``); None
+    for UTF-8 / binary."""
     for bom, codec in (
         (codecs.BOM_UTF32_LE, "utf-32"),
         (codecs.BOM_UTF32_BE, "utf-32"),
@@ -154,15 +155,15 @@ def text_codec(head: bytes) -> str | None:
         if head.startswith(bom):
             return codec
     if b"\x00" in head:
-        from keytrap.sources.content import utf16_codec
+        from keytrap.sources.content import bomless_codec
 
-        return utf16_codec(head)
+        return bomless_codec(head)
     return None
 
 
 def decode_for_scan(data: bytes) -> bytes | None:
-    """Bytes the engine can read, or None for binary. UTF-16/32 with a BOM, and UTF-16 without
-    one, become UTF-8 (invalid code units become U+FFFD, as invalid UTF-8 is tolerated)."""
+    """Bytes the engine can read, or None for binary. UTF-16/32 with or without a BOM
+    become UTF-8 (invalid code units become U+FFFD, as invalid UTF-8 is tolerated)."""
     head = data[:BINARY_SNIFF]
     codec = text_codec(head)
     if codec is not None:

@@ -10,9 +10,10 @@ Nothing staged is skipped unread (this is what the hook lets into a commit):
 
 * a blob larger than ``max_file_size`` is streamed through ``git cat-file blob`` and scanned in
   windows (``sources.stream``), in bounded memory;
-* UTF-16 with or without a BOM is decoded (``files.decode_for_scan``);
+* UTF-16 and UTF-32 with or without a BOM are decoded (``files.decode_for_scan``);
 * a binary blob is read as every source reads it (``content.scan_blob``: compiled Python,
   archive members, printable strings; one with no key-shaped run at all holds no finding);
+* a staged symlink is read as its target text (the blob git stores for it);
 * a blob that cannot be read (missing, corrupt) raises :class:`GitError`: the hook refuses the
   commit with one line rather than let unread content through.
 """
@@ -34,7 +35,9 @@ from keytrap.sources.content import blob_evidence, has_pending, needs_repo, scan
 from keytrap.sources.files import decode_for_scan
 
 ZERO = "0" * 40
-_REGULAR_MODES = frozenset({"100644", "100755"})
+#: Entries whose blob is read: regular files, and symlinks (mode 120000: the blob is the link's
+#: target text, which a commit can make a key). Submodules (160000) have no blob here.
+_REGULAR_MODES = frozenset({"100644", "100755", "120000"})
 
 
 class StagedFile(namedtuple("StagedFile", "path blob base")):
@@ -76,7 +79,7 @@ def has_commit(top: str, rev: str) -> bool:
 
 
 def parse_raw(out: bytes) -> list[StagedFile]:
-    """Parse ``git diff --raw -z --no-abbrev`` output into staged regular files."""
+    """Parse ``git diff --raw -z --no-abbrev`` output into staged files and symlinks."""
     parts = out.split(b"\0")
     files: list[StagedFile] = []
     i = 0
@@ -100,7 +103,7 @@ def parse_raw(out: bytes) -> list[StagedFile]:
             path = parts[i + 1]
             i += 2
         if dst_mode not in _REGULAR_MODES or dst == ZERO:
-            continue  # deleted, symlink, submodule: nothing to read
+            continue  # deleted, submodule: nothing to read
         base = src if src != ZERO and src_mode in _REGULAR_MODES else None
         files.append(StagedFile(path.decode("utf-8", "surrogateescape"), dst, base))
     return files

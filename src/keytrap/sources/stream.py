@@ -21,7 +21,7 @@ scan gives, with the file's own line and column numbers:
   a second time with that context given. A CSV/TSV file's header line is put in front of
   every window, as the header of the columns it names.
 * **Encodings.** The first bytes choose how the rest is read, as ``files.decode_for_scan`` does
-  for a whole file: UTF-16/32 (with a BOM, or UTF-16 without one) is decoded incrementally;
+  for a whole file: UTF-16/32 (with a BOM or without) is decoded incrementally;
   a file with a NUL in its first 8000 bytes is read as its printable strings
   (``content.printable_strings``), as the hook reads every binary file.
 """
@@ -31,9 +31,10 @@ from __future__ import annotations
 import codecs
 from collections.abc import Callable, Iterable, Iterator
 
-from keytrap.candidates.prefilter import MAX_ENCODED
+from keytrap.candidates.prefilter import _TABLE as _B64_TABLE
+from keytrap.candidates.prefilter import MAX_ENCODED, WINDOW_OVERLAP, Run, decode_windows
 from keytrap.config import Config
-from keytrap.engine import BODY_LIMIT, CONTEXT_BYTES, scan_bytes, select
+from keytrap.engine import BODY_LIMIT, CONTEXT_BYTES, decoded_findings, scan_bytes, select
 from keytrap.findings import Finding
 from keytrap.rules import BINANCE_KEYWORDS
 from keytrap.sources.content import leading_printable, printable_strings, trailing_printable
@@ -43,13 +44,15 @@ from keytrap.sources.files import BINARY_SNIFF, text_codec
 CORE = 4 << 20
 #: Bytes of context each window holds beyond its core, on each side: more than the engine
 #: reads around a candidate (``BODY_LIMIT`` lines of ``CONTEXT_BYTES`` either way) and more
-#: than the longest base64 run it decodes (``MAX_ENCODED``).
+#: than the longest base64 run it decodes in one piece (``MAX_ENCODED``). A longer run that
+#: starts in a core is decoded as far as its window reaches (at least ``OVERLAP`` past the core).
 OVERLAP = MAX_ENCODED + (64 << 10)
 #: Read size for sources that ask.
 CHUNK = 1 << 20
 #: A printable run longer than this in a binary stream is passed on in pieces.
 _MAX_CARRY = 1 << 20
 #: Bytes that no token the engine looks at contains: a cut there splits no candidate.
+_B64_NEEDLE = b"A" * 64
 _SEPARATORS = frozenset(b" \t\r\n,;:'\"()[]{}<>|&!?#*`~^$@\\")
 
 assert OVERLAP > 2 * (BODY_LIMIT + 1) * (CONTEXT_BYTES + 1)
@@ -70,10 +73,124 @@ def scan_stream(
     the number of bytes scanned (after decoding)."""
     hint_path = context_path or path
     floor = config.with_(min_confidence="low", allow_fingerprints=frozenset())
-    found, stats = _windows(_decoded(open_chunks()), path, floor, hint_path, None, core, overlap)
+    long_runs = _LongRuns(path, floor, hint_path, overlap)
+    found, stats = _windows(long_runs.watch(_decoded(open_chunks())), path, floor, hint_path, None, core, overlap)
     if stats.binance_seen and stats.hits_without_binance:
         found, stats = _windows(_decoded(open_chunks()), path, floor, hint_path, True, core, overlap)
+    known = {(f.fingerprint, f.kind) for f in found if f.encoding == "base64"}
+    found += [f for f in long_runs.found if (f.fingerprint, f.kind) not in known]
     return select(found, config), stats.nbytes
+
+
+# --- base64 runs longer than a window sees ---------------------------------------------------------
+
+
+class _LongRuns:
+    """Base64 runs longer than ``min_len`` (the windows' overlap), decoded as they stream past.
+
+    A window sees at most ``OVERLAP`` bytes of a run past its core, so a key deep in a long
+    base64 run (a whole file encoded, megabytes on one line) would be out of every window's
+    reach. This watcher follows the stream once, finds such runs as ``prefilter.find_runs``
+    does (a maximal run of base64-alphabet bytes), and decodes each in the engine's overlapping
+    windows (``prefilter.decode_windows``), holding at most ``MAX_ENCODED`` bytes of it: the
+    findings are placed at the run's start, as the engine places them. An allow marker on such
+    a run's line is not looked for (fail closed: the line is megabytes long).
+    """
+
+    def __init__(self, path: str, config: Config, hint_path: str, min_len: int) -> None:
+        self.path, self.config, self.hint_path = path, config, hint_path
+        self.min_len = max(min_len, 64)
+        self.found: list[Finding] = []
+        self._seen: set[tuple[str, str]] = set()
+        self._line, self._col = 1, 0  # where the next byte sits: line, characters from its start
+        self._run: bytearray | None = None  # the open run's bytes not yet decoded
+        self._run_len = 0
+        self._run_at = (1, 1)
+        self._first = True
+        self._carry = b""  # fewer than 64 base64 bytes at the end of the last chunk, not yet read
+
+    def watch(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        for chunk in chunks:
+            self._feed(chunk)
+            yield chunk
+        self._end_run(b"")
+
+    def _advance(self, chunk: bytes, a: int, b: int) -> None:
+        """Count ``chunk[a:b]`` into the line and column of the next byte."""
+        nl = chunk.rfind(b"\n", a, b)
+        if nl == -1:
+            self._col += _width(chunk[a:b])
+        else:
+            self._line += chunk.count(b"\n", a, b)
+            self._col = _width(chunk[nl + 1 : b])
+
+    def _feed(self, chunk: bytes) -> None:
+        if self._carry:  # a short run at the end of the chunk before: it may go on here
+            chunk, self._carry = self._carry + chunk, b""
+        tr = chunk.translate(_B64_TABLE)
+        n, pos = len(chunk), 0
+        if self._run is not None:  # a run open from the chunk before
+            end = tr.find(b" ")
+            end = n if end == -1 else end
+            self._extend(chunk[:end])
+            self._col += end
+            if end == n:
+                return
+            self._end_run(chunk[end : end + 2])
+            pos = end
+        mark = pos  # the line and column are counted up to here
+        while True:
+            start = tr.find(_B64_NEEDLE, pos)
+            if start == -1:
+                tail = max(pos, tr.rfind(b" ", pos) + 1)  # where a run open at the end starts
+                self._advance(chunk, mark, tail)
+                self._carry = chunk[tail:]
+                return
+            end = tr.find(b" ", start + len(_B64_NEEDLE))
+            if end != -1 and end - start <= self.min_len:
+                pos = end  # a short run, whole in this chunk: the windows see all of it
+                continue
+            self._advance(chunk, mark, start)
+            self._start_run()
+            if end == -1:  # open at the chunk's end: it may go on
+                self._extend(chunk[start:])
+                self._col += n - start
+                return
+            self._extend(chunk[start:end])
+            self._end_run(chunk[end : end + 2])
+            self._col += end - start
+            pos = mark = end
+
+    def _start_run(self) -> None:
+        self._run, self._run_len, self._first = bytearray(), 0, True
+        self._run_at = (self._line, self._col + 1)
+
+    def _extend(self, data: bytes) -> None:
+        assert self._run is not None
+        self._run += data
+        self._run_len += len(data)
+        step = MAX_ENCODED - WINDOW_OVERLAP
+        while len(self._run) > MAX_ENCODED:  # a long run for sure: decode its full windows
+            piece = bytes(self._run[:MAX_ENCODED])
+            self._window(piece, Run(0, MAX_ENCODED, "b64"), last=False)
+            del self._run[:step]
+
+    def _end_run(self, after: bytes) -> None:
+        run, self._run = self._run, None
+        if run is None or self._run_len <= self.min_len:
+            return
+        pad = after[: len(after) - len(after.lstrip(b"="))][:2]
+        data = bytes(run) + pad
+        for first, last, decoded in decode_windows(data, Run(0, len(run), "b64")):
+            self._collect((self._first and first, last, decoded))
+
+    def _window(self, data: bytes, run: Run, last: bool) -> None:
+        for first, _last, decoded in decode_windows(data, run):
+            self._collect((self._first and first, last, decoded))
+        self._first = False
+
+    def _collect(self, window: tuple[bool, bool, bytes]) -> None:
+        self.found += decoded_findings(window, self.path, self.config, self.hint_path, 1, self._run_at, self._seen)
 
 
 # --- decoding ------------------------------------------------------------------------------------
@@ -175,6 +292,11 @@ def _speaks_of_binance(data: bytes, path: str) -> bool:
         return True
     low = data.lower()
     return any(k.encode() in low for k in BINANCE_KEYWORDS)
+
+
+def _width(data: bytes) -> int:
+    """Characters in ``data`` (UTF-8, invalid bytes as U+FFFD), without decoding ASCII."""
+    return len(data) if data.isascii() else len(data.decode("utf-8", "replace"))
 
 
 def _chars(data: bytes | bytearray) -> int:
