@@ -441,6 +441,23 @@ def blob_evidence(data: bytes):  # type: ignore[no-untyped-def]
     return file_evidence(text) if text is not None else EMPTY
 
 
+def repo_evidence(datas, pending: bool):  # type: ignore[no-untyped-def]
+    """The settled evidence of the files ``datas`` yields (bytes, or None for an unreadable
+    one), read lazily. With no pending key file only the network is wanted, and once Binance
+    files point to two networks there is no one network to take: the rest is not read (a
+    commit of 5,000 Binance files stops at the first disagreement)."""
+    from keytrap.candidates.keyfiles import EMPTY
+
+    evidence = EMPTY
+    for data in datas:
+        if data is None:
+            continue
+        evidence = evidence | blob_evidence(data)
+        if not pending and len(evidence.networks) > 1:
+            break
+    return settled(evidence)
+
+
 def with_repo_network(findings: list, repo) -> list:  # type: ignore[no-untyped-def]
     """Findings whose own file names no network take the one every Binance file of the
     repository points to (``RepoContext.network``), the weakest evidence there is."""

@@ -214,7 +214,7 @@ def scan_paths(
     include_deps: bool = False,
 ) -> ScanResult:
     from keytrap.candidates.keyfiles import EMPTY, PENDING
-    from keytrap.sources.content import blob_evidence, has_pending, needs_repo, scan_blob, settled, with_repo_network
+    from keytrap.sources.content import has_pending, needs_repo, repo_evidence, scan_blob, settled, with_repo_network
 
     started = time.perf_counter()
     skipped: list[Skipped] = []
@@ -244,13 +244,9 @@ def scan_paths(
             progress(i + 1, len(entries))
     # key files with no evidence of their own, and keys whose file names no network, judged by
     # what the repository's Binance code says: read again only when some finding needs it
-    evidence = EMPTY
+    repo = settled(EMPTY)
     if any(needs_repo(found) for found in per_file):
-        for entry in entries:
-            data, _reason = read_entry(entry, config)
-            if data is not None:
-                evidence = evidence | blob_evidence(data)
-    repo = settled(evidence)
+        repo = repo_evidence((read_entry(entry, config)[0] for entry in entries), bool(pending))
     for index, entry, context in pending:
         data, _reason = read_entry(entry, config)
         per_file[index] = (

@@ -31,7 +31,7 @@ from keytrap.config import Config
 from keytrap.candidates.keyfiles import EMPTY, PENDING
 from keytrap.errors import GitError
 from keytrap.findings import Finding, ScanResult, ScanStats, Skipped
-from keytrap.sources.content import blob_evidence, has_pending, needs_repo, scan_blob, settled, with_repo_network
+from keytrap.sources.content import has_pending, needs_repo, repo_evidence, scan_blob, settled, with_repo_network
 from keytrap.sources.files import decode_for_scan
 
 ZERO = "0" * 40
@@ -235,7 +235,6 @@ def scan_staged(top: str, config: Config, only: Iterable[str] | None = None) -> 
     found: list[tuple[StagedFile, list[Finding]]] = []
     unreadable: list[Skipped] = []
     files = nbytes = 0
-    evidence = EMPTY
     for s in staged:
         if s.blob in unchanged:  # every token in it is already in its HEAD version
             files += 1
@@ -252,12 +251,10 @@ def scan_staged(top: str, config: Config, only: Iterable[str] | None = None) -> 
             found.append((s, got[0]))
     # key files with no evidence of their own, and keys whose file names no network, judged by
     # what the other staged files say (read again only when some finding needs it)
+    repo = settled(EMPTY)
     if any(needs_repo(got) for _s, got in found):
-        for s in staged:
-            data = blobs.get(s.blob)
-            if isinstance(data, bytes):
-                evidence = evidence | blob_evidence(data)
-    repo = settled(evidence)
+        repo = repo_evidence((d if isinstance(d := blobs.get(s.blob), bytes) else None for s in staged),
+                             any(has_pending(got) for _s, got in found))
     found = [
         (s, _scan_blob(top, s.blob, blobs.get(s.blob), s.path, config, repo)[0] if has_pending(got) else got)  # type: ignore[index]
         for s, got in found
