@@ -70,123 +70,30 @@ class Config(
         return False
 
     def is_excluded(self, rel_path: str, is_dir: bool = False) -> bool:
-        """gitignore semantics (see ``gitignore_regex``) against the /-separated path: a pattern
-        excludes a path when it matches the path or one of its parent folders; the last
-        matching pattern wins, so ``!pattern`` re-includes."""
+        """gitignore semantics (see :mod:`keytrap.excludes`) against the /-separated path: a
+        pattern excludes a path when it matches the path or one of its parent folders; the last
+        matching pattern wins, so ``!pattern`` re-includes. Linear in the path's depth."""
         if not self.exclude:
             return False
+        from keytrap.excludes import excluded
+
         parts = [p for p in rel_path.split("/") if p not in ("", ".")]
-        if not parts:
-            return False
-        compiled = _compiled(self.exclude)
-        # a folder that is excluded excludes everything in it (as in git: no re-inclusion below)
-        for depth in range(1, len(parts) + 1):
-            candidate = "/".join(parts[:depth])
-            candidate_is_dir = depth < len(parts) or is_dir
-            excluded = False
-            for negated, dir_only, regex in compiled:
-                if dir_only and not candidate_is_dir:
-                    continue
-                if regex.match(candidate):
-                    excluded = not negated
-            if excluded:
-                return True
-        return False
+        return excluded(_compiled(self.exclude), parts, is_dir)
 
 
-_CACHE: dict[tuple[str, ...], list] = {}
+_CACHE: dict[tuple[str, ...], tuple] = {}
 
 
-def _compiled(patterns: tuple[str, ...]) -> list:
+def _compiled(patterns: tuple[str, ...]) -> tuple:
     got = _CACHE.get(patterns)
     if got is None:
-        got = [c for c in (gitignore_regex(p) for p in patterns) if c is not None]
+        from keytrap.excludes import compile_all
+
+        got = compile_all(patterns)
         if len(_CACHE) > 64:
             _CACHE.clear()
         _CACHE[patterns] = got
     return got
-
-
-def gitignore_regex(pattern: str):  # -> tuple[bool, bool, re.Pattern[str]] | None
-    """One gitignore line as ``(negated, dir_only, regex)`` over a /-separated relative path.
-
-    The rules of gitignore(5): a pattern with no ``/`` but at its end matches a name at any
-    depth; otherwise it is anchored to the base folder. ``*`` and ``?`` never match ``/``;
-    ``[...]`` is a class (``[!...]`` negated); a leading ``**/``, a trailing ``/**`` and an
-    inner ``/**/`` span folders; a trailing ``/`` matches folders only; ``!`` negates; ``\\``
-    escapes. Blank lines and ``#`` comments match nothing.
-
-    Written here rather than taken from ``pathspec``: the hook applies excludes on every commit
-    and must not pay a third-party import, and these rules fit in one screen (the tests compare
-    the result with ``git check-ignore``).
-    """
-    import re
-
-    pat = pattern.rstrip("\n\r")
-    if not pat.strip() or pat.startswith("#"):
-        return None
-    # trailing spaces are ignored unless escaped
-    while pat.endswith(" ") and not pat.endswith("\\ "):
-        pat = pat[:-1]
-    negated = pat.startswith("!")
-    if negated:
-        pat = pat[1:]
-    elif pat.startswith("\\!") or pat.startswith("\\#"):
-        pat = pat[1:]
-    dir_only = pat.endswith("/")
-    pat = pat.rstrip("/")
-    if not pat:
-        return None
-    anchored = "/" in pat
-    pat = pat.lstrip("/") if anchored else pat
-    out: list[str] = []
-    i, n = 0, len(pat)
-    while i < n:
-        c = pat[i]
-        if c == "*":
-            j = i
-            while j < n and pat[j] == "*":
-                j += 1
-            stars = j - i
-            at_start = i == 0 or pat[i - 1] == "/"
-            at_end = j == n or pat[j] == "/"
-            if stars >= 2 and at_start and at_end:
-                if j == n:  # trailing "**" (after "/", or the whole pattern): everything
-                    out.append(".*")
-                else:  # "**/": zero or more folders
-                    out.append("(?:[^/]*/)*")
-                    j += 1  # the slash is part of the folder run
-            else:
-                out.append("[^/]*")
-            i = j
-            continue
-        if c == "?":
-            out.append("[^/]")
-        elif c == "[":
-            j = i + 1
-            if j < n and pat[j] in "!^":
-                j += 1
-            if j < n and pat[j] == "]":
-                j += 1
-            while j < n and pat[j] != "]":
-                j += 1
-            if j >= n:  # no closing bracket: a literal "["
-                out.append("\\[")
-            else:
-                body = pat[i + 1 : j]
-                if body[:1] in ("!", "^"):
-                    body = "^" + body[1:]
-                out.append("[" + body.replace("\\", "\\\\") + "]")
-                i = j
-        elif c == "\\" and i + 1 < n:
-            i += 1
-            out.append(re.escape(pat[i]))
-        else:
-            out.append(re.escape(c))
-        i += 1
-    body = "".join(out)
-    regex = ("" if anchored else "(?:.*/)?") + body + r"\Z"
-    return negated, dir_only, re.compile(regex, re.DOTALL)
 
 
 DEFAULT = Config()
