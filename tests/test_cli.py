@@ -519,3 +519,24 @@ def test_stdin_advice_names_the_input_not_a_dash(tmp_path: Path, key: str) -> No
                           capture_output=True, text=True, cwd=tmp_path, timeout=120)
     (f,) = json.loads(proc.stdout)["findings"]
     assert any("the scanned input" in a for a in f["actions"]) and not any("out of -" in a for a in f["actions"])
+
+
+# --- closed standard streams -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("closed", ["stdout", "stderr", "both", "stdin"])
+def test_closed_standard_streams_end_zero_one_or_two(tmp_path: Path, key: str, closed: str) -> None:
+    """``keytrap scan . >&-`` and ``2>&-``: the exit code still tells findings from clean, no
+    traceback, and a report written with -o is not corrupted by a closed descriptor reused."""
+    (tmp_path / "prod.env").write_text(f"BINANCE_API_KEY={key}\n")
+    redirect = {"stdout": ">&-", "stderr": "2>&-", "both": ">&- 2>&-", "stdin": "<&-"}[closed]
+    cmd = f'"{sys.executable}" -m keytrap scan "{tmp_path}" -f json {redirect}'
+    proc = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+    if closed in ("stderr", "stdin"):
+        assert json.loads(proc.stdout)["findings"]
+    out = tmp_path.parent / f"{tmp_path.name}-report.json"
+    cmd = f'"{sys.executable}" -m keytrap scan "{tmp_path}" -f json -o "{out}" {redirect}'
+    proc = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and json.loads(out.read_text())["findings"]

@@ -627,7 +627,33 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 # --- entry point -----------------------------------------------------------------------------
 
 
+def _guard_std_streams() -> None:
+    """Started with stdin, stdout or stderr closed (``keytrap scan . >&-``): put ``/dev/null``
+    on the closed descriptor, so no file keytrap opens later takes its number (a git child's
+    warnings would land in a report being written), and give Python a stream to write to. A
+    closed stdout discards the report, as a reader that went away does; the exit code still
+    tells findings from clean."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            try:
+                got = os.open(os.devnull, os.O_RDWR)
+                if got != fd:
+                    os.dup2(got, fd)
+                    os.close(got)
+            except OSError:
+                pass
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            try:
+                setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
+            except OSError:
+                pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _guard_std_streams()
     ascii_fallback(sys.stdout)  # a latin-1 or ASCII terminal gets "..." for "…", never a crash
     ascii_fallback(sys.stderr)
     argv = list(sys.argv[1:] if argv is None else argv)

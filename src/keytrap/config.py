@@ -156,10 +156,19 @@ def parse(table: dict[str, Any], where: str, base: str | None = None) -> Config:
     return Config(source=where, base=base, **values)
 
 
+#: The most a config file (``.keytrap.toml``, ``pyproject.toml``, ``--config``) may hold.
+CONFIG_FILE_LIMIT = 4 * 1024 * 1024
+
+
 def _read_bytes(path: str) -> bytes:
+    """A config file's bytes: a regular file of at most :data:`CONFIG_FILE_LIMIT` bytes, read
+    without blocking (a FIFO or ``/dev/zero`` is refused, never read)."""
+    from keytrap.boundedfile import Refused, read_regular
+
     try:
-        with open(path, "rb") as fh:
-            return fh.read()
+        return read_regular(path, CONFIG_FILE_LIMIT)
+    except Refused as exc:
+        raise UsageError(f"cannot read config {path}: it is {exc}") from None
     except OSError as exc:
         raise UsageError(f"cannot read config {path}: {exc.strerror or exc}") from None
 
@@ -220,11 +229,17 @@ def load(root: str | Path, explicit: str | Path | None = None) -> Config:
     """Load ``explicit``, else ``ROOT/.keytrap.toml``, else ``[tool.keytrap]`` of pyproject."""
     if explicit is not None:
         explicit = os.fspath(explicit)
-        if not os.path.isfile(explicit):
+        if not os.path.exists(explicit) or os.path.isdir(explicit):
             raise UsageError(f"config file not found: {explicit}")
         data = _read_toml(explicit)
         is_pyproject = os.path.basename(explicit) == "pyproject.toml"
-        table = data.get("tool", {}).get("keytrap", data) if is_pyproject else dedicated_table(data, explicit)
+        if is_pyproject:
+            tool = data.get("tool", {})
+            if not isinstance(tool, dict):
+                raise UsageError(f"{explicit}: [tool] must be a table")
+            table = tool.get("keytrap", data)
+        else:
+            table = dedicated_table(data, explicit)
         if not isinstance(table, dict):
             raise UsageError(f"{explicit}: [tool.keytrap] must be a table")
         return parse(table, explicit, os.path.dirname(os.path.abspath(explicit)))
