@@ -25,10 +25,11 @@ from keytrap.errors import (
     EXIT_INTERRUPTED,
     EXIT_UNEXPECTED,
     EXIT_USAGE,
+    GitError,
     KeytrapError,
     UsageError,
 )
-from keytrap.findings import ScanResult, scrub_keyshaped
+from keytrap.findings import ScanResult, scrub_keyshaped, unreadable_summary
 from keytrap.safetext import ascii_fallback, show
 
 FORMATS = ("text", "json", "sarif", "github", "gitlab")
@@ -489,7 +490,15 @@ def cmd_scan(args: argparse.Namespace) -> int:
     _emit(result, args)
     if args.format == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
         _append_step_summary(result, os.environ["GITHUB_STEP_SUMMARY"])
+    unreadable = result.stats.unreadable
+    if unreadable and result.mode != "range":
+        # a full audit goes on past an object it cannot read (one must not hide the rest of
+        # history); it says so, and lists each one as skipped
+        log.append(f"warning: {unreadable_summary(result.stats)}; each is listed as skipped")
     _say(log)  # after the report: an output error stays the one line it is
+    if unreadable and result.mode == "range":
+        # commits under review (CI): fail closed, after the report (which lists them)
+        raise GitError(f"{unreadable_summary(result.stats)}: the range was not fully scanned")
     return EXIT_FINDINGS if result.findings else EXIT_CLEAN
 
 
