@@ -132,3 +132,15 @@ def test_timeout_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, com
             gitrun.default_timeout()
     monkeypatch.delenv("KEYTRAP_GIT_TIMEOUT")
     assert gitrun.default_timeout() == gitrun.GIT_TIMEOUT
+
+
+def test_clone_from_a_local_repository_with_a_fifo_include_is_refused(committed: Path, tmp_path: Path) -> None:
+    """upload-pack runs in the source repository and reads its config: checked first, so an
+    audit of ``file://REPO`` fails at once instead of waiting for the clone's timeout."""
+    os.mkfifo(committed / ".git" / "fifo")
+    _include(committed, "fifo")
+    gitrun._ACCEPTED.clear()
+    for url in (f"file://{committed}", str(committed)):
+        with pytest.raises(GitError, match="refusing to run git in .*is a FIFO"):
+            gitrun.clone_mirror(url, str(tmp_path / "mirror.git"), timeout=60)
+    assert not (tmp_path / "mirror.git").exists()

@@ -498,11 +498,31 @@ def _transfer(cmd: list[str], cwd: str | None, timeout: float | None,
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
+def _check_local_source(url: str) -> None:
+    """A ``file://`` URL or a path: git runs ``upload-pack`` in that repository, which reads its
+    config and includes. :func:`check_repository` first, so a FIFO include there is refused
+    (``GitError``) instead of holding the clone until its timeout."""
+    if url.startswith("file://"):
+        from urllib.parse import unquote
+
+        path = unquote(url[len("file://"):])
+    elif "://" in url or url.startswith("ext::") or not os.path.isabs(url):
+        return
+    else:
+        path = url
+    if os.path.isdir(path):
+        loc = locate(path)
+        if loc is not None:
+            check_repository(loc)
+
+
 def clone_mirror(
     url: str, dest: str, *, timeout: float | None = None, http_header: tuple[str, str] | None = None
 ) -> subprocess.CompletedProcess[bytes]:
     """``git clone --mirror --no-local URL DEST``: a bare copy of every ref. ``dest`` must not
-    exist. Raises ``subprocess.TimeoutExpired`` (after killing git and its helpers) on timeout."""
+    exist. Raises ``subprocess.TimeoutExpired`` (after killing git and its helpers) on timeout,
+    ``GitError`` when a local source repository is refused (:func:`_check_local_source`)."""
+    _check_local_source(url)
     cmd = ["git", *SAFE_CONFIG, *_TRANSFER_CONFIG, "clone", "--mirror", "--no-local", "--template=",
            "--quiet", "--", url, dest]
     return _transfer(cmd, os.path.dirname(os.path.abspath(dest)), timeout, http_header)
@@ -513,6 +533,7 @@ def fetch_mirror(
 ) -> subprocess.CompletedProcess[bytes]:
     """Bring a mirror made by :func:`clone_mirror` up to date with ``url``: every ref, forced,
     deleted refs pruned (their objects stay: an earlier audit's findings can still be read)."""
+    _check_local_source(url)
     cmd = [*argv(Location(git_dir=git_dir)), *_TRANSFER_CONFIG, "fetch", "--quiet", "--prune",
            "--no-tags", "--", url, "+refs/*:refs/*"]
     return _transfer(cmd, None, timeout, http_header)
