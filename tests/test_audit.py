@@ -349,3 +349,24 @@ def test_verify_checks_private_key_pairs_like_scan_does(tmp_path: Path, monkeypa
     assert statuses == {"api_key": "live", "private_key": "live"}
     body = "".join(ed_pem.strip().splitlines()[1:-1])
     assert body[10:40] not in log[0].raw()
+
+
+def test_audit_notes_objects_it_cannot_read(tmp_path: Path) -> None:
+    """A full audit goes on past objects it cannot read (a partial clone's), never silently:
+    the repository's note says how many, on a fresh run and on a cached one."""
+    import subprocess
+    import sys
+
+    from gitrepo import GitRepo, env_file, fake_key
+    from test_history import hostile_partial_clone
+
+    repo = GitRepo(tmp_path / "src")
+    repo.commit("one", {"a.env": env_file(fake_key(60))})
+    clone, markers = hostile_partial_clone(repo, tmp_path)
+    for _ in range(2):
+        proc = subprocess.run([sys.executable, "-m", "keytrap", "audit", str(clone), "--cache",
+                               str(tmp_path / "cache"), "--no-progress"],
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        assert "object in scope could not be read" in proc.stdout
+    assert os.listdir(markers) == []

@@ -519,3 +519,51 @@ def test_stdin_advice_names_the_input_not_a_dash(tmp_path: Path, key: str) -> No
                           capture_output=True, text=True, cwd=tmp_path, timeout=120)
     (f,) = json.loads(proc.stdout)["findings"]
     assert any("the scanned input" in a for a in f["actions"]) and not any("out of -" in a for a in f["actions"])
+
+
+# --- closed standard streams -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("closed", ["stdout", "stderr", "both", "stdin"])
+def test_closed_standard_streams_end_zero_one_or_two(tmp_path: Path, key: str, closed: str) -> None:
+    """``keytrap scan . >&-`` and ``2>&-``: the exit code still tells findings from clean, no
+    traceback, and a report written with -o is not corrupted by a closed descriptor reused."""
+    (tmp_path / "prod.env").write_text(f"BINANCE_API_KEY={key}\n")
+    redirect = {"stdout": ">&-", "stderr": "2>&-", "both": ">&- 2>&-", "stdin": "<&-"}[closed]
+    cmd = f'"{sys.executable}" -m keytrap scan "{tmp_path}" -f json {redirect}'
+    proc = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+    if closed in ("stderr", "stdin"):
+        assert json.loads(proc.stdout)["findings"]
+    out = tmp_path.parent / f"{tmp_path.name}-report.json"
+    cmd = f'"{sys.executable}" -m keytrap scan "{tmp_path}" -f json -o "{out}" {redirect}'
+    proc = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and json.loads(out.read_text())["findings"]
+
+
+# --- objects a scan cannot read -----------------------------------------------------------------
+
+
+def test_range_with_unreadable_objects_fails_closed_history_warns(tmp_path: Path) -> None:
+    """A range (CI) with an in-scope object it cannot read exits 2 with one line naming how many,
+    after the report; a full --history audit goes on, warns, and lists each as skipped."""
+    from gitrepo import GitRepo, env_file, fake_key
+    from test_history import hostile_partial_clone
+
+    repo = GitRepo(tmp_path / "src")
+    repo.commit("one", {"a.env": env_file(fake_key(40))})
+    repo.commit("two", {"a.env": env_file(fake_key(41))})
+    clone, markers = hostile_partial_clone(repo, tmp_path)
+    for args in (("--range", "HEAD~1..HEAD"), ("--since-commit", "HEAD~1")):
+        proc = run("scan", str(clone), *args, "-f", "json")
+        assert proc.returncode == 2, proc.stderr
+        assert one_line_error(proc, ignore="keytrap: config") == (
+            "keytrap: error: 1 object in scope could not be read (1 missing: a partial clone, "
+            "not fetched): the range was not fully scanned")
+        assert json.loads(proc.stdout)["stats"]["skipped"]  # the report still lists it
+    proc = run("scan", str(clone), "--history", "--no-worktree")
+    assert proc.returncode == 0, proc.stderr
+    assert ("keytrap: warning: 2 objects in scope could not be read (2 missing: a partial clone, "
+            "not fetched); each is listed as skipped") in proc.stderr.splitlines()
+    assert os.listdir(markers) == []

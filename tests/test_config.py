@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,58 @@ def test_pyproject_that_cannot_name_keytrap_is_not_parsed(tmp_path: Path) -> Non
     (tmp_path / "pyproject.toml").write_text("[tool.keytrap\n")
     with pytest.raises(UsageError, match="invalid TOML"):
         load(tmp_path)
+
+
+# --- config files that are not small regular files, and type errors ----------------------------
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "huge"])
+def test_config_that_is_not_a_small_regular_file_is_refused(tmp_path: Path, kind: str) -> None:
+    from test_cli import one_line_error
+
+    from keytrap.config import CONFIG_FILE_LIMIT
+
+    target = tmp_path / "kt.toml"
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "huge":
+        with open(target, "wb") as fh:
+            fh.truncate(CONFIG_FILE_LIMIT + 1)
+    name = "/dev/zero" if kind == "dev-zero" else str(target)
+    proc = run("scan", str(tmp_path), "--config", name)  # 120 s timeout: a hang fails
+    assert proc.returncode == 2
+    line = one_line_error(proc)
+    assert line.startswith(f"keytrap: error: cannot read config {name}: it is ")
+    if kind == "huge":  # found by itself as .keytrap.toml too
+        os.rename(target, tmp_path / ".keytrap.toml")
+        proc = run("scan", str(tmp_path))
+        assert proc.returncode == 2 and "limit" in one_line_error(proc)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("tool = 3\n", "[tool] must be a table"),
+        ("[tool]\nkeytrap = 3\n", "[tool.keytrap] must be a table"),
+        ("[tool.keytrap]\nexclude = [[1]]\n", "'exclude' must be a list of strings"),
+        ("[tool.keytrap]\nbaseline = 1979-05-27\n", "'baseline' must be a path"),
+    ],
+)
+def test_type_errors_in_an_explicit_pyproject_are_one_line(tmp_path: Path, text: str, message: str) -> None:
+    from test_cli import one_line_error
+
+    (tmp_path / "pyproject.toml").write_text(text)
+    proc = run("scan", str(tmp_path), "--config", str(tmp_path / "pyproject.toml"))
+    assert proc.returncode == 2 and message in one_line_error(proc)
+
+
+@pytest.mark.parametrize("pattern", ["[z-a]", "[[:alpha:]]*", "[[:bogus:]]", "a[\\\\]", "*[", "[", "\\"])
+def test_any_exclude_pattern_is_accepted(tmp_path: Path, pattern: str, key: str) -> None:
+    """Exclude patterns follow git, where no pattern is an error: never exit 3."""
+    (tmp_path / "prod.env").write_text(f"BINANCE_API_KEY={key}\n")
+    for args in (("--exclude", pattern), ()):
+        if not args:
+            (tmp_path / ".keytrap.toml").write_text(f"exclude = [{json.dumps(pattern)}]\n")
+        proc = run("scan", str(tmp_path), *args)
+        assert proc.returncode in (0, 1) and "Traceback" not in proc.stderr, proc.stderr
+        assert "error" not in proc.stderr and "Warning" not in proc.stderr, proc.stderr

@@ -293,3 +293,21 @@ def test_baseline_check_follows_the_config_key(tmp_path: Path) -> None:
     (tmp_path / "ci" / "accepted.json").write_text('{"version": 1, "fingerprints": []}')
     good = check_baseline(tmp_path)
     assert good.ok and "accepted.json: 0 fingerprints" in good.message
+
+
+def test_doctor_refuses_a_repository_whose_config_includes_a_fifo(tmp_path: Path) -> None:
+    """doctor reads the repository through the hardened runner (no GitPython config reader that
+    follows includes itself): a FIFO include is a failed check, not a hang."""
+    import subprocess
+    import sys
+
+    repo = tmp_path / "r"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    os.mkfifo(repo / ".git" / "fifo")
+    subprocess.run(["git", "-C", str(repo), "config", "include.path", "fifo"], check=True)
+    proc = subprocess.run([sys.executable, "-m", "keytrap", "doctor", str(repo)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert "FAIL  git repository: refusing to run git in" in proc.stdout
+    assert "is a FIFO, not a regular file" in proc.stdout

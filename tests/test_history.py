@@ -415,3 +415,39 @@ def test_cli_jobs_option(repo: GitRepo) -> None:
     assert ok.returncode == 1 and '"api_key"' in ok.stdout
     bad = run("--jobs", "0")
     assert bad.returncode == 2 and "--jobs must be between 1 and 256" in bad.stderr
+
+
+# --- a partial clone: nothing fetched, no promisor command, unreadable objects counted ----------
+
+
+def hostile_partial_clone(repo: GitRepo, tmp_path: Path) -> tuple[Path, Path]:
+    """A blob:none clone of ``repo`` whose promisor remote would run programs if fetched from:
+    an ssh:// URL with core.sshCommand, a remote uploadpack, core.fsmonitor. Returns the clone
+    and the folder where those programs would leave a marker."""
+    repo.git("config", "uploadpack.allowFilter", "true")
+    clone, markers = tmp_path / "partial", tmp_path / "markers"
+    markers.mkdir()
+    subprocess.run(["git", "clone", "-q", "--filter=blob:none", "--no-local", "--no-checkout",
+                    f"file://{repo.path}", str(clone)], check=True, capture_output=True)
+    for name in ("ssh", "uploadpack"):
+        prog = tmp_path / f"{name}.sh"
+        prog.write_text(f"#!/bin/sh\ntouch {markers}/{name}\n")
+        prog.chmod(0o755)
+    for k, v in (("core.sshCommand", f"{tmp_path}/ssh.sh"), ("remote.origin.url", "ssh://127.0.0.1/x.git"),
+                 ("remote.origin.uploadpack", f"{tmp_path}/uploadpack.sh"), ("core.fsmonitor", f"{tmp_path}/ssh.sh")):
+        subprocess.run(["git", "-C", str(clone), "config", k, v], check=True)
+    return clone, markers
+
+
+def test_partial_clone_unreadable_objects_are_counted_and_never_fetched(repo: GitRepo, tmp_path: Path) -> None:
+    repo.commit("one", {"a.env": env_file(fake_key(30))})
+    repo.commit("two", {"a.env": env_file(fake_key(31)), "b.txt": "hello\n"})
+    clone, markers = hostile_partial_clone(repo, tmp_path)
+    packs = sorted(os.listdir(clone / ".git" / "objects" / "pack"))
+    ranged = scan_history(clone, DEFAULT, rev_range="HEAD~1..HEAD")
+    assert ranged.mode == "range" and ranged.stats.unreadable == 2  # a.env and b.txt of "two"
+    assert sum("partial clone, not fetched" in s.reason for s in ranged.stats.skipped) == 2
+    full = scan_history(clone, DEFAULT)
+    assert full.stats.unreadable == sum("not fetched" in s.reason for s in full.stats.skipped) >= 3
+    assert sorted(os.listdir(clone / ".git" / "objects" / "pack")) == packs  # nothing fetched
+    assert os.listdir(markers) == []  # no promisor command, no fsmonitor ran

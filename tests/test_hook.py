@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -237,3 +238,22 @@ def test_staged_work_is_proportional_to_the_change(repo: Path, key: str, secret:
     result = staged.scan_staged(str(repo), DEFAULT)
     assert scanned == ["new.py"]  # a new file has no HEAD version: scanned
     assert [f.path for f in result.findings] == ["new.py"]
+
+
+def test_pre_push_refuses_when_pushed_objects_cannot_be_read(tmp_path: Path) -> None:
+    """A partial clone lacks the blobs of commits about to be pushed: refused, with how many,
+    and nothing fetched from the promisor remote (whose programs would leave a marker)."""
+    from gitrepo import GitRepo, env_file, fake_key
+    from test_history import hostile_partial_clone
+
+    repo = GitRepo(tmp_path / "src")
+    repo.commit("one", {"a.env": env_file(fake_key(50))})
+    repo.commit("two", {"a.env": env_file(fake_key(51)), "b.txt": "x\n"})
+    clone, markers = hostile_partial_clone(repo, tmp_path)
+    head = git(clone, "rev-parse", "HEAD").strip()
+    base = git(clone, "rev-parse", "HEAD~1").strip()
+    proc = hook_push(clone, push_line(head, base))
+    assert proc.returncode == 2, proc.stderr
+    line = [ln for ln in proc.stderr.splitlines() if ln.startswith("keytrap: error:")]
+    assert len(line) == 1 and "push refused: 2 objects in scope could not be read (2 missing" in line[0]
+    assert os.listdir(markers) == []

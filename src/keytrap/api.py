@@ -577,6 +577,7 @@ def scan_push(
             blobs_scanned=stats.blobs_scanned + s.blobs_scanned,
             commits=stats.commits + s.commits,
             notes=tuple(dict.fromkeys(stats.notes + conf.notes + s.notes)),
+            unreadable=stats.unreadable + s.unreadable,
         )
         for f in result.findings:
             if f.fingerprint not in seen:

@@ -6,6 +6,7 @@ so moving the line or renaming the file keeps a finding in the baseline.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -49,12 +50,24 @@ def parse(text: str, where: str) -> frozenset[str]:
     return frozenset(out)
 
 
+#: The most a baseline file may hold (about 400,000 fingerprints).
+BASELINE_LIMIT = 64 * 1024 * 1024
+
+
 def load(path: Path) -> frozenset[str]:
+    """The fingerprints of a baseline file: a regular file of at most :data:`BASELINE_LIMIT`
+    bytes, read without blocking (a FIFO, ``/dev/zero`` or a folder is refused, never read)."""
+    from keytrap.boundedfile import Refused, read_regular
+
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path, BASELINE_LIMIT).decode("utf-8")
     except FileNotFoundError:
         raise UsageError(f"baseline not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except Refused as exc:
+        raise UsageError(f"cannot read baseline {path}: it is {exc}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read baseline {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
         raise UsageError(f"cannot read baseline {path}: {exc}") from None
     return parse(text, str(path))
 
@@ -74,7 +87,16 @@ def write_atomic(path: Path, text: str) -> None:
 
 def _write_atomic(path: Path, text: str) -> None:
     if path.exists() and not path.is_file():
-        with path.open("w", encoding="utf-8") as fh:
+        # a device or a pipe: opened without blocking, so a FIFO nobody reads is an error
+        # (ENXIO) instead of a hang
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        except OSError as exc:
+            if exc.errno == errno.ENXIO:
+                raise UsageError(f"cannot write {path}: a FIFO that no process is reading") from None
+            raise
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         return
     folder = path.parent if str(path.parent) else Path(".")

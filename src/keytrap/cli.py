@@ -25,10 +25,11 @@ from keytrap.errors import (
     EXIT_INTERRUPTED,
     EXIT_UNEXPECTED,
     EXIT_USAGE,
+    GitError,
     KeytrapError,
     UsageError,
 )
-from keytrap.findings import ScanResult, scrub_keyshaped
+from keytrap.findings import ScanResult, scrub_keyshaped, unreadable_summary
 from keytrap.safetext import ascii_fallback, show
 
 FORMATS = ("text", "json", "sarif", "github", "gitlab")
@@ -489,7 +490,15 @@ def cmd_scan(args: argparse.Namespace) -> int:
     _emit(result, args)
     if args.format == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
         _append_step_summary(result, os.environ["GITHUB_STEP_SUMMARY"])
+    unreadable = result.stats.unreadable
+    if unreadable and result.mode != "range":
+        # a full audit goes on past an object it cannot read (one must not hide the rest of
+        # history); it says so, and lists each one as skipped
+        log.append(f"warning: {unreadable_summary(result.stats)}; each is listed as skipped")
     _say(log)  # after the report: an output error stays the one line it is
+    if unreadable and result.mode == "range":
+        # commits under review (CI): fail closed, after the report (which lists them)
+        raise GitError(f"{unreadable_summary(result.stats)}: the range was not fully scanned")
     return EXIT_FINDINGS if result.findings else EXIT_CLEAN
 
 
@@ -627,7 +636,33 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 # --- entry point -----------------------------------------------------------------------------
 
 
+def _guard_std_streams() -> None:
+    """Started with stdin, stdout or stderr closed (``keytrap scan . >&-``): put ``/dev/null``
+    on the closed descriptor, so no file keytrap opens later takes its number (a git child's
+    warnings would land in a report being written), and give Python a stream to write to. A
+    closed stdout discards the report, as a reader that went away does; the exit code still
+    tells findings from clean."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            try:
+                got = os.open(os.devnull, os.O_RDWR)
+                if got != fd:
+                    os.dup2(got, fd)
+                    os.close(got)
+            except OSError:
+                pass
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            try:
+                setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
+            except OSError:
+                pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _guard_std_streams()
     ascii_fallback(sys.stdout)  # a latin-1 or ASCII terminal gets "..." for "…", never a crash
     ascii_fallback(sys.stderr)
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -70,123 +70,30 @@ class Config(
         return False
 
     def is_excluded(self, rel_path: str, is_dir: bool = False) -> bool:
-        """gitignore semantics (see ``gitignore_regex``) against the /-separated path: a pattern
-        excludes a path when it matches the path or one of its parent folders; the last
-        matching pattern wins, so ``!pattern`` re-includes."""
+        """gitignore semantics (see :mod:`keytrap.excludes`) against the /-separated path: a
+        pattern excludes a path when it matches the path or one of its parent folders; the last
+        matching pattern wins, so ``!pattern`` re-includes. Linear in the path's depth."""
         if not self.exclude:
             return False
+        from keytrap.excludes import excluded
+
         parts = [p for p in rel_path.split("/") if p not in ("", ".")]
-        if not parts:
-            return False
-        compiled = _compiled(self.exclude)
-        # a folder that is excluded excludes everything in it (as in git: no re-inclusion below)
-        for depth in range(1, len(parts) + 1):
-            candidate = "/".join(parts[:depth])
-            candidate_is_dir = depth < len(parts) or is_dir
-            excluded = False
-            for negated, dir_only, regex in compiled:
-                if dir_only and not candidate_is_dir:
-                    continue
-                if regex.match(candidate):
-                    excluded = not negated
-            if excluded:
-                return True
-        return False
+        return excluded(_compiled(self.exclude), parts, is_dir)
 
 
-_CACHE: dict[tuple[str, ...], list] = {}
+_CACHE: dict[tuple[str, ...], tuple] = {}
 
 
-def _compiled(patterns: tuple[str, ...]) -> list:
+def _compiled(patterns: tuple[str, ...]) -> tuple:
     got = _CACHE.get(patterns)
     if got is None:
-        got = [c for c in (gitignore_regex(p) for p in patterns) if c is not None]
+        from keytrap.excludes import compile_all
+
+        got = compile_all(patterns)
         if len(_CACHE) > 64:
             _CACHE.clear()
         _CACHE[patterns] = got
     return got
-
-
-def gitignore_regex(pattern: str):  # -> tuple[bool, bool, re.Pattern[str]] | None
-    """One gitignore line as ``(negated, dir_only, regex)`` over a /-separated relative path.
-
-    The rules of gitignore(5): a pattern with no ``/`` but at its end matches a name at any
-    depth; otherwise it is anchored to the base folder. ``*`` and ``?`` never match ``/``;
-    ``[...]`` is a class (``[!...]`` negated); a leading ``**/``, a trailing ``/**`` and an
-    inner ``/**/`` span folders; a trailing ``/`` matches folders only; ``!`` negates; ``\\``
-    escapes. Blank lines and ``#`` comments match nothing.
-
-    Written here rather than taken from ``pathspec``: the hook applies excludes on every commit
-    and must not pay a third-party import, and these rules fit in one screen (the tests compare
-    the result with ``git check-ignore``).
-    """
-    import re
-
-    pat = pattern.rstrip("\n\r")
-    if not pat.strip() or pat.startswith("#"):
-        return None
-    # trailing spaces are ignored unless escaped
-    while pat.endswith(" ") and not pat.endswith("\\ "):
-        pat = pat[:-1]
-    negated = pat.startswith("!")
-    if negated:
-        pat = pat[1:]
-    elif pat.startswith("\\!") or pat.startswith("\\#"):
-        pat = pat[1:]
-    dir_only = pat.endswith("/")
-    pat = pat.rstrip("/")
-    if not pat:
-        return None
-    anchored = "/" in pat
-    pat = pat.lstrip("/") if anchored else pat
-    out: list[str] = []
-    i, n = 0, len(pat)
-    while i < n:
-        c = pat[i]
-        if c == "*":
-            j = i
-            while j < n and pat[j] == "*":
-                j += 1
-            stars = j - i
-            at_start = i == 0 or pat[i - 1] == "/"
-            at_end = j == n or pat[j] == "/"
-            if stars >= 2 and at_start and at_end:
-                if j == n:  # trailing "**" (after "/", or the whole pattern): everything
-                    out.append(".*")
-                else:  # "**/": zero or more folders
-                    out.append("(?:[^/]*/)*")
-                    j += 1  # the slash is part of the folder run
-            else:
-                out.append("[^/]*")
-            i = j
-            continue
-        if c == "?":
-            out.append("[^/]")
-        elif c == "[":
-            j = i + 1
-            if j < n and pat[j] in "!^":
-                j += 1
-            if j < n and pat[j] == "]":
-                j += 1
-            while j < n and pat[j] != "]":
-                j += 1
-            if j >= n:  # no closing bracket: a literal "["
-                out.append("\\[")
-            else:
-                body = pat[i + 1 : j]
-                if body[:1] in ("!", "^"):
-                    body = "^" + body[1:]
-                out.append("[" + body.replace("\\", "\\\\") + "]")
-                i = j
-        elif c == "\\" and i + 1 < n:
-            i += 1
-            out.append(re.escape(pat[i]))
-        else:
-            out.append(re.escape(c))
-        i += 1
-    body = "".join(out)
-    regex = ("" if anchored else "(?:.*/)?") + body + r"\Z"
-    return negated, dir_only, re.compile(regex, re.DOTALL)
 
 
 DEFAULT = Config()
@@ -249,10 +156,19 @@ def parse(table: dict[str, Any], where: str, base: str | None = None) -> Config:
     return Config(source=where, base=base, **values)
 
 
+#: The most a config file (``.keytrap.toml``, ``pyproject.toml``, ``--config``) may hold.
+CONFIG_FILE_LIMIT = 4 * 1024 * 1024
+
+
 def _read_bytes(path: str) -> bytes:
+    """A config file's bytes: a regular file of at most :data:`CONFIG_FILE_LIMIT` bytes, read
+    without blocking (a FIFO or ``/dev/zero`` is refused, never read)."""
+    from keytrap.boundedfile import Refused, read_regular
+
     try:
-        with open(path, "rb") as fh:
-            return fh.read()
+        return read_regular(path, CONFIG_FILE_LIMIT)
+    except Refused as exc:
+        raise UsageError(f"cannot read config {path}: it is {exc}") from None
     except OSError as exc:
         raise UsageError(f"cannot read config {path}: {exc.strerror or exc}") from None
 
@@ -313,11 +229,17 @@ def load(root: str | Path, explicit: str | Path | None = None) -> Config:
     """Load ``explicit``, else ``ROOT/.keytrap.toml``, else ``[tool.keytrap]`` of pyproject."""
     if explicit is not None:
         explicit = os.fspath(explicit)
-        if not os.path.isfile(explicit):
+        if not os.path.exists(explicit) or os.path.isdir(explicit):
             raise UsageError(f"config file not found: {explicit}")
         data = _read_toml(explicit)
         is_pyproject = os.path.basename(explicit) == "pyproject.toml"
-        table = data.get("tool", {}).get("keytrap", data) if is_pyproject else dedicated_table(data, explicit)
+        if is_pyproject:
+            tool = data.get("tool", {})
+            if not isinstance(tool, dict):
+                raise UsageError(f"{explicit}: [tool] must be a table")
+            table = tool.get("keytrap", data)
+        else:
+            table = dedicated_table(data, explicit)
         if not isinstance(table, dict):
             raise UsageError(f"{explicit}: [tool.keytrap] must be a table")
         return parse(table, explicit, os.path.dirname(os.path.abspath(explicit)))

@@ -15,7 +15,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from keytrap.errors import UsageError
+from keytrap.errors import KeytrapError, UsageError
 
 DEFAULT_BASELINE = ".keytrap-baseline.json"
 PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
@@ -75,6 +75,8 @@ def _git(
         raise _GitFailed("git is not installed or not on PATH") from None
     except subprocess.TimeoutExpired:
         raise _GitFailed(f"git {args[0]} took more than {GIT_TIMEOUT}s") from None
+    except KeytrapError as exc:  # the runner refused the repository (a config include of a FIFO…)
+        raise _GitFailed(str(exc)) from None
     except OSError as exc:
         raise _GitFailed(f"cannot run git: {exc.strerror or exc}") from None
     proc = subprocess.CompletedProcess(
@@ -94,54 +96,36 @@ def _z(out: str) -> list[str]:
 # ----------------------------------------------------------------------------- checks
 
 
-def _open_repo(root: Path):  # -> git.Repo | str (why not)
-    """Repository discovery and metadata through GitPython (doctor is not start-up critical).
-
-    GitPython only reads here: ``Repo()`` and ``config_reader()`` never write or lock.
-    """
-    try:
-        import git
-    except ImportError as exc:  # pragma: no cover - a declared dependency
-        return f"GitPython is not available ({exc})"
-    try:
-        return git.Repo(root, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        return "no .git folder here or in any parent folder"
-    except git.GitError as exc:
-        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-
-
 def check_repository(root: Path) -> tuple[Check, Path | None]:
+    """The work tree ``root`` belongs to, found and validated through the hardened runner (its
+    config files are checked before git reads them: an include of a FIFO cannot hang doctor)."""
+    from keytrap import gitrun
+
+    name = "git repository"
+    fix = "run keytrap doctor inside a git work tree (git init, or cd into the clone)"
     if not root.is_dir():
-        return Check("git repository", False, f"{root} is not a folder", "pass a folder"), None
-    repo = _open_repo(root)
-    if isinstance(repo, str) or repo.bare or not repo.working_tree_dir:
-        why = f"not a git repository ({repo})" if isinstance(repo, str) else "a bare repository has no work tree"
-        return (
-            Check(
-                "git repository",
-                False,
-                why,
-                "run keytrap doctor inside a git work tree (git init, or cd into the clone)",
-            ),
-            None,
-        )
-    top = repo.working_tree_dir
-    return Check("git repository", True, f"work tree at {top}"), Path(top)
+        return Check(name, False, f"{root} is not a folder", "pass a folder"), None
+    loc = gitrun.locate(str(root))
+    if loc is None:
+        return Check(name, False, "not a git repository (no .git folder here or in any parent folder)", fix), None
+    if loc.bare:
+        return Check(name, False, "a bare repository has no work tree", fix), None
+    top = Path(loc.path)
+    try:
+        _git(top, "rev-parse", "--git-dir")
+    except _GitFailed as exc:
+        if str(exc).startswith("refusing"):  # its config files could hang git
+            return Check(name, False, str(exc), "fix or remove that file, or the include naming it"), None
+        return Check(name, False, f"not a git repository ({exc})", fix), None
+    return Check(name, True, f"work tree at {top}"), top
 
 
 def _hooks_dir(top: Path) -> Path:
     """Where git looks for hooks: ``core.hooksPath`` (relative to the work tree) or the
-    common git dir's ``hooks`` (shared by linked worktrees)."""
-    repo = _open_repo(top)
-    if isinstance(repo, str):
-        return top / ".git" / "hooks"
-    with repo.config_reader() as reader:
-        configured = str(reader.get_value("core", "hooksPath", default="")).strip()
-    if configured:
-        path = Path(os.path.expanduser(configured))
-        return path if path.is_absolute() else top / path
-    return Path(repo.common_dir) / "hooks"
+    common git dir's ``hooks`` (shared by linked worktrees), as git itself resolves it."""
+    out = _git(top, "rev-parse", "--git-path", "hooks").stdout.strip("\n")
+    path = Path(os.path.expanduser(out))
+    return path if path.is_absolute() else top / path
 
 
 def _read_text(path: Path, limit: int = 256 * 1024) -> str | None:

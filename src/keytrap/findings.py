@@ -160,10 +160,13 @@ class Skipped(namedtuple("Skipped", "path reason")):
 class ScanStats(
     namedtuple(
         "ScanStats",
-        "files_scanned bytes_scanned skipped duration_s blobs_scanned commits notes",
-        defaults=(0, 0, (), 0.0, 0, 0, ()),
+        "files_scanned bytes_scanned skipped duration_s blobs_scanned commits notes unreadable",
+        defaults=(0, 0, (), 0.0, 0, 0, (), 0),
     )
 ):
+    """``unreadable``: objects in scope that could not be read (missing, as in a partial clone
+    that fetches nothing, or corrupt); each is also in ``skipped``. History scans only."""
+
     __slots__ = ()
     files_scanned: int
     bytes_scanned: int
@@ -172,6 +175,22 @@ class ScanStats(
     blobs_scanned: int  # history scans only
     commits: int  # history scans only
     notes: tuple[str, ...]  # e.g. "shallow clone: history before X is not available"
+    unreadable: int
+
+
+def unreadable_summary(stats: ScanStats) -> str:
+    """``3 objects in scope could not be read (2 missing: a partial clone, not fetched; 1 corrupt)``."""
+    n = stats.unreadable
+    corrupt = sum(s.reason.startswith("corrupt object") for s in stats.skipped)
+    missing = sum(s.reason.startswith("missing object") for s in stats.skipped)
+    partial = any(s.reason.endswith("(partial clone, not fetched)") for s in stats.skipped)
+    parts = []
+    if missing:
+        parts.append(f"{missing} missing" + (": a partial clone, not fetched" if partial else ""))
+    if corrupt:
+        parts.append(f"{corrupt} corrupt")
+    detail = f" ({'; '.join(parts)})" if parts else ""
+    return f"{n} object{'s' if n != 1 else ''} in scope could not be read{detail}"
 
 
 class ScanResult(namedtuple("ScanResult", "root findings stats mode", defaults=("worktree",))):

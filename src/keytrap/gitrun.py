@@ -15,7 +15,16 @@ request from a fork, a folder received as an archive. Git reads that repository'
   ``core.sshCommand`` or an ``ext::`` helper), no credential helpers, no pager, no automatic gc
   or maintenance (none of the commands keytrap runs starts a hook);
 * runs with :func:`env`: ``GIT_OPTIONAL_LOCKS=0`` (a scan writes nothing, not even an index
-  refresh), no lazy fetch, no prompts, ``LC_ALL=C``.
+  refresh), no lazy fetch, no prompts, ``LC_ALL=C``;
+* runs only after :func:`check_repository` accepted the repository's config files: each one,
+  and each file their ``include.path``/``includeIf.*.path`` settings name (followed 10 deep,
+  relative to the file that names it), must be a regular file of at most 1 MiB. git reads
+  them all on start-up, and one that is a FIFO, ``/dev/zero`` or a huge file would hang every
+  command. A refused repository is a one-line :class:`~keytrap.errors.GitError` (exit 2);
+* has a time limit when its output is captured (:func:`run`): ``KEYTRAP_GIT_TIMEOUT`` seconds,
+  1800 by default; git and anything it started are killed when it runs out. Streaming readers
+  (:func:`popen`: ``cat-file --batch``, ``log``) live as long as the scan and rely on the
+  checks above.
 
 Commands that could still run a configured program are avoided or disarmed at the call site:
 diffs use ``--no-ext-diff --no-textconv`` and only ``--raw`` output; no command that runs
@@ -33,6 +42,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+
+from keytrap.errors import GitError
 
 #: Settings passed with ``-c`` on every git call; command-line config beats repository config.
 SAFE_CONFIG: tuple[str, ...] = (
@@ -154,6 +165,26 @@ def argv(where: Location | str, *args: str) -> list[str]:
     return ["git", *loc.args(), *SAFE_CONFIG, *args]
 
 
+#: Default seconds for one git command whose output is captured (``KEYTRAP_GIT_TIMEOUT``).
+GIT_TIMEOUT = 1800.0
+
+
+def default_timeout() -> float:
+    """``KEYTRAP_GIT_TIMEOUT`` (seconds, positive), else :data:`GIT_TIMEOUT`."""
+    raw = os.environ.get("KEYTRAP_GIT_TIMEOUT", "").strip()
+    if not raw:
+        return GIT_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        from keytrap.errors import UsageError
+
+        raise UsageError(f"KEYTRAP_GIT_TIMEOUT must be a positive number of seconds, got {raw[:40]!r}")
+    return value
+
+
 def run(
     where: Location | str,
     *args: str,
@@ -161,24 +192,210 @@ def run(
     keep_repo_env: bool = False,
     timeout: float | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run git and capture its output. Raises OSError if git cannot be started."""
-    return subprocess.run(
-        argv(where, *args),
-        input=input,
-        stdin=None if input is not None else subprocess.DEVNULL,
-        capture_output=True,
-        env=env(keep_repo_env=keep_repo_env),
-        timeout=timeout,
-        check=False,
+    """Run git and capture its output. Raises OSError if git cannot be started,
+    ``subprocess.TimeoutExpired`` after ``timeout`` seconds (default :func:`default_timeout`;
+    git and every process it started are killed first), and :class:`~keytrap.errors.GitError`
+    when :func:`check_repository` refuses the repository."""
+    check_repository(where, keep_repo_env=keep_repo_env)
+    limit = timeout if timeout is not None else default_timeout()
+    try:
+        return _run_killable(argv(where, *args), input, env(keep_repo_env=keep_repo_env), limit)
+    except subprocess.TimeoutExpired as exc:
+        raise GitTimeout(args[0] if args else "", limit, exc.cmd) from None
+
+
+class GitTimeout(GitError, subprocess.TimeoutExpired):
+    """A git command ran out of time (one line, exit 2); still a ``TimeoutExpired``."""
+
+    def __init__(self, command: str, seconds: float, cmd: object = None) -> None:
+        GitError.__init__(self, f"git {command} did not finish within {seconds:g} s and was stopped "
+                                "(KEYTRAP_GIT_TIMEOUT sets the limit)")
+        self.cmd, self.timeout, self.output, self.stderr = cmd, seconds, None, None
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def _run_killable(cmd: list[str], input: bytes | None, environ: dict[str, str], timeout: float,
+                  cwd: str | None = None) -> subprocess.CompletedProcess[bytes]:
+    import signal
+
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environ, start_new_session=True,
     )
+    try:
+        out, err = proc.communicate(input, timeout=timeout)
+    except BaseException:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # git and every helper it started
+        except (ProcessLookupError, PermissionError):
+            pass
+        proc.communicate()
+        raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
 def popen(
     where: Location | str, *args: str, keep_repo_env: bool = False, **kwargs: object
 ) -> subprocess.Popen[bytes]:
-    """Start git with pipes chosen by the caller (``stdin``/``stdout``/``stderr`` kwargs)."""
+    """Start git with pipes chosen by the caller (``stdin``/``stdout``/``stderr`` kwargs).
+    Raises :class:`~keytrap.errors.GitError` when :func:`check_repository` refuses the
+    repository."""
+    check_repository(where, keep_repo_env=keep_repo_env)
     kwargs.setdefault("stdin", subprocess.DEVNULL)
     return subprocess.Popen(argv(where, *args), env=env(keep_repo_env=keep_repo_env), **kwargs)  # type: ignore[call-overload]
+
+
+# --- the files git reads on start-up ----------------------------------------------------------
+
+#: The most a repository config file, or a file one includes, may hold.
+CONFIG_LIMIT = 1024 * 1024
+#: How deep ``include.path`` chains are followed (git's own limit is 10 as well).
+INCLUDE_DEPTH = 10
+
+_ACCEPTED: set[str] = set()
+
+
+def check_repository(where: Location | str, *, keep_repo_env: bool = False) -> None:
+    """Refuse (``GitError``, one line) a repository whose start-up files could hang git.
+
+    Checked: the ``.git`` file of a linked worktree or submodule, ``commondir``, ``HEAD``, the
+    config files (``config``, ``config.worktree``, of the git dir and the common dir), and every
+    file their ``include.path`` and ``includeIf.*.path`` settings name, whatever the condition,
+    followed :data:`INCLUDE_DEPTH` deep: each must be a regular file of at most
+    :data:`CONFIG_LIMIT` bytes (a missing include is fine: git skips it). Once per git dir and
+    process; the files are read without blocking (:mod:`keytrap.boundedfile`).
+    """
+    loc = where if isinstance(where, Location) else Location(top=where)
+    git_dir = None
+    if keep_repo_env and os.environ.get("GIT_DIR"):
+        git_dir = os.path.abspath(os.environ["GIT_DIR"])
+    key = f"{loc.path}\0{git_dir or ''}"
+    if key in _ACCEPTED:
+        return
+    from keytrap.boundedfile import Refused
+
+    try:
+        _check_start_files(loc, git_dir)
+    except Refused as exc:
+        raise GitError(f"refusing to run git in {loc.path}: {exc}") from None
+    _ACCEPTED.add(key)
+
+
+def _check_start_files(loc: Location, git_dir: str | None) -> None:
+    from keytrap.boundedfile import Refused, read_regular
+
+    def small(path: str, what: str) -> bytes | None:
+        try:
+            return read_regular(path, CONFIG_LIMIT)
+        except Refused as exc:
+            raise Refused(f"{what} {path} is {exc}") from None
+        except OSError:
+            return None  # missing or unreadable: git says so itself, without hanging
+
+    if git_dir is None:
+        if loc.git_dir is not None:
+            git_dir = loc.git_dir
+        else:
+            dot_git = os.path.join(loc.top, ".git")  # type: ignore[arg-type]
+            if os.path.isdir(dot_git):
+                git_dir = dot_git
+            else:
+                data = small(dot_git, "the gitfile")
+                if data is None or not data.startswith(b"gitdir:"):
+                    return  # not a repository: git says so
+                target = os.fsdecode(data[len(b"gitdir:"):].strip())
+                git_dir = os.path.join(loc.top, target)  # type: ignore[arg-type]
+    common = git_dir
+    data = small(os.path.join(git_dir, "commondir"), "the file")
+    if data is not None and data.strip():
+        common = os.path.join(git_dir, os.fsdecode(data.strip()))
+    small(os.path.join(git_dir, "HEAD"), "the file")
+    seen: set[str] = set()
+    for folder in dict.fromkeys((common, git_dir)):
+        for name in ("config", "config.worktree"):
+            _check_config(os.path.join(folder, name), 0, seen, small)
+        for name in ("packed-refs", "shallow", "info/grafts"):
+            small(os.path.join(folder, name), "the file")
+        _check_refs(os.path.join(folder, "refs"))
+    _check_alternates(os.path.join(common, "objects"), 0, set(), small)
+
+
+def _check_refs(folder: str) -> None:
+    """Loose refs are read with a plain ``open()``: one that is a FIFO hangs every command that
+    lists refs (``log --all``). Each entry under ``refs/`` must be a folder or a regular file."""
+    import stat
+
+    from keytrap.boundedfile import Refused, not_regular
+
+    for dirpath, dirnames, filenames in os.walk(folder):
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            try:
+                mode = os.stat(path).st_mode
+            except OSError:
+                continue  # dangling symlink, unreadable: git reports it
+            if not stat.S_ISREG(mode):
+                raise Refused(f"the ref {path} is {not_regular(mode)}")
+
+
+def _check_alternates(objects: str, depth: int, seen: set[str], small) -> None:  # noqa: ANN001
+    """``objects/info/alternates`` names more object stores, each with its own alternates (git
+    follows 5 deep): each such file is read when git looks an object up."""
+    real = os.path.realpath(objects)
+    if depth > 5 or real in seen:
+        return
+    seen.add(real)
+    data = small(os.path.join(objects, "info", "alternates"), "the file")
+    if not data:
+        return
+    for line in data.splitlines():
+        line = line.strip()
+        if not line or line.startswith(b"#") or line.startswith(b'"'):
+            continue
+        target = os.fsdecode(line)
+        if not os.path.isabs(target):
+            target = os.path.join(objects, target)
+        _check_alternates(target, depth + 1, seen, small)
+
+
+def _check_config(path: str, depth: int, seen: set[str], small) -> None:  # noqa: ANN001
+    from keytrap.boundedfile import Refused
+
+    real = os.path.realpath(path)
+    if real in seen:
+        return
+    seen.add(real)
+    what = "the config file" if depth == 0 else "the included config file"
+    data = small(path, what)
+    if data is None or b"include" not in data.lower():
+        return
+    if depth >= INCLUDE_DEPTH:
+        raise Refused(f"config includes are nested more than {INCLUDE_DEPTH} deep (at {path})")
+    for target in _includes(path):
+        if target.startswith("~"):
+            target = os.path.expanduser(target)
+        if not os.path.isabs(target):
+            target = os.path.join(os.path.dirname(path), target)
+        _check_config(target, depth + 1, seen, small)
+
+
+def _includes(path: str) -> list[str]:
+    """The ``include.path`` and ``includeIf.*.path`` values of one config file, read by git's
+    own parser (``--no-includes``: only this file; run from ``/`` so no repository is read)."""
+    cmd = ["git", *SAFE_CONFIG, "config", "--file", path, "--no-includes", "--null",
+           "--get-regexp", r"^include(if\..*)?\.path$"]
+    try:
+        proc = _run_killable(cmd, None, env(), default_timeout(), cwd="/")
+    except (OSError, subprocess.TimeoutExpired):
+        return []  # git cannot read it either: it will say so
+    out = []
+    for entry in proc.stdout.split(b"\0"):
+        _, sep, value = entry.partition(b"\n")
+        if sep and value:
+            out.append(os.fsdecode(value))
+    return out
 
 
 _VERSION: tuple[int, int] | None = None
@@ -281,11 +498,31 @@ def _transfer(cmd: list[str], cwd: str | None, timeout: float | None,
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
+def _check_local_source(url: str) -> None:
+    """A ``file://`` URL or a path: git runs ``upload-pack`` in that repository, which reads its
+    config and includes. :func:`check_repository` first, so a FIFO include there is refused
+    (``GitError``) instead of holding the clone until its timeout."""
+    if url.startswith("file://"):
+        from urllib.parse import unquote
+
+        path = unquote(url[len("file://"):])
+    elif "://" in url or url.startswith("ext::") or not os.path.isabs(url):
+        return
+    else:
+        path = url
+    if os.path.isdir(path):
+        loc = locate(path)
+        if loc is not None:
+            check_repository(loc)
+
+
 def clone_mirror(
     url: str, dest: str, *, timeout: float | None = None, http_header: tuple[str, str] | None = None
 ) -> subprocess.CompletedProcess[bytes]:
     """``git clone --mirror --no-local URL DEST``: a bare copy of every ref. ``dest`` must not
-    exist. Raises ``subprocess.TimeoutExpired`` (after killing git and its helpers) on timeout."""
+    exist. Raises ``subprocess.TimeoutExpired`` (after killing git and its helpers) on timeout,
+    ``GitError`` when a local source repository is refused (:func:`_check_local_source`)."""
+    _check_local_source(url)
     cmd = ["git", *SAFE_CONFIG, *_TRANSFER_CONFIG, "clone", "--mirror", "--no-local", "--template=",
            "--quiet", "--", url, dest]
     return _transfer(cmd, os.path.dirname(os.path.abspath(dest)), timeout, http_header)
@@ -296,6 +533,7 @@ def fetch_mirror(
 ) -> subprocess.CompletedProcess[bytes]:
     """Bring a mirror made by :func:`clone_mirror` up to date with ``url``: every ref, forced,
     deleted refs pruned (their objects stay: an earlier audit's findings can still be read)."""
+    _check_local_source(url)
     cmd = [*argv(Location(git_dir=git_dir)), *_TRANSFER_CONFIG, "fetch", "--quiet", "--prune",
            "--no-tags", "--", url, "+refs/*:refs/*"]
     return _transfer(cmd, None, timeout, http_header)

@@ -153,7 +153,13 @@ def run(args: argparse.Namespace, top: str, config: Config | None) -> int:
         except KeytrapError as exc:
             raise type(exc)(f"push refused: {exc}; {bypass('push')}") from None
         _say(lines)
-        if result.stats.skipped:  # never let unread content through
+        if result.stats.unreadable:  # never let unread content through
+            from keytrap.findings import unreadable_summary
+
+            sk = result.stats.skipped[0]
+            raise GitError(f"push refused: {unreadable_summary(result.stats)}, first {sk.path}; "
+                           f"{bypass('push')}")
+        if result.stats.skipped:
             sk = result.stats.skipped[0]
             raise GitError(f"push refused: cannot scan {sk.path}: {sk.reason}; {bypass('push')}")
         if not result.findings:

@@ -23,6 +23,7 @@ class RepoStats:
     duration_s: float = 0.0  # clone/fetch + scan
     fetch_s: float = 0.0
     incremental: bool = False  # an earlier audit's results were reused
+    unreadable: int = 0  # objects in scope that could not be read (missing or corrupt)
 
 
 @dataclass(frozen=True, slots=True)

@@ -150,7 +150,8 @@ def _audit(task: RepoTask, cache: Cache, started: float) -> RepoReport:
         # nothing changed since the last audit (same refs, same objects): its findings stand
         stats = replace(state.stats, blobs_scanned=0, bytes_scanned=0, fetch_s=fetch_s, incremental=True,
                         duration_s=time.perf_counter() - started)
-        return RepoReport(target=target.name, status=STATUS_SCANNED, error=warning, stats=stats,
+        return RepoReport(target=target.name, status=STATUS_SCANNED, error=_unread(warning, stats.unreadable),
+                          stats=stats,
                           findings=tuple(state.findings), key=target.key, head=state.head,
                           location=loc.path, host=socket.gethostname())
     ledger = BlobLedger(skip=frozenset(seen))
@@ -174,7 +175,12 @@ def _audit(task: RepoTask, cache: Cache, started: float) -> RepoReport:
         duration_s=time.perf_counter() - started,
         fetch_s=fetch_s,
         incremental=state is not None,
+        unreadable=result.stats.unreadable,
     )
+    if result.stats.unreadable:
+        from keytrap.findings import unreadable_summary
+
+        warning = "; ".join(w for w in (warning, unreadable_summary(result.stats)) if w)
     merged.sort(key=lambda f: (_ts(f.date), f.path, f.line, f.kind, f.fingerprint))
     new_state = RepoState(target=target.name, digest=digest, head=head, findings=merged, stats=stats,
                           updated=datetime.now(timezone.utc).isoformat(timespec="seconds"), store=store or "")
@@ -183,6 +189,15 @@ def _audit(task: RepoTask, cache: Cache, started: float) -> RepoReport:
         target=target.name, status=STATUS_SCANNED, error=warning, stats=stats, findings=tuple(merged),
         key=target.key, head=head, location=loc.path, host=socket.gethostname(),
     )
+
+
+def _unread(warning: str | None, unreadable: int) -> str | None:
+    """The note of a repository whose unchanged store still lacks objects an earlier audit
+    could not read: the audit goes on past them (one must not hide the rest), never silently."""
+    if not unreadable:
+        return warning
+    note = f"{unreadable} object{'s' if unreadable != 1 else ''} in scope could not be read"
+    return "; ".join(w for w in (warning, note) if w)
 
 
 # --- records -----------------------------------------------------------------------------------

@@ -1145,6 +1145,7 @@ def _scan(
         blobs_scanned=scanned.blobs,
         commits=commits,
         notes=tuple(notes),
+        unreadable=len(set(corrupt)) + len(missing),
     )
     root = str(info.work_tree or info.git_dir)
     return ScanResult(root=root, findings=tuple(findings), stats=stats, mode=mode)
