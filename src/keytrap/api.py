@@ -10,7 +10,7 @@ point one way: front doors -> api -> sources / engine / reporters.
     >>> for f in result.findings:
     ...     print(f.path, f.line, f.kind, f.secret_redacted)
 
-Heavy modules (history, verification, rich, GitPython) load inside the functions that use them,
+Heavy modules (history, verification, rich) load inside the functions that use them,
 so importing this module stays cheap for the hook.
 """
 
@@ -483,11 +483,16 @@ def scan_history(
         conf = config if config is not None else _range_config(path, plan, settings_from, opts)
         if config is None and log is not None:
             log(f"config: {conf.describe()}")
-        marks = _added_markers_note(path, plan.revs)
         if log is not None:
-            for note in (*plan.notes, *conf.notes, *marks):
+            for note in (*plan.notes, *conf.notes):
                 log(f"warning: {note}")
         hist = _history(Path(path), conf, plan=plan, progress=progress, jobs=jobs)
+        # a range with unreadable objects already fails closed with its own line: the marker
+        # listing, which reads the same objects, adds no second error about them
+        marks = _added_markers_note(path, plan.revs, quiet=bool(hist.stats.unreadable))
+        if log is not None:
+            for note in marks:
+                log(f"warning: {note}")
         return _with_notes(hist, (*conf.notes, *marks))
     if config is not None:
         conf = config
@@ -586,16 +591,19 @@ def scan_push(
     return ScanResult(top, tuple(findings), stats, "range")
 
 
-def _added_markers_note(path: str, revs: Sequence[str]) -> tuple[str, ...]:
+def _added_markers_note(path: str, revs: Sequence[str], *, quiet: bool = False) -> tuple[str, ...]:
     """The note naming the ``keytrap: allow`` markers the commits under review add (they
     silence secrets from inside the scanned files, so a reviewer must see them), or why they
-    could not be listed; nothing when there are none."""
+    could not be listed (unless ``quiet``: the scan already failed on unreadable objects);
+    nothing when there are none."""
     from keytrap.sources import markers
     from keytrap.sources.gitcat import open_repo
 
     try:
         found = markers.added_markers(open_repo(path).loc, list(revs))
     except GitError as exc:
+        if quiet:
+            return ()
         return (f"allow markers: could not list the `keytrap: allow` markers the scanned commits add: {exc}",)
     note = markers.note(found)
     return (note,) if note else ()

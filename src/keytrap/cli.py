@@ -3,7 +3,7 @@
 Exit codes: 0 clean, 1 findings, 2 usage or fatal error (bad path, bad config, not a git
 repository, corrupt objects), 3 unexpected internal error, 130 interrupted.
 
-Only the stdlib and the engine are imported at start-up; rich, GitPython and the history,
+Only the stdlib and the engine are imported at start-up; rich and the history,
 verification and reporting modules load inside the commands that use them.
 """
 

@@ -1,6 +1,6 @@
 """``keytrap hook``: the pre-commit / pre-push entry point.
 
-Kept to the stdlib and the engine: a clean commit imports neither rich nor GitPython. The
+Kept to the stdlib and the engine: a clean commit imports neither rich nor the history code. The
 pre-commit framework runs it with no file names (``pass_filenames: false``): everything staged
 is checked in its *index* version (what will be committed), whatever the working tree holds.
 No file name from the repository ever reaches the command line, so none can be read as an
