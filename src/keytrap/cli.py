@@ -15,7 +15,7 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from typing import IO
 
 from keytrap import __version__
@@ -83,24 +83,23 @@ def _size(text: str) -> int:
     return value
 
 
-def _timeout(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0 < value <= 60:  # also rejects nan and inf
-        raise argparse.ArgumentTypeError(f"timeout must be between 0 and 60 seconds: {text!r}")
-    return value
+def _seconds(limit: float, what: str) -> Callable[[str], float]:
+    """An argparse type: a number of seconds in (0, ``limit``] (nan and inf refused)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+        if not 0 < value <= limit:
+            raise argparse.ArgumentTypeError(f"{what} must be between 0 and {limit:g} seconds: {text!r}")
+        return value
+
+    return parse
 
 
-def _deadline(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0 < value <= 3600:  # also rejects nan and inf
-        raise argparse.ArgumentTypeError(f"deadline must be between 0 and 3600 seconds: {text!r}")
-    return value
+_timeout = _seconds(60, "timeout")
+_deadline = _seconds(3600, "deadline")
 
 
 def _jobs(text: str) -> int:

@@ -480,22 +480,8 @@ def transfer_env(http_header: tuple[str, str] | None = None) -> dict[str, str]:
 
 def _transfer(cmd: list[str], cwd: str | None, timeout: float | None,
               http_header: tuple[str, str] | None) -> subprocess.CompletedProcess[bytes]:
-    import signal
-
-    proc = subprocess.Popen(
-        cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env=transfer_env(http_header), start_new_session=True,
-    )
-    try:
-        out, err = proc.communicate(timeout=timeout if timeout is not None else TRANSFER_TIMEOUT)
-    except BaseException:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)  # git and every helper it started
-        except (ProcessLookupError, PermissionError):
-            pass
-        proc.communicate()
-        raise
-    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+    return _run_killable(cmd, None, transfer_env(http_header),
+                         timeout if timeout is not None else TRANSFER_TIMEOUT, cwd=cwd)
 
 
 def _check_local_source(url: str) -> None:
