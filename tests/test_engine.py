@@ -294,6 +294,23 @@ def test_pem_templates_in_code_are_not_keys(key: str) -> None:
     assert [f.kind for f in scan(template + pem, "bot.py")] == ["api_key", "private_key"]
 
 
+def test_a_line_naming_the_begin_marker_hides_no_key_after_it() -> None:
+    pem = _ed25519_pem()
+    doc = "# binance bot\n# paste your key below; it starts with -----BEGIN PRIVATE KEY-----\n"
+    text = doc + 'BINANCE_PRIVATE_KEY = """' + pem + '"""\n'
+    assert [f.kind for f in scan(text, "bot.py")] == ["private_key"]
+
+
+def test_hex_values_named_by_a_csv_or_sql_header() -> None:
+    import secrets
+
+    k, s = secrets.token_hex(32), secrets.token_hex(32)
+    csv = f"binance_api_key,binance_api_secret\n{k},{s}\n"
+    sql = f"INSERT INTO binance_keys (binance_api_key, binance_api_secret) VALUES ('{k}', '{s}');\n"
+    for text, path in ((csv, "keys.csv"), (sql, "keys.sql")):
+        assert sorted((f.kind, f.secret) for f in scan(text, path)) == sorted([("api_key", k), ("secret_key", s)])
+
+
 def test_lone_ed25519_is_low_and_jwt_key_is_dropped() -> None:
     pem = _ed25519_pem()
     (f,) = scan(pem, "key.pem")

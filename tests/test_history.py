@@ -349,6 +349,36 @@ def test_a_dead_worker_is_an_error_not_a_hang(repo: GitRepo, monkeypatch: pytest
         scan_history(repo.path, DEFAULT, jobs=2)
 
 
+def test_range_scans_keep_keys_found_in_executables(repo: GitRepo) -> None:
+    """A range (as CI and the pre-push hook run it) reads executables as their strings, as the
+    hook does, in its first pass and when it attributes the hits."""
+    k, s = fake_key(901), fake_key(902)
+    elf = b"\x7fELF\x02\x01\x01" + b"\x00" * 57 + env_file(k).encode() + f"BINANCE_API_SECRET={s}\n".encode() + b"\x00" * 64
+    repo.commit("base", {"README": "x\n"})
+    repo.commit("bin", {"bot": elf})
+    found = scan_history(repo.path, DEFAULT, rev_range="HEAD~1..HEAD", jobs=1).findings
+    assert {f.secret for f in found} >= {k, s}
+
+
+def test_workers_never_wait_on_each_other_with_large_messages() -> None:
+    """The parent writes two chunks ahead while a worker writes a large answer: neither may
+    block the other (the worker's input pipe holds both chunks)."""
+    code = (
+        "from keytrap.sources import history\n"
+        "from keytrap.config import Config\n"
+        "history._WORKER_CODE = (\"exec('from keytrap import childproc\\\\nfrom keytrap.sources.history import _ChunkResult\\\\n\"\n"
+        "    \"i,o=childproc.child_streams()\\\\nchildproc.recv(i)\\\\nwhile True:\\\\n c=childproc.recv(i)\\\\n if c is None: break\\\\n\"\n"
+        "    \" childproc.send(o,_ChunkResult(blobs=len(c),problems=[(x,x*3) for x in c]))')\")\n"
+        "chunks = [[f'{i:08x}{j:032x}' for j in range(4096)] for i in range(6)]\n"
+        "got = []\n"
+        "history._run_workers(None, Config(), False, 1, lambda: chunks.pop() if chunks else None,\n"
+        "                     lambda: True, lambda part, n: got.append(n))\n"
+        "print(len(got))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.split() == ["6"], proc.stderr[-500:]
+
+
 def test_empty_repository(tmp_path: Path) -> None:
     empty = GitRepo(tmp_path / "empty")
     result = scan_history(empty.path, DEFAULT)

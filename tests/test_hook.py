@@ -197,6 +197,30 @@ def test_pre_commit_first_push_of_a_new_repository_is_checked(repo: Path, key: s
     assert_redacted(proc.stdout + proc.stderr, [key])
 
 
+@pytest.mark.parametrize("case", ["split", "renamed"])
+def test_proportional_path_misses_nothing_a_full_scan_finds(repo: Path, case: str) -> None:
+    """A run that HEAD held only inside a longer one, or a value HEAD held under another name,
+    is new: the file is scanned, and the hook reports what a full scan reports."""
+    import secrets
+
+    from keytrap.config import DEFAULT
+    from keytrap.sources import staged
+
+    if case == "split":
+        k, s = random_secret(), random_secret()
+        old = f'# binance client\nblob = "{k}{s}"\n'
+    else:
+        k, s = secrets.token_hex(32), secrets.token_hex(32)
+        old = f'# client\ndigest_a = "{k}"\ndigest_b = "{s}"\n'
+    (repo / "cfg.py").write_text(old)
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "old")
+    (repo / "cfg.py").write_text(f'# binance client\nBINANCE_API_KEY = "{k}"\nBINANCE_API_SECRET = "{s}"\n')
+    git(repo, "add", "cfg.py")
+    got = sorted(f.secret for f in staged.scan_staged(str(repo), DEFAULT).findings)
+    assert got == sorted([k, s])
+
+
 def test_staged_work_is_proportional_to_the_change(repo: Path, key: str, secret: str,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """A modified file whose every candidate token is already in its HEAD version is not run

@@ -197,8 +197,8 @@ def test_scrubbing_many_private_keys_is_linear() -> None:
 
 # --- the PEM search finds what the old regex found --------------------------------------------
 
-_OLD_PRIVATE_PEM = re.compile(
-    rb"-----BEGIN ((?:RSA |ENCRYPTED )?PRIVATE KEY)-----(.{16,16384}?)-----END \1-----", re.DOTALL
+_OLD_PRIVATE_PEM = re.compile(  # a body holds no other armour ("-----")
+    rb"-----BEGIN ((?:RSA |ENCRYPTED )?PRIVATE KEY)-----((?:(?!-----).){16,16384}?)-----END \1-----", re.DOTALL
 )
 _PIECES = [
     b"-----BEGIN PRIVATE KEY-----", b"-----BEGIN RSA PRIVATE KEY-----", b"-----BEGIN ENCRYPTED PRIVATE KEY-----",

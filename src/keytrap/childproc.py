@@ -51,6 +51,28 @@ def child_streams() -> tuple[BinaryIO, BinaryIO]:
     return sys.stdin.buffer, out
 
 
+#: The child's input pipe is widened to this: the parent writes while its child may be busy
+#: writing a large answer, so every message the parent keeps in flight (the history scan: two
+#: chunks of at most 4,096 ids, ~190 KB each) must fit, or both would wait on each other.
+PIPE_BYTES = 1 << 20
+
+
+def _widen(stream: BinaryIO | None) -> None:
+    try:
+        import fcntl
+    except ImportError:  # not Unix
+        return
+    setpipe = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if setpipe is None or stream is None:
+        return
+    for size in (PIPE_BYTES, 512 * 1024):
+        try:
+            fcntl.fcntl(stream.fileno(), setpipe, size)
+            return
+        except OSError:
+            continue  # above /proc/sys/fs/pipe-max-size: try smaller, else keep the default
+
+
 def available_cores() -> int:
     """The cores this process may run on (its CPU affinity, not the machine's count): the
     default number of workers."""
@@ -75,6 +97,7 @@ class Child:
             stderr=self.errfile, cwd=gitrun.PACKAGE_ROOT,
         )
         self.fd = self.proc.stdout.fileno()  # type: ignore[union-attr]
+        _widen(self.proc.stdin)
         self.closed = False  # no more input will be sent
         self._buf = bytearray()
 

@@ -573,6 +573,15 @@ def _sql_column(text: _Text, ls: int, line: bytes, rel: int) -> str:
     return columns[index] if index < len(columns) else ""
 
 
+def _column_names_a_key(text: _Text, ls: int, pos: int) -> bool:
+    """Does a SQL or CSV header name the value at ``pos`` as a key or secret (read before an
+    unnamed hex value is deferred: the header is its name)?"""
+    le = text.line_bounds(pos, pos)[1]
+    line = text.data[ls:le]
+    column = _sql_column(text, ls, line, pos - ls) or _csv_column(text, ls, line, pos - ls)
+    return bool(column) and classify_name(column) in _BOUND
+
+
 def _raw_candidate(
     text: _Text, run: Run, prev_end: int, spans: list[tuple[int, int]], config: Config, denied: set[str],
     defer: bool = True,
@@ -593,7 +602,7 @@ def _raw_candidate(
         return None
     ls, le = text.line_bounds(run.start, run.end)
     name, role = _role_from_context(text, ls, run.start, prev_end)
-    if hexkey and defer and role not in _BOUND:
+    if hexkey and defer and role not in _BOUND and not _column_names_a_key(text, ls, run.start):
         # an unnamed hex value (a digest, almost always): kept only beside a hex value named
         # as a key (_hex_in_context), and only then judged in full
         cand = Candidate(token, run.start, run.end, text.line_of(run.start), 0, role, name)
@@ -846,7 +855,7 @@ def _other_use_path(path: str) -> bool:
 
 def _private_pem_blocks(data: bytes) -> Iterator[tuple[int, bytes, bytes]]:
     """``(start, label, raw body)`` of each private-key PEM block, in order: a BEGIN line, 16 to
-    16384 bytes, and the first END line of the same label after them.
+    16384 bytes with no other armour line, and the first END line of the same label after them.
 
     One forward pass: the next END of each label is searched for once and reused until a BEGIN
     passes it, so a megabyte of BEGIN lines with no END costs one search, not a 16 KB window each.
@@ -864,6 +873,12 @@ def _private_pem_blocks(data: bytes) -> Iterator[tuple[int, bytes, bytes]]:
             end = data.find(end_marker, body_start + PEM_BODY_MIN)
             next_end[label] = end
         if end != -1 and end - body_start <= PEM_BODY_MAX:
+            if data.find(b"-----", body_start, end + 4) != -1:
+                # other armour inside (a line that only names the marker, a template such as
+                # f"-----BEGIN …-----\n{body}\n-----END …"): no key starts here; the search goes
+                # on, so a real block after it is still found
+                pos = m.start() + 1
+                continue
             yield m.start(), label, data[body_start:end]
             pos = end + len(end_marker)
         else:
@@ -928,8 +943,6 @@ def _private_keys(text: _Text, hmac: list[Finding], repo: RepoContext | None = N
     api_lines = [f.line for f in api]
     shared: dict[str, str] = {}  # API key -> the pair id it takes from its private key
     for start, label, raw in _private_pem_blocks(text.data):
-        if b"-----" in raw:
-            continue  # it swallows other armour lines (f"-----BEGIN …-----\n{body}\n-----END …"): code, not a key
         body = _PEM_JUNK.sub(b"", raw).decode("ascii")
         if len(body) < 40:
             continue

@@ -1275,7 +1275,8 @@ def _attribute(
             entries = log.blobs.get(oid, []) if log is not None else []
             if not entries and has_pending(first):  # no path to judge a key file by: settle it
                 blob = cat.read(oid)
-                first = scan_blob(blob.data, "", config.with_(min_confidence="low"), repo=context).findings \
+                first = scan_blob(blob.data, "", config.with_(min_confidence="low"), repo=context,
+                                  everything=strings).findings \
                     if blob.data is not None else []
             if not entries:
                 for f in first:
@@ -1295,7 +1296,7 @@ def _attribute(
                     continue
                 if raw not in by_path:
                     by_path[raw] = with_repo_network(
-                        scan_blob(data, path, config, repo=context).findings if data is not None
+                        scan_blob(data, path, config, repo=context, everything=strings).findings if data is not None
                         else _scan_big_at(repo, oid, big[oid], path, config),
                         context,
                     )

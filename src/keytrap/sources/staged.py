@@ -280,11 +280,21 @@ def scan_staged(top: str, config: Config, only: Iterable[str] | None = None) -> 
     return ScanResult(root=top, findings=tuple(findings), stats=stats, mode="staged")
 
 
+def _context(text: bytes, pos: int) -> tuple[bytes, bytes]:
+    """(the line before, the line) of the run at ``pos``: what names a value and pairs it."""
+    ls = text.rfind(b"\n", 0, pos) + 1
+    le = text.find(b"\n", pos)
+    prev = text.rfind(b"\n", 0, max(ls - 1, 0)) + 1 if ls else ls
+    return (text[prev : ls - 1] if ls else b""), text[ls : le if le != -1 else len(text)]
+
+
 def _no_new_tokens(top: str, staged: list[StagedFile], blobs: dict[str, bytes | int | str],
                    max_size: int) -> tuple[dict[str, int], dict[str, bytes | int | str]]:
     """The work in proportion to the change: staged blobs of modified files whose every
-    candidate run (a 64-character token, a long base64 run) is already, byte for byte, in the
-    file's HEAD version. Such a file brings no token that is not committed already, so the
+    candidate run (a 64-character token, a long base64 run) sits on a line that is, with the
+    line before it, already in the file's HEAD version, byte for byte (a run found inside a
+    longer one, or a value given a new name, is new). Such a file brings no token and no naming
+    that is not committed already, so the
     engine is not run on it (a commit that appends a line to a file full of test vectors costs
     a prefilter pass, not two engine passes). A file with a PEM private-key marker is always
     scanned. HEAD versions are read only for staged files that have runs, in one round trip.
@@ -301,7 +311,7 @@ def _no_new_tokens(top: str, staged: list[StagedFile], blobs: dict[str, bytes | 
         text = decode_for_scan(data)  # binaries are always read whole, through their views
         if text is None or b"PRIVATE KEY-----" in text:
             continue
-        runs = {text[r.start : r.end] for r in find_runs(text)}
+        runs = {_context(text, r.start) for r in find_runs(text)}
         if runs:
             tokens[s.blob] = (s.base, runs, len(text))
     if not tokens:
@@ -312,8 +322,10 @@ def _no_new_tokens(top: str, staged: list[StagedFile], blobs: dict[str, bytes | 
         old = bases.get(base)
         if isinstance(old, bytes):
             old_text = decode_for_scan(old)
-            if old_text is not None and all(run in old_text for run in runs):
-                unchanged[blob] = size
+            if old_text is not None:
+                lines = old_text.split(b"\n")
+                if runs <= set(zip([b"", *lines], lines)):
+                    unchanged[blob] = size
     return unchanged, bases
 
 
