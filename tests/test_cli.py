@@ -567,3 +567,22 @@ def test_range_with_unreadable_objects_fails_closed_history_warns(tmp_path: Path
     assert ("keytrap: warning: 2 objects in scope could not be read (2 missing: a partial clone, "
             "not fetched); each is listed as skipped") in proc.stderr.splitlines()
     assert os.listdir(markers) == []
+
+
+def test_argument_errors_shorten_a_key_typed_in_the_wrong_place(tmp_path: Path) -> None:
+    key = random_secret()
+    for argv in (("scan", ".", "--format", key), ("scan", ".", "--min-confidence", key),
+                 ("hook", f"--{key}"), ("audit", f"--{key}")):
+        proc = run(*argv, cwd=tmp_path)
+        assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        assert_redacted(proc.stderr, [key])
+
+
+def test_scan_stdin_closed_is_an_error_not_clean(tmp_path: Path) -> None:
+    import sys
+
+    import shlex
+
+    proc = subprocess.run(["bash", "-c", f"exec {shlex.quote(sys.executable)} -m keytrap scan - <&-"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "standard input" in proc.stderr and len(proc.stderr.splitlines()) == 1, proc.stderr

@@ -41,7 +41,8 @@ docs: keytrap scan --help, README.md"""
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line + usage hint, exit 2
-        self.exit(EXIT_USAGE, f"keytrap: error: {message} (see '{self.prog} --help')\n")
+        # argv is echoed back: a key pasted into the wrong place is shortened like any other
+        self.exit(EXIT_USAGE, show(scrub_keyshaped(f"keytrap: error: {message} (see '{self.prog} --help')")) + "\n")
 
 
 def _add_output_options(p: argparse.ArgumentParser) -> None:
@@ -452,8 +453,12 @@ def _scan_stdin(args: argparse.Namespace, paths: list[str], history: bool, log: 
     name = args.stdin_name or "-"
     conf = _load_config(args, os.curdir)
     log.append(f"config: {conf.describe()}")
-    stream = sys.stdin.buffer if sys.stdin is not None else None
-    data = stream.read(conf.max_file_size + 1) if stream is not None else b""
+    if sys.stdin is None:  # fd 0 closed (`<&-`): nothing was read, so nothing may pass as clean
+        raise UsageError("standard input is closed: nothing to scan (pipe the content into `keytrap scan -`)")
+    try:
+        data = sys.stdin.buffer.read(conf.max_file_size + 1)
+    except OSError as exc:
+        raise UsageError(f"cannot read standard input: {exc.strerror or exc}") from None
     return api.scan_data(data, name, conf)
 
 
