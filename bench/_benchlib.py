@@ -539,3 +539,17 @@ def machine_line() -> str:
     return (f"{platform.node() or 'host'}: {os.cpu_count()} CPUs, {platform.system()} "
             f"{platform.release()}, Python {platform.python_version()}, "
             f"git {(git_out(['--version'], '.') or '?').replace('git version ', '')}")
+
+
+def add_run_args(ap, *, timeout: float, before_help: str) -> None:
+    """The options bench_tree.py and bench_hook.py share: peers' venv, network namespace,
+    per-run timeout, kept outputs, raw JSON and an older keytrap timed in the same rounds."""
+    ap.add_argument("--peer-venv", default=os.environ.get("KEYTRAP_BENCH_PEER_VENV", DEFAULT_PEER_VENV),
+                    help=f"venv holding the peer wheels (default: {DEFAULT_PEER_VENV})")
+    ap.add_argument("--netns", choices=["peers", "all", "none"], default="peers",
+                    help="which commands run under `unshare -n` (default: peers; "
+                         "ignored if unshare -n does not work here)")
+    ap.add_argument("--timeout", type=float, default=timeout, help="per-run timeout in s")
+    ap.add_argument("--keep", action="store_true", help="keep the temp dir with outputs")
+    ap.add_argument("--json-out", help="also write raw per-run results to this JSON file")
+    ap.add_argument("--keytrap-before", metavar="CMD", default="", help=before_help)

@@ -94,18 +94,9 @@ def main(argv=None) -> int:
     ap.add_argument("--gitleaks")
     ap.add_argument("--kingfisher")
     ap.add_argument("--betterleaks")
-    ap.add_argument("--peer-venv", default=os.environ.get("KEYTRAP_BENCH_PEER_VENV",
-                                                          B.DEFAULT_PEER_VENV),
-                    help=f"venv holding the peer wheels (default: {B.DEFAULT_PEER_VENV})")
-    ap.add_argument("--netns", choices=["peers", "all", "none"], default="peers",
-                    help="which commands run under `unshare -n` (default: peers; "
-                         "ignored if unshare -n does not work here)")
-    ap.add_argument("--timeout", type=float, default=600, help="per-run timeout in s")
-    ap.add_argument("--keep", action="store_true", help="keep the temp dir with outputs")
-    ap.add_argument("--json-out", help="also write raw per-run results to this JSON file")
-    ap.add_argument("--keytrap-before", metavar="CMD", default="",
-                    help="also time this keytrap command line (space-separated, e.g. "
-                         "/old/.venv/bin/keytrap) in the same rounds: before/after in one run")
+    B.add_run_args(ap, timeout=600, before_help=(
+        "also time this keytrap command line (space-separated, e.g. "
+        "/old/.venv/bin/keytrap) in the same rounds: before/after in one run"))
     args = ap.parse_args(argv)
 
     tree = os.path.abspath(args.tree)

@@ -57,22 +57,6 @@ def child_streams() -> tuple[BinaryIO, BinaryIO]:
 PIPE_BYTES = 1 << 20
 
 
-def _widen(stream: BinaryIO | None) -> None:
-    try:
-        import fcntl
-    except ImportError:  # not Unix
-        return
-    setpipe = getattr(fcntl, "F_SETPIPE_SZ", None)
-    if setpipe is None or stream is None:
-        return
-    for size in (PIPE_BYTES, 512 * 1024):
-        try:
-            fcntl.fcntl(stream.fileno(), setpipe, size)
-            return
-        except OSError:
-            continue  # above /proc/sys/fs/pipe-max-size: try smaller, else keep the default
-
-
 def available_cores() -> int:
     """The cores this process may run on (its CPU affinity, not the machine's count): the
     default number of workers."""
@@ -97,7 +81,7 @@ class Child:
             stderr=self.errfile, cwd=gitrun.PACKAGE_ROOT,
         )
         self.fd = self.proc.stdout.fileno()  # type: ignore[union-attr]
-        _widen(self.proc.stdin)
+        gitrun.widen_pipe(self.proc.stdin, (PIPE_BYTES, 512 * 1024))
         self.closed = False  # no more input will be sent
         self._buf = bytearray()
 

@@ -204,6 +204,25 @@ def run(
         raise GitTimeout(args[0] if args else "", limit, exc.cmd) from None
 
 
+def widen_pipe(stream: object, sizes: tuple[int, ...]) -> None:
+    """Ask Linux for a larger buffer on the pipe behind ``stream``: the first of ``sizes`` the
+    system allows (above /proc/sys/fs/pipe-max-size a size is refused), else keep the default.
+    A no-op without ``F_SETPIPE_SZ`` (not Linux) or without a stream."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        return
+    setpipe = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if setpipe is None or stream is None:
+        return
+    for size in sizes:
+        try:
+            fcntl.fcntl(stream.fileno(), setpipe, size)  # type: ignore[attr-defined]
+            return
+        except OSError:
+            continue
+
+
 class GitTimeout(GitError, subprocess.TimeoutExpired):
     """A git command ran out of time (one line, exit 2); still a ``TimeoutExpired``."""
 

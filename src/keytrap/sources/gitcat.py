@@ -18,10 +18,6 @@ from __future__ import annotations
 
 import os
 
-try:
-    import fcntl
-except ImportError:  # Windows
-    fcntl = None  # type: ignore[assignment]
 import subprocess
 import tempfile
 import threading
@@ -251,7 +247,7 @@ class CatFile:
             errfile.close()
             raise GitError("git is not installed or not on PATH") from None
         self._errfiles[proc.pid] = errfile
-        _widen_pipe(proc.stdout)
+        gitrun.widen_pipe(proc.stdout, PIPE_SIZES)
         return proc
 
     def _reap(self, proc: subprocess.Popen[bytes]) -> str:
@@ -428,16 +424,8 @@ def stream_blob(repo: Where, oid: str, size: int, *, keep_repo_env: bool = False
 PIPE_BYTES = 1 << 20
 
 
-def _widen_pipe(stream: Any) -> None:
-    setpipe = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
-    if setpipe is None or stream is None:
-        return
-    for size in (PIPE_BYTES, 256 * 1024):
-        try:
-            fcntl.fcntl(stream.fileno(), setpipe, size)
-            return
-        except OSError:
-            continue  # above /proc/sys/fs/pipe-max-size: try smaller, else keep the default
+#: The sizes asked for, largest first (``gitrun.widen_pipe``).
+PIPE_SIZES = (PIPE_BYTES, 256 * 1024)
 
 
 def _death(why: str) -> str:

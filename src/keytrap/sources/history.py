@@ -55,7 +55,7 @@ from keytrap.config import Config
 from keytrap.errors import GitError, UsageError
 from keytrap.findings import CONFIDENCE_RANK, Finding, ScanResult, ScanStats, Skipped
 from keytrap.candidates.keyfiles import EMPTY, PENDING, RepoContext
-from keytrap.sources.content import EVIDENCE_MAX, blob_evidence, has_pending, needs_repo, scan_blob, settled, with_repo_network
+from keytrap.sources.content import EVIDENCE_MAX, has_pending, needs_repo, repo_evidence, scan_blob, with_repo_network
 from keytrap import childproc, gitrun
 from keytrap.childproc import available_cores
 from keytrap.gitrun import Location
@@ -63,7 +63,7 @@ from keytrap.sources.gitcat import (
     NULL_OID,
     CatFile,
     RepoInfo,
-    _widen_pipe,
+    PIPE_SIZES,
     iter_objects,
     open_repo,
     run_git,
@@ -179,7 +179,7 @@ class _DiffStream:
         except FileNotFoundError:
             self.errfile.close()
             raise GitError("git is not installed or not on PATH") from None
-        _widen_pipe(self.proc.stdout)
+        gitrun.widen_pipe(self.proc.stdout, PIPE_SIZES)
         self.fd = self.proc.stdout.fileno()  # type: ignore[union-attr]
         self.writer = threading.Thread(target=_write_lines, args=(self.proc.stdin, shas), daemon=True)
         self.writer.start()
@@ -1208,12 +1208,11 @@ def _repo_context(repo: Location, hits: list[tuple[str, list[Finding]]], log: Lo
                 oids.setdefault(parts[2].decode("ascii"), None)
             if len(oids) >= MAX_CONTEXT_BLOBS:
                 break
-    evidence = EMPTY
     with CatFile(repo, max_size=EVIDENCE_MAX) as cat:
-        for blob in cat.read_many(list(oids)):
-            if blob.status == "ok" and blob.data is not None:
-                evidence = evidence | blob_evidence(blob.data)
-    return settled(evidence)
+        # every blob (pending=True): the attribution rescans each hit under its real path, and
+        # a key file's name can matter there even when the pathless first pass left none pending
+        return repo_evidence((blob.data if blob.status == "ok" else None for blob in cat.read_many(list(oids))),
+                             pending=True)
 
 
 def _scan_big(repo: Location, big: dict[str, int], config: Config, into: _ChunkResult) -> None:
