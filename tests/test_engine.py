@@ -163,6 +163,25 @@ def test_extra_example_keys(key: str) -> None:
     assert scan(f"BINANCE_API_KEY={key}\n", example_keys=frozenset({key})) == []
 
 
+def test_remembered_token_verdicts_follow_the_examples_and_stay_bounded(key: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Token verdicts are remembered across files (a history holds one value in many blob
+    versions), per set of example keys: a key that is an example under one config is still found
+    under another; the memory is bounded."""
+    from keytrap import engine
+    from keytrap.filters.heuristics import base64_text, reject_token
+
+    text = f"BINANCE_API_KEY={key}\n"
+    for _ in range(2):
+        assert scan(text, example_keys=frozenset({key})) == []
+        assert [f.secret for f in scan(text)] == [key]
+    monkeypatch.setattr(engine, "_VERDICTS_MAX", 8)
+    engine._VERDICTS.clear()
+    tokens = [random_secret() for _ in range(30)] + ["A" * 64, base64.b64encode(b"x" * 48).decode()]
+    for token in tokens + tokens:
+        assert engine._token_dropped(token, frozenset()) == bool(reject_token(token) or base64_text(token))
+        assert len(engine._VERDICTS) <= 8
+
+
 @pytest.mark.parametrize("newline", ["", "\n"])
 def test_kubernetes_secret_base64(key: str, secret: str, newline: str) -> None:
     enc = lambda v: base64.b64encode((v + newline).encode()).decode()  # noqa: E731

@@ -185,3 +185,39 @@ def test_log_parse_skims_unwanted_output_and_survives_any_chunking(tmp_path: Pat
         expected = {o: sorted((g.walk.index(g.ids[full.commits[p].encode()]), raw) for p, raw in full.blobs[o])
                     for o in wanted}
         assert got == expected
+
+
+def test_find_object_pass_gives_the_entries_of_the_full_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With few wanted blobs git filters its own output (``--find-object``): the same commits,
+    paths and order as the full pass filtered here, whatever the shape: a rename, a copy, a
+    revert to an older content, a conflict resolved to one side's content, an evil merge, a
+    deletion, and two diff processes."""
+    repo = GitRepo(tmp_path / "repo")
+    key = env_file(fake_key(21))
+    repo.commit("initial", {"README.md": "# demo\n", "a/k.env": key})
+    repo.commit("rename", {"b/k.env": key}, remove=("a/k.env",))
+    repo.commit("copy", {"c/k.env": key})
+    repo.commit("change", {"b/k.env": env_file(fake_key(22))})
+    repo.commit("revert", {"b/k.env": key})
+    repo.git("checkout", "-q", "-b", "side")
+    repo.commit("side", {"s.env": env_file(fake_key(23)), "d.txt": "side\n"})
+    repo.git("checkout", "-q", "main")
+    repo.commit("main", {"d.txt": "main\n"})
+    with pytest.raises(AssertionError):  # d.txt differs on both sides: a conflict
+        repo.merge("side", "merge")
+    repo.commit("merge, resolved to main's", {"d.txt": "main\n", "evil.env": env_file(fake_key(24))})
+    repo.commit("delete", remove=("c/k.env",))
+    loc = Location(top=str(repo.path))
+    monkeypatch.setattr(history, "DIFF_SPLIT_MIN", 1)
+    full = history.read_log(loc, ["--all"], jobs=2)
+    blobs = sorted(full.blobs)
+    assert len(blobs) >= 6
+    for wanted in [set(blobs), {blobs[0]}, set(blobs[1::2]), {"0" * 40}]:
+        got = history.read_log(loc, ["--all"], wanted, jobs=2)
+        assert got.commits == full.commits
+        assert got.blobs == {o: full.blobs[o] for o in wanted if o in full.blobs}
+        monkeypatch.setattr(history, "FIND_OBJECT_MAX", 0)  # the skimmed full output
+        assert history.read_log(loc, ["--all"], wanted, jobs=2).blobs == got.blobs
+        monkeypatch.setattr(history, "FIND_OBJECT_MAX", 2000)
+    assert "--find-object=" + blobs[0] in history._diff_args({blobs[0].encode()})
+    assert not any(a.startswith("--find-object") for a in history._diff_args(None))

@@ -22,9 +22,8 @@ if TYPE_CHECKING:  # pragma: no cover
 from keytrap.config import Config
 from keytrap.errors import UsageError
 from keytrap.findings import Finding, ScanResult, ScanStats, Skipped
-
 #: git's own rule: a NUL byte in the first 8000 bytes makes a file binary (same for every source)
-BINARY_SNIFF = 8000
+from keytrap.sources.content import BINARY_SNIFF, plain_text
 SKIP_DIRS = frozenset({".git", ".hg", ".svn"})
 #: Folders a walk skips unless asked (``--include-deps``): installed dependencies and tool caches,
 #: not the project's code. ``__pycache__`` is not among them (a committed .pyc can hold a key),
@@ -164,6 +163,8 @@ def text_codec(head: bytes) -> str | None:
 def decode_for_scan(data: bytes) -> bytes | None:
     """Bytes the engine can read, or None for binary. UTF-16/32 with or without a BOM
     become UTF-8 (invalid code units become U+FFFD, as invalid UTF-8 is tolerated)."""
+    if plain_text(data):
+        return data  # ``text_codec`` would say None, and no NUL makes it binary
     head = data[:BINARY_SNIFF]
     codec = text_codec(head)
     if codec is not None:
