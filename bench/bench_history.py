@@ -10,6 +10,14 @@ round, one warm-up round first) of:
   floor 2 readers  list every blob (--batch-all-objects --batch-check), split the pack-ordered
                    list into two contiguous halves of equal bytes, then two
                    `git cat-file --batch` readers over the halves, concurrently
+  floor readers+log  the git work of a scan that hands every blob to a reader process and
+                   attributes what it finds, with no scanning: the two-reader floor with each
+                   reader piped into a Python process that reads and drops (the pipe is a cost
+                   no consumer avoids: /dev/null is not a reader), then the log pass,
+                   `rev-list --all` split in two for two `diff-tree --stdin -r -c --root`
+                   processes (what a scan with findings must walk). Not a peer: the lower
+                   bound of keytrap's design on this machine, so that a ratio that cannot be
+                   met shows as such (ansible: 2.1x the two-reader floor by itself)
   keytrap          keytrap scan REPO --history --no-worktree --format json --no-progress
   kingfisher       kingfisher scan REPO --git-history full --no-validate --no-update-check
                    --format json --output TMP
@@ -54,17 +62,33 @@ TARGET_VS_KINGFISHER = 0.5
 TARGET_RSS_BYTES = 200e6
 
 FLOOR1 = 'git -C "$1" cat-file --batch-all-objects --batch --unordered > /dev/null'
-# Byte-balanced contiguous halves of the pack-ordered blob list, then two readers at once.
-FLOOR2 = r"""set -e
+# Byte-balanced contiguous halves of the pack-ordered blob list ($2.a, $2.b).
+HALVES = r"""set -e
 git -C "$1" cat-file --batch-all-objects --unordered \
     --batch-check='%(objecttype) %(objectsize) %(objectname)' |
   awk -v a="$2.a" -v b="$2.b" '$1 == "blob" { n++; id[n] = $3; sz[n] = $2; tot += $2 }
     END { s = 0; printf "" > a; printf "" > b
           for (i = 1; i <= n; i++) { s += sz[i]; print id[i] > (s <= tot / 2 ? a : b) } }'
-git -C "$1" cat-file --batch < "$2.a" > /dev/null & p1=$!
+"""
+# The halves, then two readers at once.
+FLOOR2 = HALVES + r"""git -C "$1" cat-file --batch < "$2.a" > /dev/null & p1=$!
 git -C "$1" cat-file --batch < "$2.b" > /dev/null & p2=$!
 wait $p1; wait $p2
 """
+# The two readers with a reading process behind each ($3 -c $SINK), then the log pass in two halves.
+FLOOR_ATTR = HALVES + r"""git -C "$1" cat-file --batch < "$2.a" | "$3" -I -S -c "$SINK" & p1=$!
+git -C "$1" cat-file --batch < "$2.b" | "$3" -I -S -c "$SINK" & p2=$!
+wait $p1; wait $p2
+git -C "$1" rev-list --all > "$2.c"
+h=$(($(wc -l < "$2.c") / 2))
+head -n "$h" "$2.c" > "$2.c1"; tail -n +"$((h + 1))" "$2.c" > "$2.c2"
+DIFF="diff-tree --stdin -r -c --root --raw --no-renames --no-abbrev -z"
+git -C "$1" $DIFF < "$2.c1" > /dev/null & p1=$!
+git -C "$1" $DIFF < "$2.c2" > /dev/null & p2=$!
+wait $p1; wait $p2
+"""
+#: What each reader process runs: read the pipe in 1 MiB pieces and drop them.
+SINK = "import os\nb = bytearray(1 << 20)\nwhile os.readv(0, [b]): pass\n"
 
 
 def repo_facts(repo: str) -> dict:
@@ -109,6 +133,8 @@ def bench_repo(repo: str, args, tools: dict, tmp: str, netns: bool) -> dict:
     cases = [
         B.Case("floor: 2 cat-file readers", "floor", ["sh", "-c", FLOOR2, "floor2", repo, rp("ids")]),
         B.Case("floor: 1 cat-file reader", "floor", ["sh", "-c", FLOOR1, "floor1", repo]),
+        B.Case("floor: readers + log pass", "floor",
+               ["env", f"SINK={SINK}", "sh", "-c", FLOOR_ATTR, "floorattr", repo, rp("attr"), sys.executable]),
         B.Case("keytrap scan --history", "keytrap",
                kt and [kt, "scan", repo, "--history", "--no-worktree", "--format", "json",
                        "--no-progress"], ok_rcs=(0, 1), count=count),
@@ -125,7 +151,7 @@ def bench_repo(repo: str, args, tools: dict, tmp: str, netns: bool) -> dict:
                        "--report-path", rp("gl.json"), "--exit-code", "0"],
                netns=netns, count=count, report=rp("gl.json")),
     ]
-    keys = ["floor2", "floor1", "keytrap", "before", "kingfisher", "gitleaks"]
+    keys = ["floor2", "floor1", "floorattr", "keytrap", "before", "kingfisher", "gitleaks"]
     skip = set(args.skip) | (set() if args.keytrap_before else {"before"})
     cases = [c for k, c in zip(keys, cases) if k not in skip]
     for c, k in zip(cases, [k for k in keys if k not in skip]):
@@ -137,9 +163,11 @@ def bench_repo(repo: str, args, tools: dict, tmp: str, netns: bool) -> dict:
     med = {c.label: B.med([r.wall for r in c.runs]) for c in cases if c.runs}
     f2 = med.get("floor: 2 cat-file readers")
     f1 = med.get("floor: 1 cat-file reader")
+    fa = med.get("floor: readers + log pass")
     kfm = med.get("kingfisher scan (full history)")
     print("\n".join(B.table(cases, "command", [("× 2-reader floor", f2), ("× 1-reader floor", f1),
-                                               ("× kingfisher", kfm)], tree=True)))
+                                               ("× readers + log", fa), ("× kingfisher", kfm)],
+                             tree=True)))
     print()
     verdicts = {}
     ktc = next((c for c in cases if c.tool == "keytrap" and c.runs), None)
@@ -152,6 +180,9 @@ def bench_repo(repo: str, args, tools: dict, tmp: str, netns: bool) -> dict:
             (f"≤ {TARGET_VS_KINGFISHER}× kingfisher", kfm and ktm / kfm,
              kfm and ktm / kfm <= TARGET_VS_KINGFISHER),
         ]
+        if fa and f2:
+            print(f"- Lower bound of the design (readers + log pass, {name}, same run): {fa:.2f} s, "
+                  f"{fa / f2:.2f}× the two-reader floor; keytrap is {ktm / fa:.2f}× it")
         for what, ratio, ok in checks:
             verdicts[what] = bool(ok) if ratio else None
             shown = f"{ratio:.2f}×" if ratio else "not measured"
@@ -171,8 +202,9 @@ def bench_repo(repo: str, args, tools: dict, tmp: str, netns: bool) -> dict:
 # ---- --phases ---------------------------------------------------------------------------------
 
 CPU_PHASES = ["listing", "scan", "log", "log.walk", "log.diff", "attribute.refs"]
-PHASES = ["listing", "scan", "log", "log.walk", "log.diff", "head", "attribute", "attribute.rescan",
-          "attribute.meta", "attribute.refs", "attribute.grouping", "open_repo", "import", "total"]
+PHASES = ["listing", "scan", "log", "log.walk", "log.diff", "head", "attribute.context", "attribute",
+          "attribute.rescan", "attribute.meta", "attribute.refs", "attribute.grouping", "open_repo", "import",
+          "total"]
 
 
 def growth_table(rows: list[dict], what: str, unit: dict) -> None:
@@ -266,7 +298,8 @@ def main(argv=None) -> int:
     ap.add_argument("--once", default="gitleaks",
                     help="comma list of tools timed in round 1 only, no warm-up "
                          "(default: gitleaks, which takes minutes)")
-    ap.add_argument("--skip", default="", help="comma list: floor2,floor1,keytrap,kingfisher,gitleaks")
+    ap.add_argument("--skip", default="",
+                    help="comma list: floor2,floor1,floorattr,keytrap,kingfisher,gitleaks")
     ap.add_argument("--phases", action="store_true",
                     help="keytrap phase times against size instead of the tool comparison")
     ap.add_argument("--jobs", type=int, default=2, help="--phases: scan_history jobs (default 2)")
