@@ -144,3 +144,29 @@ def test_clone_from_a_local_repository_with_a_fifo_include_is_refused(committed:
         with pytest.raises(GitError, match="refusing to run git in .*is a FIFO"):
             gitrun.clone_mirror(url, str(tmp_path / "mirror.git"), timeout=60)
     assert not (tmp_path / "mirror.git").exists()
+
+
+def test_no_git_on_path_is_one_error_from_the_runner(committed: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every start of git goes through the runner, which turns "no git" into one GitError
+    (``GitNotStarted``): every command exits 2 with one line, the hook fails closed, and the
+    git status of files (an extra of working-tree reports) is left out instead."""
+    empty = tmp_path / "no-git"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    loc = _fresh(committed)
+    for start in (lambda: gitrun.run(loc, "status"),
+                  lambda: gitrun.popen(loc, "status", stdout=subprocess.PIPE),
+                  lambda: gitrun.popen_logged(loc, "status", stdout=subprocess.PIPE)):
+        with pytest.raises(gitrun.GitNotStarted, match="^git is not installed or not on PATH$"):
+            start()
+    from keytrap.sources import gitstatus
+
+    assert gitstatus._git_z(str(committed), ["ls-files", "-z"]) == set()
+    for args in (["scan", str(committed), "--history"], ["scan", "--staged"], ["hook"],
+                 ["scan", str(committed), "--range", "HEAD~1..HEAD"]):
+        proc = run(*args, cwd=committed, env={"PATH": str(empty)})
+        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+        assert "git is not installed or not on PATH" in one_line_error(proc), args
+    tree = run("scan", str(committed), "--format", "json", cwd=committed, env={"PATH": str(empty)})
+    assert tree.returncode == 1 and "Traceback" not in tree.stderr  # the working tree needs no git

@@ -71,14 +71,10 @@ def _git(
     data = (stdin if stdin is not None else "").encode("utf-8", "surrogateescape")
     try:
         raw = gitrun.run(str(root), "-c", "core.quotepath=off", *args, input=data, timeout=GIT_TIMEOUT)
-    except FileNotFoundError:
-        raise _GitFailed("git is not installed or not on PATH") from None
     except subprocess.TimeoutExpired:
         raise _GitFailed(f"git {args[0]} took more than {GIT_TIMEOUT}s") from None
-    except KeytrapError as exc:  # the runner refused the repository (a config include of a FIFO…)
+    except KeytrapError as exc:  # no git to run, or the runner refused the repository (a FIFO…)
         raise _GitFailed(str(exc)) from None
-    except OSError as exc:
-        raise _GitFailed(f"cannot run git: {exc.strerror or exc}") from None
     proc = subprocess.CompletedProcess(
         raw.args, raw.returncode,
         raw.stdout.decode("utf-8", "surrogateescape"), raw.stderr.decode("utf-8", "replace"),

@@ -45,6 +45,10 @@ import sys
 
 from keytrap.errors import GitError
 
+TYPE_CHECKING = False  # typing is not imported at run time: the hook starts with this module
+if TYPE_CHECKING:
+    from typing import IO
+
 #: Settings passed with ``-c`` on every git call; command-line config beats repository config.
 SAFE_CONFIG: tuple[str, ...] = (
     "-c", "core.fsmonitor=false",
@@ -192,16 +196,35 @@ def run(
     keep_repo_env: bool = False,
     timeout: float | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run git and capture its output. Raises OSError if git cannot be started,
-    ``subprocess.TimeoutExpired`` after ``timeout`` seconds (default :func:`default_timeout`;
-    git and every process it started are killed first), and :class:`~keytrap.errors.GitError`
-    when :func:`check_repository` refuses the repository."""
+    """Run git and capture its output. Raises :class:`~keytrap.errors.GitError` (one line)
+    when git cannot be started (:func:`cannot_start`) or :func:`check_repository` refuses the
+    repository, and :class:`GitTimeout` (a GitError and a ``subprocess.TimeoutExpired``)
+    after ``timeout`` seconds (default :func:`default_timeout`; git and every process it
+    started are killed first)."""
     check_repository(where, keep_repo_env=keep_repo_env)
     limit = timeout if timeout is not None else default_timeout()
     try:
         return _run_killable(argv(where, *args), input, env(keep_repo_env=keep_repo_env), limit)
     except subprocess.TimeoutExpired as exc:
         raise GitTimeout(args[0] if args else "", limit, exc.cmd) from None
+    except OSError as exc:
+        raise cannot_start(exc) from None
+
+
+#: What every surface says when there is no git to run.
+NOT_INSTALLED = "git is not installed or not on PATH"
+
+
+class GitNotStarted(GitError):
+    """git could not be started at all (one line): nothing about the repository is known."""
+
+
+def cannot_start(exc: OSError) -> GitNotStarted:
+    """The one-line error for a git that could not be started: not installed, or the system
+    refused a process (``EAGAIN``, ``EMFILE``, ``ENOMEM``)."""
+    if isinstance(exc, FileNotFoundError):
+        return GitNotStarted(NOT_INSTALLED)
+    return GitNotStarted(f"cannot run git: {exc.strerror or exc}")
 
 
 def widen_pipe(stream: object, sizes: tuple[int, ...]) -> None:
@@ -259,11 +282,28 @@ def popen(
     where: Location | str, *args: str, keep_repo_env: bool = False, **kwargs: object
 ) -> subprocess.Popen[bytes]:
     """Start git with pipes chosen by the caller (``stdin``/``stdout``/``stderr`` kwargs).
-    Raises :class:`~keytrap.errors.GitError` when :func:`check_repository` refuses the
-    repository."""
+    Raises :class:`~keytrap.errors.GitError` when git cannot be started (:func:`cannot_start`)
+    or :func:`check_repository` refuses the repository."""
     check_repository(where, keep_repo_env=keep_repo_env)
     kwargs.setdefault("stdin", subprocess.DEVNULL)
-    return subprocess.Popen(argv(where, *args), env=env(keep_repo_env=keep_repo_env), **kwargs)  # type: ignore[call-overload]
+    try:
+        return subprocess.Popen(argv(where, *args), env=env(keep_repo_env=keep_repo_env), **kwargs)  # type: ignore[call-overload]
+    except OSError as exc:
+        raise cannot_start(exc) from None
+
+
+def popen_logged(where: Location | str, *args: str, **kwargs: object) -> tuple[subprocess.Popen[bytes], IO[bytes]]:
+    """:func:`popen` with stderr going to a new temporary file, returned beside the process:
+    the caller reads it once the process is reaped (git's reason, when it fails) and closes it.
+    A file, not a pipe: git can write any amount without waiting for a reader."""
+    import tempfile
+
+    errfile = tempfile.TemporaryFile()
+    try:
+        return popen(where, *args, stderr=errfile, **kwargs), errfile
+    except BaseException:
+        errfile.close()
+        raise
 
 
 # --- the files git reads on start-up ----------------------------------------------------------

@@ -46,12 +46,7 @@ def _git(repo: Path, *args: str) -> str:
     loc = gitrun.locate(os.fspath(repo))
     if loc is None:
         raise GitError(f"not a git repository: {repo}")
-    try:
-        out = gitrun.run(loc, *args)
-    except FileNotFoundError:
-        raise GitError("git is not installed or not on PATH") from None
-    except OSError as exc:
-        raise GitError(f"cannot run git in {repo}: {exc.strerror or exc}") from None
+    out = gitrun.run(loc, *args)
     if out.returncode != 0:
         msg = out.stderr.decode("utf-8", "replace").strip().splitlines()
         first = msg[0] if msg else f"git {' '.join(args)} failed"

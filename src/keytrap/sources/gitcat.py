@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 
 import subprocess
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -70,10 +69,7 @@ def _first_line(stderr: bytes | str) -> str:
 def run_git(where: Where, *args: str, check: bool = True) -> bytes:
     """Run a git command at ``where`` and return stdout; raise GitError with one line."""
     loc = _loc(where)
-    try:
-        proc = gitrun.run(loc, *args)
-    except FileNotFoundError:
-        raise GitError("git is not installed or not on PATH") from None
+    proc = gitrun.run(loc, *args)
     if check and proc.returncode != 0:
         raise GitError(f"git {args[0]} failed in {loc.path}: {_first_line(proc.stderr)}")
     return proc.stdout
@@ -115,13 +111,10 @@ def open_repo(path: Path | str | Location) -> RepoInfo:
     loc = given if given is not None else gitrun.locate(os.fspath(p))
     if loc is None:
         raise GitError(f"not a git repository: {p}")
-    try:
-        proc = gitrun.run(
-            loc, "rev-parse", "--absolute-git-dir", "--git-common-dir", "--is-bare-repository",
-            "--is-shallow-repository",
-        )
-    except FileNotFoundError:
-        raise GitError("git is not installed or not on PATH") from None
+    proc = gitrun.run(
+        loc, "rev-parse", "--absolute-git-dir", "--git-common-dir", "--is-bare-repository",
+        "--is-shallow-repository",
+    )
     lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
     if proc.returncode != 0 or len(lines) < 4:
         msg = _first_line(proc.stderr)
@@ -168,15 +161,10 @@ def iter_objects(repo: Where, types: Iterable[str] | None = ("blob",), *,
     """
     wanted = None if types is None else {t.encode() for t in types}
     loc = _loc(repo)
-    errfile = tempfile.TemporaryFile()
     tally: dict[bytes, int] = {}
-    try:
-        proc = gitrun.popen(loc, *LIST_CONFIG, "cat-file", "--batch-all-objects", "--unordered",
-                            "--batch-check=%(objectname) %(objecttype) %(objectsize)",
-                            stdout=subprocess.PIPE, stderr=errfile)
-    except FileNotFoundError:
-        errfile.close()
-        raise GitError("git is not installed or not on PATH") from None
+    proc, errfile = gitrun.popen_logged(loc, *LIST_CONFIG, "cat-file", "--batch-all-objects", "--unordered",
+                                        "--batch-check=%(objectname) %(objecttype) %(objectsize)",
+                                        stdout=subprocess.PIPE)
     assert proc.stdout is not None
     try:
         for line in proc.stdout:
@@ -237,15 +225,8 @@ class CatFile:
         args = [*READ_CONFIG, "cat-file", "--batch"]
         if self._z:
             args.append("-z")
-        errfile = tempfile.TemporaryFile()
-        try:
-            proc = gitrun.popen(
-                self.loc, *args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=errfile, bufsize=1 << 16,
-            )
-        except FileNotFoundError:
-            errfile.close()
-            raise GitError("git is not installed or not on PATH") from None
+        proc, errfile = gitrun.popen_logged(self.loc, *args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                            bufsize=1 << 16)
         self._errfiles[proc.pid] = errfile
         gitrun.widen_pipe(proc.stdout, PIPE_SIZES)
         return proc
@@ -390,13 +371,8 @@ def stream_blob(repo: Where, oid: str, size: int, *, keep_repo_env: bool = False
     is never held whole (``sources.stream`` scans it in windows). Raises GitError when git
     cannot give all ``size`` bytes (a corrupt or missing object)."""
     loc = _loc(repo)
-    errfile = tempfile.TemporaryFile()
-    try:
-        proc = gitrun.popen(loc, *READ_CONFIG, "cat-file", "blob", oid, keep_repo_env=keep_repo_env,
-                            stdout=subprocess.PIPE, stderr=errfile)
-    except OSError as exc:
-        errfile.close()
-        raise GitError(f"cannot run git: {exc.strerror or exc}") from None
+    proc, errfile = gitrun.popen_logged(loc, *READ_CONFIG, "cat-file", "blob", oid, keep_repo_env=keep_repo_env,
+                                        stdout=subprocess.PIPE)
     assert proc.stdout is not None
     got = 0
     try:

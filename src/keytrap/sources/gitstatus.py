@@ -24,8 +24,8 @@ def toplevel(path: str) -> str | None:
 def _git_z(top: str, args: list[str], stdin: bytes | None = None) -> set[str]:
     try:
         out = gitrun.run(top, *args, input=stdin)
-    except OSError:
-        return set()
+    except gitrun.GitNotStarted:
+        return set()  # the status of files is an extra: a scan without git still runs
     return {p for p in out.stdout.decode("utf-8", "surrogateescape").split("\0") if p}
 
 

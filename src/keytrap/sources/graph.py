@@ -21,7 +21,6 @@ ints shared along single-parent chains (only merges and targets make new ones).
 from __future__ import annotations
 
 import subprocess
-import tempfile
 from array import array
 from collections.abc import Iterable, Sequence
 
@@ -111,13 +110,8 @@ def walk(repo: Location, revs: Sequence[str], *, config: Sequence[str] = (),
     args = [*config, "rev-list", "--parents", *revs]
     if stdin_list:
         args.append("--stdin")
-    errfile = tempfile.TemporaryFile()
-    try:
-        proc = gitrun.popen(repo, *args, "--", stdin=subprocess.PIPE if stdin_list else subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=errfile)
-    except FileNotFoundError:
-        errfile.close()
-        raise GitError("git is not installed or not on PATH") from None
+    proc, errfile = gitrun.popen_logged(repo, *args, "--", stdin=subprocess.PIPE if stdin_list else subprocess.DEVNULL,
+                                        stdout=subprocess.PIPE)
     assert proc.stdout is not None
     try:
         if stdin_list:

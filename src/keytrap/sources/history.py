@@ -42,7 +42,6 @@ import re
 import selectors
 import stat
 import subprocess
-import tempfile
 import threading
 import time
 from array import array
@@ -188,13 +187,8 @@ class _DiffStream:
     """One ``diff-tree --stdin`` process and the parse state of its output."""
 
     def __init__(self, repo: Location, shas: list[bytes], want: set[bytes] | None = None) -> None:
-        self.errfile = tempfile.TemporaryFile()
-        try:
-            self.proc = gitrun.popen(repo, *_diff_args(want), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self.errfile)
-        except FileNotFoundError:
-            self.errfile.close()
-            raise GitError("git is not installed or not on PATH") from None
+        self.proc, self.errfile = gitrun.popen_logged(repo, *_diff_args(want), stdin=subprocess.PIPE,
+                                                      stdout=subprocess.PIPE)
         gitrun.widen_pipe(self.proc.stdout, PIPE_SIZES)
         self.fd = self.proc.stdout.fileno()  # type: ignore[union-attr]
         self.writer = threading.Thread(target=_write_lines, args=(self.proc.stdin, shas), daemon=True)

@@ -50,10 +50,7 @@ class StagedFile(namedtuple("StagedFile", "path blob base")):
 def _git(top: str, *args: str) -> bytes:
     # the hook runs inside the repository git commits to: its GIT_DIR/GIT_INDEX_FILE are kept
     # (``git commit -a`` names a temporary index)
-    try:
-        proc = gitrun.run(top, *args, keep_repo_env=True)
-    except OSError as exc:
-        raise GitError(f"cannot run git: {exc.strerror}") from None
+    proc = gitrun.run(top, *args, keep_repo_env=True)
     if proc.returncode != 0:
         msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         text = msg[-1] if msg else f"git {args[0]} failed"
@@ -164,13 +161,10 @@ def _read_two(top: str, wanted: list[str], max_size: int) -> dict[str, bytes | i
 def _read_one(top: str, wanted: list[str], max_size: int) -> dict[str, bytes | int | str]:
     if not wanted:
         return {}
-    try:
-        proc = gitrun.popen(
-            top, "cat-file", "--batch-command", "--buffer", keep_repo_env=True,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )
-    except OSError as exc:
-        raise GitError(f"cannot run git: {exc.strerror}") from None
+    proc = gitrun.popen(
+        top, "cat-file", "--batch-command", "--buffer", keep_repo_env=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
     assert proc.stdin is not None and proc.stdout is not None
     result: dict[str, bytes | int | str] = {}
     out = proc.stdout
