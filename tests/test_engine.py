@@ -174,6 +174,7 @@ def test_remembered_token_verdicts_follow_the_examples_and_stay_bounded(key: str
     for _ in range(2):
         assert scan(text, example_keys=frozenset({key})) == []
         assert [f.secret for f in scan(text)] == [key]
+    assert scan(text, example_keys=[key]) == scan(text, example_keys={key}) == []  # a Config built in Python
     monkeypatch.setattr(engine, "_VERDICTS_MAX", 8)
     engine._VERDICTS.clear()
     tokens = [random_secret() for _ in range(30)] + ["A" * 64, base64.b64encode(b"x" * 48).decode()]

@@ -212,7 +212,8 @@ def test_find_object_pass_gives_the_entries_of_the_full_pass(tmp_path: Path, mon
     full = history.read_log(loc, ["--all"], jobs=2)
     blobs = sorted(full.blobs)
     assert len(blobs) >= 6
-    for wanted in [set(blobs), {blobs[0]}, set(blobs[1::2]), {"0" * 40}]:
+    tree = repo.git("rev-parse", "HEAD:b")  # an id that is not a blob: never an entry
+    for wanted in [set(blobs), {blobs[0]}, set(blobs[1::2]), {"0" * 40}, {tree, blobs[0]}]:
         got = history.read_log(loc, ["--all"], wanted, jobs=2)
         assert got.commits == full.commits
         assert got.blobs == {o: full.blobs[o] for o in wanted if o in full.blobs}

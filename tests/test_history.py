@@ -209,6 +209,15 @@ def test_partial_clone_never_fetches_and_lists_missing_blobs(repo: GitRepo, tmp_
     missing = [s for s in result.stats.skipped if "partial clone" in s.reason]
     assert [s.path.split("@")[0] for s in missing] == ["old.env"]
     assert any(n.startswith("partial clone") for n in result.stats.notes)
+    # a log pass for a few blobs never lets git filter by object there: git would try to
+    # fetch every blob a diff lacks first (and fail, fetches being forbidden)
+    loc = history.open_repo(clone).loc
+    old_blob = repo.git("rev-parse", "HEAD~2:old.env")
+    log = history.read_log(loc, ["--all"], {old_blob}, partial=True)
+    assert [raw for _, raw in log.blobs[old_blob]] == [b"old.env"]
+    with pytest.raises(GitError):
+        history.read_log(loc, ["--all"], {old_blob})
+    assert sorted(os.listdir(clone / ".git" / "objects" / "pack")) == packs
 
 
 def test_corrupt_object_is_skipped_with_a_reason(repo: GitRepo) -> None:

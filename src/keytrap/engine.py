@@ -591,7 +591,10 @@ _VERDICTS_MAX = 1 << 14
 
 def _token_dropped(token: str, examples: frozenset[str]) -> bool:
     key = (token, examples)
-    got = _VERDICTS.get(key)
+    try:
+        got = _VERDICTS.get(key)
+    except TypeError:  # examples as a list or a set (a Config built in Python): not remembered
+        return bool(reject_token(token, examples) or base64_text(token))
     if got is None:
         if len(_VERDICTS) >= _VERDICTS_MAX:
             _VERDICTS.clear()

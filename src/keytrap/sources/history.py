@@ -160,11 +160,13 @@ def _diff_args(want: set[bytes] | None = None) -> list[str]:
 
 
 def read_log(repo: Location, revs: list[str], wanted: set[str] | None = None, *, jobs: int = 1,
-             graph: CommitGraph | None = None) -> LogIndex:
+             graph: CommitGraph | None = None, partial: bool = False) -> LogIndex:
     """Every commit of ``revs`` (``git rev-list --parents``, unless ``graph`` is that walk
     already) and the blobs each adds or changes (``git diff-tree --stdin``, ``jobs`` processes
     over interleaved blocks of commits); keep only ``wanted`` blob ids if given. Positions
-    follow ``git log --topo-order``."""
+    follow ``git log --topo-order``. ``partial``: the repository is a partial clone, where git
+    is never asked to filter by object (``--find-object`` makes it fetch every blob a diff
+    lacks first, and fetches are forbidden): its whole output is read and skimmed."""
     if graph is None:
         graph = walk(repo, [*revs], config=LOG_CONFIG)
     order = graph.topo_order()
@@ -176,7 +178,8 @@ def read_log(repo: Location, revs: list[str], wanted: set[str] | None = None, *,
     shas = graph.shas
     walk_nodes = graph.walk
     index.commits = [shas[walk_nodes[k]].decode("ascii") for k in order]
-    found = _diff_walk(repo, graph, wanted, max(1, jobs) if n >= DIFF_SPLIT_MIN else 1, index.gitlinks)
+    found = _diff_walk(repo, graph, wanted, max(1, jobs) if n >= DIFF_SPLIT_MIN else 1, index.gitlinks,
+                       git_filters=not partial)
     for oid, entries in found.items():
         # git log's order: by position, and within one commit as the diff printed them
         index.blobs[oid] = sorted(((pos_of[k], raw) for k, raw in entries), key=lambda e: e[0])
@@ -229,7 +232,7 @@ def _write_lines(stdin, shas: list[bytes]) -> None:  # type: ignore[no-untyped-d
 
 
 def _diff_walk(repo: Location, graph: CommitGraph, wanted: set[str] | None, jobs: int,
-               gitlinks: set[bytes]) -> dict[str, list[tuple[int, bytes]]]:
+               gitlinks: set[bytes], git_filters: bool = True) -> dict[str, list[tuple[int, bytes]]]:
     """blob id -> [(walk index, raw path)] from diff-tree over every commit of ``graph``."""
     at: dict[bytes, int] = {}
     shas, walk_nodes = graph.shas, graph.walk
@@ -240,9 +243,12 @@ def _diff_walk(repo: Location, graph: CommitGraph, wanted: set[str] | None, jobs
         parts[(k // DIFF_BLOCK) % jobs].append(sha)
     want = None if wanted is None else {o.encode("ascii") for o in wanted}
     found: dict[bytes, list[tuple[int, bytes]]] = {}
-    streams = [_DiffStream(repo, p, want) for p in parts if p]
+    streams: list[_DiffStream] = []
     failure = ""
     try:
+        for p in parts:
+            if p:
+                streams.append(_DiffStream(repo, p, want if git_filters else None))
         with selectors.DefaultSelector() as sel:
             for s in streams:
                 sel.register(s.fd, selectors.EVENT_READ, s)
@@ -326,6 +332,8 @@ def _parse_tokens(s: _DiffStream, tokens: list[bytes], at: dict[bytes, int], wan
             if mode == b"160000":
                 gitlinks.add(token)
                 continue
+            if mode == b"040000":
+                continue  # a tree (``--find-object`` implies ``-t``): only blobs are asked for
             oid = fields[2 * n + 1]
             if mode == b"000000" or oid == _NULL_OID_B:
                 continue  # deleted here
@@ -1110,7 +1118,7 @@ def _scan(
         # beside the scan on freqtrade: +0.6-1 s on 2 cores for nothing when all is clean),
         # and keeps only those blobs: the others are never looked up
         log = read_log(repo, revs, {oid for oid, _ in scanned.hits} | problems, jobs=jobs,
-                       graph=early.result() if early is not None else None)
+                       graph=early.result() if early is not None else None, partial=info.partial)
     elif log is not None and keep_store:
         bad = set(corrupt)
         missing.extend(oid for oid in log.blobs if oid not in store and oid not in bad)

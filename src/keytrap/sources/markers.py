@@ -138,8 +138,6 @@ def added_markers(loc: Location, revs: Sequence[str], *, timeout: float = TIMEOU
         )
     except subprocess.TimeoutExpired:
         raise GitError(f"listing the allow markers took over {timeout:.0f} s") from None
-    except OSError as exc:
-        raise GitError(f"cannot run git: {exc.strerror or exc}") from None
     if proc.returncode != 0:
         lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         raise GitError(lines[-1].removeprefix("fatal: ") if lines else "git log failed")
