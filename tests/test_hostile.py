@@ -506,6 +506,18 @@ LEGACY_NAME = "legacy##[set-output name=clean;]true.py"
 HOSTILE_NAMES = (ESC_NAME, GH_NAME, RICH_NAME, BIDI_NAME, C1_NAME, LEGACY_NAME)
 
 
+def _neutral_name_part() -> str:
+    """A key-shaped run for ``settings.by_<run>`` that names nothing by chance: one random run
+    in ~50 holds ``gcp``, ``ftx``, ``jwt`` or ``ipfs``, and a value so named is (rightly) not
+    reported, which made the report test fail about once in 50 runs."""
+    from keytrap.candidates.context import negative_name
+
+    while True:
+        run = random_secret()
+        if negative_name(f"settings.by_{run}") is None:
+            return run
+
+
 class Hostile:
     """One hostile repository, built once for the module; every key made at test time."""
 
@@ -513,6 +525,7 @@ class Hostile:
         self.keys: dict[str, str] = {n: random_secret() for n in (
             "api", "secret", "path", "env", "name", "value", "subject", "author", "branch", "submodule",
             "config", "baseline", "hooks", "root", "staged", *HOSTILE_NAMES)}
+        self.keys["name"] = _neutral_name_part()
         k = self.keys
         self.repo = GitRepo(base / f"r{k['root']}")  # the scan root itself is named after a key
         self.repo.commit("init")
