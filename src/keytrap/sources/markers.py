@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections import Counter
 from collections.abc import Sequence
 from typing import NamedTuple
 
