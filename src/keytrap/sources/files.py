@@ -22,8 +22,10 @@ if TYPE_CHECKING:  # pragma: no cover
 from keytrap.config import Config
 from keytrap.errors import UsageError
 from keytrap.findings import Finding, ScanResult, ScanStats, Skipped
-#: git's own rule: a NUL byte in the first 8000 bytes makes a file binary (same for every source)
+# BINARY_SNIFF: git's own rule, a NUL byte in the first 8000 bytes makes a file binary (the same
+# for every source); kept importable from here
 from keytrap.sources.content import BINARY_SNIFF, plain_text
+
 SKIP_DIRS = frozenset({".git", ".hg", ".svn"})
 #: Folders a walk skips unless asked (``--include-deps``): installed dependencies and tool caches,
 #: not the project's code. ``__pycache__`` is not among them (a committed .pyc can hold a key),

@@ -110,8 +110,8 @@ def walk(repo: Location, revs: Sequence[str], *, config: Sequence[str] = (),
     args = [*config, "rev-list", "--parents", *revs]
     if stdin_list:
         args.append("--stdin")
-    proc, errfile = gitrun.popen_logged(repo, *args, "--", stdin=subprocess.PIPE if stdin_list else subprocess.DEVNULL,
-                                        stdout=subprocess.PIPE)
+    proc, errfile = gitrun.popen_logged(repo, *args, "--", stdout=subprocess.PIPE,
+                                        stdin=subprocess.PIPE if stdin_list else subprocess.DEVNULL)
     assert proc.stdout is not None
     try:
         if stdin_list:
