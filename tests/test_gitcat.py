@@ -109,3 +109,24 @@ def test_binary_rule_is_gits() -> None:
     assert decode_for_scan(b"abc\0def") is None
     assert decode_for_scan(b"abc" * 4000) is not None
     assert decode_for_scan(b"x" * 8000 + b"\0") is not None
+
+
+def test_in_halves_reads_both_halves_and_raises_either_error() -> None:
+    from keytrap.sources.gitcat import in_halves
+
+    seen: list[list[str]] = []
+
+    def read(part: list[str]) -> list[str]:
+        seen.append(part)
+        return [p.upper() for p in part]
+
+    assert in_halves(read, ["a", "b", "c"]) == (["A"], ["B", "C"])
+    assert sorted(seen) == [["a"], ["b", "c"]]
+
+    def fail_second(part: list[str]) -> list[str]:
+        if part == ["y"]:
+            raise GitError("the second half failed")
+        return part
+
+    with pytest.raises(GitError, match="second half"):
+        in_halves(fail_second, ["x", "y"])

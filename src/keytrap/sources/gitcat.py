@@ -20,10 +20,10 @@ import os
 
 import subprocess
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from keytrap import gitrun
 from keytrap.errors import GitError
@@ -363,6 +363,35 @@ class CatFile:
             stdin.flush()
         except (OSError, ValueError):
             pass  # the reader stopped the process
+
+
+T = TypeVar("T")
+
+
+def in_halves(read: Callable[[list[str]], T], ids: list[str]) -> tuple[T, T]:
+    """``(read(first half), read(second half))``, the second in a thread: each ``read`` runs its
+    own cat-file, so two processes inflate side by side while the pipe reads release the GIL
+    (one reader leaves a core idle on zlib). An error in either is raised here, in the
+    caller's thread, once both have stopped."""
+    half = len(ids) // 2
+    other: list[T] = []
+    failed: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            other.append(read(ids[half:]))
+        except BaseException as exc:  # re-raised below
+            failed.append(exc)
+
+    thread = threading.Thread(target=second, daemon=True)
+    thread.start()
+    try:
+        first = read(ids[:half])
+    finally:
+        thread.join()
+    if failed:
+        raise failed[0]
+    return first, other[0]
 
 
 def stream_blob(repo: Where, oid: str, size: int, *, keep_repo_env: bool = False,

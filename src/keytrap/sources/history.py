@@ -65,6 +65,7 @@ from keytrap.sources.gitcat import (
     CatFile,
     RepoInfo,
     PIPE_SIZES,
+    in_halves,
     iter_objects,
     open_repo,
     run_git,
@@ -1233,27 +1234,9 @@ def _repo_context(repo: Location, hits: list[tuple[str, list[Finding]]], log: Lo
     ids = list(oids)
     if len(ids) < CONTEXT_SPLIT_MIN or available_cores() < 2:
         return _evidence(repo, ids)
-    # two cat-files inflate the halves side by side (the second in a thread: the pipe reads
-    # release the GIL); the evidence of the whole is the union of the halves' (``|``)
-    half = len(ids) // 2
-    got: list[RepoContext] = []
-    failed: list[BaseException] = []
-
-    def second() -> None:
-        try:
-            got.append(_evidence(repo, ids[half:]))
-        except BaseException as exc:  # re-raised below, in the caller's thread
-            failed.append(exc)
-
-    thread = threading.Thread(target=second, daemon=True)
-    thread.start()
-    try:
-        first = _evidence(repo, ids[:half])
-    finally:
-        thread.join()
-    if failed:
-        raise failed[0]
-    return first | got[0]
+    # two cat-files side by side; the evidence of the whole is the union of the halves' (``|``)
+    first, second = in_halves(lambda part: _evidence(repo, part), ids)
+    return first | second
 
 
 #: From this many blobs on, repository context is read by two cat-file processes.

@@ -134,26 +134,9 @@ PARALLEL_MIN = 1000
 def _read_two(top: str, wanted: list[str], max_size: int) -> dict[str, bytes | int | str]:
     """``read_blobs`` over two halves at once: the second in a thread (the pipe reads release
     the GIL), each half its own git process. The first error wins, as in one reader."""
-    import threading
+    from keytrap.sources.gitcat import in_halves
 
-    half = len(wanted) // 2
-    other: dict[str, bytes | int | str] = {}
-    failed: list[BaseException] = []
-
-    def second() -> None:
-        try:
-            other.update(_read_one(top, wanted[half:], max_size))
-        except BaseException as exc:  # re-raised below, in the caller's thread
-            failed.append(exc)
-
-    worker = threading.Thread(target=second, daemon=True)
-    worker.start()
-    try:
-        first = _read_one(top, wanted[:half], max_size)
-    finally:
-        worker.join()
-    if failed:
-        raise failed[0]
+    first, other = in_halves(lambda part: _read_one(top, part, max_size), wanted)
     first.update(other)
     return first
 
