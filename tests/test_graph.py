@@ -11,6 +11,7 @@ import pytest
 
 from gitrepo import GitRepo, env_file, fake_key
 from keytrap.config import DEFAULT
+from keytrap.errors import GitError
 from keytrap.gitrun import Location
 from keytrap.sources import graph as G
 from keytrap.sources import history
@@ -220,5 +221,33 @@ def test_find_object_pass_gives_the_entries_of_the_full_pass(tmp_path: Path, mon
         monkeypatch.setattr(history, "FIND_OBJECT_MAX", 0)  # the skimmed full output
         assert history.read_log(loc, ["--all"], wanted, jobs=2).blobs == got.blobs
         monkeypatch.setattr(history, "FIND_OBJECT_MAX", 2000)
+    monkeypatch.setattr(history, "DIFF_PROCESS_COMMITS", 2)  # a fresh process every 2 commits
+    pieces = history.read_log(loc, ["--all"], jobs=2)
+    assert (pieces.commits, pieces.blobs, pieces.gitlinks) == (full.commits, full.blobs, full.gitlinks)
+    assert history.read_log(loc, ["--all"], {blobs[0]}, jobs=2).blobs == {blobs[0]: full.blobs[blobs[0]]}
     assert "--find-object=" + blobs[0] in history._diff_args({blobs[0].encode()})
     assert not any(a.startswith("--find-object") for a in history._diff_args(None))
+
+
+def test_a_diff_process_that_fails_fails_the_log_pass_and_every_process_is_reaped(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    for i in range(6):
+        repo.commit(f"c{i}", {f"d{i}/f.txt": f"{i}\n"})
+    bad = repo.git("rev-parse", "HEAD~2^{tree}")
+    loose = repo.path / ".git" / "objects" / bad[:2] / bad[2:]
+    loose.chmod(0o644)
+    loose.write_bytes(b"garbage")
+    started: list = []
+    real = history._DiffStream.__init__
+
+    def track(self, *a, **k):  # type: ignore[no-untyped-def]
+        real(self, *a, **k)
+        started.append(self)
+
+    monkeypatch.setattr(history._DiffStream, "__init__", track)
+    monkeypatch.setattr(history, "DIFF_SPLIT_MIN", 1)
+    monkeypatch.setattr(history, "DIFF_PROCESS_COMMITS", 1)
+    with pytest.raises(GitError, match="git log failed"):
+        history.read_log(Location(top=str(repo.path)), ["--all"], jobs=2)
+    assert started and all(s.proc.poll() is not None for s in started)
