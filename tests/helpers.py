@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import secrets
 import string
+import subprocess
 from collections.abc import Iterable
+from pathlib import Path
 
 ALNUM = string.ascii_letters + string.digits
 
@@ -84,3 +86,16 @@ def sample_result(root: str = "/tmp/keytrap-sample", mode: str = "worktree"):
     )
     result = ScanResult(root=root, findings=findings, stats=stats, mode=mode)
     return result, [api, sec, low, b64, hist, pem]
+
+
+def git_ignored(tmp_path: Path, patterns: list[str], paths: list[str]) -> set[str]:
+    """The ``paths`` git itself ignores under a ``.gitignore`` of ``patterns`` (the oracle the
+    exclude matcher is compared with): ``git check-ignore --no-index`` in a fresh repository."""
+    repo = tmp_path / "gi"
+    repo.mkdir(exist_ok=True)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    (repo / ".gitignore").write_text("\n".join(patterns) + "\n")
+    proc = subprocess.run(["git", "check-ignore", "--no-index", "--stdin", "-z"], cwd=repo,
+                          input="\0".join(paths) + "\0", capture_output=True, text=True)
+    assert proc.returncode in (0, 1), proc.stderr
+    return {p for p in proc.stdout.split("\0") if p}

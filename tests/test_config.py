@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from helpers import git_ignored
 from test_cli import run
 
 from keytrap.config import DEFAULT, load, parse
@@ -75,7 +76,6 @@ def test_excludes_are_relative_to_the_config_not_the_scan_root(repo: Path, key: 
 
 # --- excludes: gitignore semantics, checked against git itself ----------------------------------
 
-import subprocess  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -94,29 +94,18 @@ PATHS = [
 ]
 
 
-def _git_ignored(tmp_path, patterns: list[str], paths: list[str]) -> set[str]:
-    repo = tmp_path / "gi"
-    repo.mkdir(exist_ok=True)
-    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
-    (repo / ".gitignore").write_text("\n".join(patterns) + "\n")
-    proc = subprocess.run(["git", "check-ignore", "--no-index", "--stdin", "-z"], cwd=repo,
-                          input="\0".join(paths) + "\0", capture_output=True, text=True)
-    assert proc.returncode in (0, 1), proc.stderr
-    return {p for p in proc.stdout.split("\0") if p}
-
-
 @pytest.mark.parametrize("pattern", PATTERNS)
 def test_exclude_matches_git_check_ignore(tmp_path, pattern):
     conf = Config(exclude=(pattern,))
     ours = {p for p in PATHS if conf.is_excluded(p)}
-    assert ours == _git_ignored(tmp_path, [pattern], PATHS)
+    assert ours == git_ignored(tmp_path, [pattern], PATHS)
 
 
 def test_exclude_negation_and_order_match_git(tmp_path):
     patterns = ["*.env", "!keep.env", "foo/**", "!foo/keep", "logs/", "!logs/important.log"]
     paths = ["a.env", "keep.env", "sub/keep.env", "foo/a", "foo/keep", "foo/keep/x", "logs/important.log", "logs/x"]
     conf = Config(exclude=tuple(patterns))
-    assert {p for p in paths if conf.is_excluded(p)} == _git_ignored(tmp_path, patterns, paths)
+    assert {p for p in paths if conf.is_excluded(p)} == git_ignored(tmp_path, patterns, paths)
 
 
 def test_exclude_star_does_not_cross_folders():

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
+from helpers import git_ignored
 
 from keytrap.config import Config
 from keytrap.excludes import Steps, compile_all, compile_pattern, excluded
@@ -131,21 +131,10 @@ CLASS_PATHS = [
 ]
 
 
-def _git_ignored(tmp_path: Path, patterns: list[str], paths: list[str]) -> set[str]:
-    repo = tmp_path / "gi"
-    repo.mkdir(exist_ok=True)
-    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
-    (repo / ".gitignore").write_text("\n".join(patterns) + "\n")
-    proc = subprocess.run(["git", "check-ignore", "--no-index", "--stdin", "-z"], cwd=repo,
-                          input="\0".join(paths) + "\0", capture_output=True, text=True)
-    assert proc.returncode in (0, 1), proc.stderr
-    return {p for p in proc.stdout.split("\0") if p}
-
-
 @pytest.mark.parametrize("pattern", CLASS_PATTERNS)
 def test_classes_match_git_check_ignore(tmp_path: Path, pattern: str) -> None:
     conf = Config(exclude=(pattern,))
-    assert {p for p in CLASS_PATHS if conf.is_excluded(p)} == _git_ignored(tmp_path, [pattern], CLASS_PATHS)
+    assert {p for p in CLASS_PATHS if conf.is_excluded(p)} == git_ignored(tmp_path, [pattern], CLASS_PATHS)
 
 
 def test_no_pattern_is_an_error() -> None:

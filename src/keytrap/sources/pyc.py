@@ -73,6 +73,10 @@ def _layout(magic: int) -> tuple[int, int, int] | None:
     return None
 
 
+#: Marshal types of a fixed size whose value is never a string: int32, int64, float, complex.
+_FIXED = {"i": 4, "I": 8, "g": 8, "y": 16}
+
+
 class _Reader:
     __slots__ = ("data", "pos", "refs", "count", "fields", "between")
 
@@ -123,17 +127,8 @@ class _Reader:
             return False
         if t in "NS.0":
             return OTHER
-        if t == "i":
-            self.take(4)
-            return OTHER
-        if t == "I":
-            self.take(8)
-            return OTHER
-        if t == "g":
-            self.take(8)
-            return OTHER
-        if t == "y":
-            self.take(16)
+        if t in _FIXED:
+            self.take(_FIXED[t])
             return OTHER
         if t in "fx":
             for _ in range(1 if t == "f" else 2):
