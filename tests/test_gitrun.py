@@ -170,3 +170,17 @@ def test_no_git_on_path_is_one_error_from_the_runner(committed: Path, tmp_path: 
         assert "git is not installed or not on PATH" in one_line_error(proc), args
     tree = run("scan", str(committed), "--format", "json", cwd=committed, env={"PATH": str(empty)})
     assert tree.returncode == 1 and "Traceback" not in tree.stderr  # the working tree needs no git
+
+
+def test_no_git_on_path_is_the_same_error_for_transfers_and_config_reads(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every way the runner starts git (captured, streamed, transfers, its own config reads)
+    turns "no git" into the same GitNotStarted."""
+    empty = tmp_path / "no-git"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    with pytest.raises(gitrun.GitNotStarted, match="^git is not installed or not on PATH$"):
+        gitrun.clone_mirror("https://example.invalid/r.git", str(tmp_path / "m.git"))
+    config = tmp_path / "config"
+    config.write_text("[include]\n\tpath = other\n")
+    assert gitrun._includes(str(config)) == []  # no git to read includes with: none followed

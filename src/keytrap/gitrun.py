@@ -207,8 +207,6 @@ def run(
         return _run_killable(argv(where, *args), input, env(keep_repo_env=keep_repo_env), limit)
     except subprocess.TimeoutExpired as exc:
         raise GitTimeout(args[0] if args else "", limit, exc.cmd) from None
-    except OSError as exc:
-        raise cannot_start(exc) from None
 
 
 #: What every surface says when there is no git to run.
@@ -260,12 +258,18 @@ class GitTimeout(GitError, subprocess.TimeoutExpired):
 
 def _run_killable(cmd: list[str], input: bytes | None, environ: dict[str, str], timeout: float,
                   cwd: str | None = None) -> subprocess.CompletedProcess[bytes]:
+    """``cmd`` (a git command line) with its output captured; raises :class:`GitNotStarted`
+    when it cannot start, ``subprocess.TimeoutExpired`` once git and every process it started
+    have been killed after ``timeout`` seconds."""
     import signal
 
-    proc = subprocess.Popen(
-        cmd, cwd=cwd, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environ, start_new_session=True,
-    )
+    try:
+        proc = subprocess.Popen(
+            cmd, cwd=cwd, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environ, start_new_session=True,
+        )
+    except OSError as exc:
+        raise cannot_start(exc) from None
     try:
         out, err = proc.communicate(input, timeout=timeout)
     except BaseException:
@@ -447,7 +451,7 @@ def _includes(path: str) -> list[str]:
            "--get-regexp", r"^include(if\..*)?\.path$"]
     try:
         proc = _run_killable(cmd, None, env(), default_timeout(), cwd="/")
-    except (OSError, subprocess.TimeoutExpired):
+    except (GitNotStarted, subprocess.TimeoutExpired):
         return []  # git cannot read it either: it will say so
     out = []
     for entry in proc.stdout.split(b"\0"):
@@ -566,7 +570,8 @@ def clone_mirror(
 ) -> subprocess.CompletedProcess[bytes]:
     """``git clone --mirror --no-local URL DEST``: a bare copy of every ref. ``dest`` must not
     exist. Raises ``subprocess.TimeoutExpired`` (after killing git and its helpers) on timeout,
-    ``GitError`` when a local source repository is refused (:func:`_check_local_source`)."""
+    ``GitError`` when a local source repository is refused (:func:`_check_local_source`) or git
+    cannot start (:class:`GitNotStarted`)."""
     _check_local_source(url)
     cmd = ["git", *SAFE_CONFIG, *_TRANSFER_CONFIG, "clone", "--mirror", "--no-local", "--template=",
            "--quiet", "--", url, dest]
